@@ -1,0 +1,130 @@
+package geo
+
+import "math"
+
+// EarthRadiusM is the mean Earth radius in metres (IUGG R1) of the sphere
+// on which every distance in nearby is measured.
+const EarthRadiusM = 6371008.8
+
+const rad = math.Pi / 180
+
+// Valid reports whether lat is in [-90, 90] and lon in [-180, 180] degrees.
+// NaN and ±Inf are invalid.
+func Valid(lat, lon float64) bool {
+	return lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180
+}
+
+// Distance is the great-circle (haversine) distance in metres between two
+// points given in degrees. It is the one distance function of the project:
+// the index, the oracles in tests and the database fallback all call it, so
+// answers can be compared bit for bit. Distance is symmetric.
+func Distance(lat1, lon1, lat2, lon2 float64) float64 {
+	return NewOrigin(lat1, lon1).Distance(lat2, lon2)
+}
+
+// Origin is a query point with its trigonometry computed once, for measuring
+// many distances from it. The zero value is the point (0, 0).
+type Origin struct {
+	Lat, Lon float64 // degrees
+	phi, lam float64 // radians
+	cosPhi   float64
+}
+
+// NewOrigin returns the origin at lat, lon degrees.
+func NewOrigin(lat, lon float64) Origin {
+	phi := lat * rad
+	return Origin{Lat: lat, Lon: lon, phi: phi, lam: lon * rad, cosPhi: math.Cos(phi)}
+}
+
+// Distance returns the great-circle distance in metres from o to lat, lon
+// degrees. It returns exactly what geo.Distance(o.Lat, o.Lon, lat, lon) does.
+func (o Origin) Distance(lat, lon float64) float64 {
+	phi := lat * rad
+	s1 := math.Sin((phi - o.phi) / 2)
+	s2 := math.Sin((lon*rad - o.lam) / 2)
+	a := s1*s1 + o.cosPhi*math.Cos(phi)*s2*s2
+	if a > 1 {
+		a = 1
+	}
+	return 2 * EarthRadiusM * math.Asin(math.Sqrt(a))
+}
+
+// The haversine of the central angle, a = sin²(Δφ/2) + cosφ₁cosφ₂sin²(Δλ/2),
+// grows monotonically with distance. The functions below bound it from below
+// with polynomials only, so an index can discard entries and cells without
+// calling a trigonometric function, and call Distance for the few it keeps.
+
+// HavBound converts a distance bound in metres into haversine space: any point
+// whose true distance is ≤ meters has a haversine ≤ HavBound(meters). A small
+// relative margin absorbs floating-point rounding, so comparisons against it
+// never discard a point that Distance would place within meters.
+func HavBound(meters float64) float64 {
+	h := meters / (2 * EarthRadiusM)
+	if h >= math.Pi/2 {
+		return math.Inf(1)
+	}
+	s := math.Sin(h)
+	return s*s*(1+1e-9) + 1e-300
+}
+
+// sinLB is a lower bound of sin(h) for h in [0, π/2]: h - h³/6.
+func sinLB(h float64) float64 { return h - h*h*h/6 }
+
+// cosLB is a lower bound of cos(x) for x in [-π/2, π/2], never negative:
+// the Taylor series cut after a negative term.
+func cosLB(x float64) float64 {
+	x2 := x * x
+	c := 1 - x2/2 + x2*x2/24 - x2*x2*x2/720
+	if c < 0 {
+		return 0
+	}
+	return c
+}
+
+// HavLowerBound returns a lower bound of the haversine from o to the point
+// lat, lon degrees: cheap (no trigonometry), and ≤ the true value.
+func (o Origin) HavLowerBound(lat, lon float64) float64 {
+	dLat := math.Abs(lat-o.Lat) * rad
+	dLon := math.Abs(lon - o.Lon)
+	if dLon > 180 {
+		dLon = 360 - dLon
+	}
+	s1 := sinLB(dLat / 2)
+	s2 := sinLB(dLon * rad / 2)
+	return s1*s1 + o.cosPhi*cosLB(lat*rad)*s2*s2
+}
+
+// RectHavLowerBound returns a lower bound of the haversine from o to every
+// point of the rectangle [minLat, maxLat] × [minLon, maxLon] degrees, which
+// must not cross the antimeridian (minLon ≤ maxLon). It is 0 when o is inside.
+// Longitude gaps are measured around the globe, so a rectangle just east of
+// -180° is near an origin just west of 180°.
+func (o Origin) RectHavLowerBound(minLat, minLon, maxLat, maxLon float64) float64 {
+	var dLat float64
+	switch {
+	case o.Lat < minLat:
+		dLat = minLat - o.Lat
+	case o.Lat > maxLat:
+		dLat = o.Lat - maxLat
+	}
+	var dLon float64
+	if o.Lon < minLon || o.Lon > maxLon {
+		dLon = math.Min(lonGap(o.Lon, minLon), lonGap(o.Lon, maxLon))
+	}
+	s1 := sinLB(dLat * rad / 2)
+	if dLon == 0 {
+		return s1 * s1
+	}
+	s2 := sinLB(dLon * rad / 2)
+	m := math.Max(math.Abs(minLat), math.Abs(maxLat))
+	return s1*s1 + o.cosPhi*cosLB(m*rad)*s2*s2
+}
+
+// lonGap is the angular difference in degrees between two longitudes, in [0, 180].
+func lonGap(a, b float64) float64 {
+	d := math.Abs(a - b)
+	if d > 180 {
+		d = 360 - d
+	}
+	return d
+}
