@@ -1,0 +1,88 @@
+package quadtree
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// check verifies the tree's invariants: entries in Morton order, every node's
+// box and category set exactly those of its entries, children contiguous and
+// partitioning their parent's entries, leaves within LeafCap unless their
+// entries share one coordinate, and every node reachable once. Tests call it
+// after every build.
+func (t *Tree) check() error {
+	n := len(t.ids)
+	if len(t.lats) != n || len(t.lons) != n || len(t.cats) != n || len(t.nameOffs) != n+1 {
+		return errors.New("column lengths differ")
+	}
+	for i := 1; i < n; i++ {
+		if mortonKey(t.lats[i], t.lons[i]) < mortonKey(t.lats[i-1], t.lons[i-1]) {
+			return fmt.Errorf("entry %d out of Morton order", i)
+		}
+	}
+	if n == 0 {
+		if len(t.nodes) != 0 {
+			return errors.New("empty tree with nodes")
+		}
+		return nil
+	}
+	seen := make([]bool, len(t.nodes))
+	var visit func(i uint32, depth int) error
+	visit = func(i uint32, depth int) error {
+		if int(i) >= len(t.nodes) || seen[i] {
+			return fmt.Errorf("node %d out of range or reached twice", i)
+		}
+		if depth > 33 {
+			return fmt.Errorf("node %d deeper than 33", i)
+		}
+		seen[i] = true
+		nd := t.nodes[i]
+		if nd.lo >= nd.hi || int(nd.hi) > n {
+			return fmt.Errorf("node %d: bad range [%d,%d)", i, nd.lo, nd.hi)
+		}
+		want := node{lo: nd.lo, hi: nd.hi, child: nd.child,
+			minLat: math.MaxInt32, minLon: math.MaxInt32, maxLat: math.MinInt32, maxLon: math.MinInt32}
+		for e := nd.lo; e < nd.hi; e++ {
+			want.minLat, want.maxLat = min(want.minLat, t.lats[e]), max(want.maxLat, t.lats[e])
+			want.minLon, want.maxLon = min(want.minLon, t.lons[e]), max(want.maxLon, t.lons[e])
+			want.cats |= 1 << t.cats[e]
+		}
+		if nd != want {
+			return fmt.Errorf("node %d: box or categories %+v, want %+v", i, nd, want)
+		}
+		if nd.child == 0 {
+			if nd.hi-nd.lo > LeafCap && mortonKey(t.lats[nd.lo], t.lons[nd.lo]) != mortonKey(t.lats[nd.hi-1], t.lons[nd.hi-1]) {
+				return fmt.Errorf("leaf %d holds %d entries", i, nd.hi-nd.lo)
+			}
+			return nil
+		}
+		next, kids := nd.lo, 0
+		for j := nd.child; ; j++ {
+			if int(j) >= len(t.nodes) || t.nodes[j].lo != next {
+				return fmt.Errorf("node %d: children do not partition its entries", i)
+			}
+			if err := visit(j, depth+1); err != nil {
+				return err
+			}
+			next = t.nodes[j].hi
+			kids++
+			if next == nd.hi {
+				break
+			}
+		}
+		if kids < 2 || kids > 4 {
+			return fmt.Errorf("node %d has %d children", i, kids)
+		}
+		return nil
+	}
+	if err := visit(0, 1); err != nil {
+		return err
+	}
+	for i, ok := range seen {
+		if !ok {
+			return fmt.Errorf("node %d unreachable", i)
+		}
+	}
+	return nil
+}

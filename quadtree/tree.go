@@ -1,0 +1,432 @@
+package quadtree
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"unsafe"
+
+	"github.com/nearby/nearby/geo"
+)
+
+// LeafCap is the most entries a leaf holds, unless more than LeafCap entries
+// share one coordinate (they cannot be split).
+const LeafCap = 32
+
+// MaxCategories bounds category values: a category is in [0, MaxCategories),
+// so a set of them fits the 32-bit masks kept on every node.
+const MaxCategories = 32
+
+// MaxNameLen is the longest name, in bytes, an entry may carry.
+const MaxNameLen = 1024
+
+// maxEntries keeps entry positions and name offsets within uint32.
+const maxEntries = math.MaxUint32 - 1
+
+// Errors returned for bad input. They are wrapped with details; test with errors.Is.
+var (
+	ErrInvalidPoint    = errors.New("quadtree: invalid coordinates")
+	ErrInvalidCategory = errors.New("quadtree: invalid category")
+	ErrInvalidName     = errors.New("quadtree: name too long")
+	ErrInvalidRadius   = errors.New("quadtree: invalid radius")
+	ErrInvalidK        = errors.New("quadtree: invalid k")
+	ErrInvalidRect     = errors.New("quadtree: invalid rectangle")
+	ErrTooLarge        = errors.New("quadtree: too many entries")
+	ErrColumns         = errors.New("quadtree: invalid columns")
+)
+
+// Entry is one business as given to Build and returned by Tree.Entry.
+// Coordinates are degrees; the tree keeps them rounded to 1e-7° (about 1 cm).
+type Entry struct {
+	ID       int64
+	Lat, Lon float64
+	Category uint8
+	Name     string
+}
+
+// Tree is an immutable quadtree of entries. Its methods are safe for
+// concurrent use by any number of goroutines without locks.
+type Tree struct {
+	// Entries in tree order (Morton order of their cells), as parallel
+	// columns: the hot path touches only ids, lats, lons and cats.
+	ids  []int64
+	lats []int32 // degrees × 1e7
+	lons []int32 // degrees × 1e7
+	cats []uint8
+
+	// Names live apart from the hot columns: entry i's name is
+	// names[nameOffs[i]:nameOffs[i+1]].
+	nameOffs []uint32
+	names    []byte
+
+	nodes []node // nodes[0] is the root; empty for an empty tree
+}
+
+// node is a cell of the tree. Its box is the tight bounding box of the
+// entries below it (not the cell's nominal square), which prunes better on
+// clustered data. Children of a node are contiguous in Tree.nodes.
+type node struct {
+	minLat, minLon, maxLat, maxLon int32  // E7 bounding box of the entries
+	lo, hi                         uint32 // entries [lo, hi) in tree order
+	child                          uint32 // index of the first child; 0 for a leaf
+	cats                           uint32 // bit set of categories below
+}
+
+// ToE7 converts degrees to the tree's fixed-point coordinates.
+func ToE7(deg float64) int32 { return int32(math.Round(deg * 1e7)) }
+
+// FromE7 converts the tree's fixed-point coordinates to degrees. Every
+// coordinate the tree reports or measures from goes through FromE7.
+func FromE7(e7 int32) float64 { return float64(e7) / 1e7 }
+
+// Builder collects entries for a new Tree. The zero value is ready to use.
+type Builder struct {
+	ids        []int64
+	lats, lons []int32
+	cats       []uint8
+	nameOffs   []uint32
+	names      []byte
+}
+
+// NewBuilder returns a Builder with room for n entries.
+func NewBuilder(n int) *Builder {
+	return &Builder{
+		ids:      make([]int64, 0, n),
+		lats:     make([]int32, 0, n),
+		lons:     make([]int32, 0, n),
+		cats:     make([]uint8, 0, n),
+		nameOffs: make([]uint32, 0, n+1),
+	}
+}
+
+// Add adds an entry. Coordinates must be valid degrees (no NaN or ±Inf), the
+// category below MaxCategories and the name at most MaxNameLen bytes. IDs are
+// not checked for uniqueness; equal coordinates are allowed.
+func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) error {
+	if !geo.Valid(lat, lon) {
+		return fmt.Errorf("%w: id %d: lat %v lon %v", ErrInvalidPoint, id, lat, lon)
+	}
+	if category >= MaxCategories {
+		return fmt.Errorf("%w: id %d: %d", ErrInvalidCategory, id, category)
+	}
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("%w: id %d: %d bytes", ErrInvalidName, id, len(name))
+	}
+	if len(b.ids) >= maxEntries || uint64(len(b.names))+uint64(len(name)) > math.MaxUint32 {
+		return ErrTooLarge
+	}
+	if len(b.nameOffs) == 0 {
+		b.nameOffs = append(b.nameOffs, 0)
+	}
+	b.ids = append(b.ids, id)
+	b.lats = append(b.lats, ToE7(lat))
+	b.lons = append(b.lons, ToE7(lon))
+	b.cats = append(b.cats, category)
+	b.names = append(b.names, name...)
+	b.nameOffs = append(b.nameOffs, uint32(len(b.names)))
+	return nil
+}
+
+// Len returns the number of entries added so far.
+func (b *Builder) Len() int { return len(b.ids) }
+
+// Build sorts the entries into tree order and builds the tree. The Builder
+// must not be used afterwards.
+func (b *Builder) Build() *Tree {
+	n := len(b.ids)
+	keys := make([]uint64, n)
+	for i := range keys {
+		keys[i] = mortonKey(b.lats[i], b.lons[i])
+	}
+	order := sortByKey(keys)
+	t := &Tree{
+		ids:      make([]int64, n),
+		lats:     make([]int32, n),
+		lons:     make([]int32, n),
+		cats:     make([]uint8, n),
+		nameOffs: make([]uint32, n+1),
+		names:    make([]byte, 0, len(b.names)),
+	}
+	for i, j := range order {
+		t.ids[i] = b.ids[j]
+		t.lats[i] = b.lats[j]
+		t.lons[i] = b.lons[j]
+		t.cats[i] = b.cats[j]
+		t.names = append(t.names, b.names[b.nameOffs[j]:b.nameOffs[j+1]]...)
+		t.nameOffs[i+1] = uint32(len(t.names))
+	}
+	*b = Builder{}
+	t.buildNodes(keys)
+	return t
+}
+
+// Build builds a tree from entries.
+func Build(entries []Entry) (*Tree, error) {
+	b := NewBuilder(len(entries))
+	for _, e := range entries {
+		if err := b.Add(e.ID, e.Lat, e.Lon, e.Category, e.Name); err != nil {
+			return nil, err
+		}
+	}
+	return b.Build(), nil
+}
+
+// Columns are a tree's entries in tree order, as stored by Tree.Columns and
+// taken by FromColumns. NameOffs has one more element than IDs.
+type Columns struct {
+	IDs        []int64
+	Lats, Lons []int32 // degrees × 1e7
+	Cats       []uint8
+	NameOffs   []uint32
+	Names      []byte
+}
+
+// Columns returns the tree's entries in tree order. The slices share the
+// tree's memory and must not be modified.
+func (t *Tree) Columns() Columns {
+	return Columns{IDs: t.ids, Lats: t.lats, Lons: t.lons, Cats: t.cats, NameOffs: t.nameOffs, Names: t.names}
+}
+
+// FromColumns rebuilds a tree from columns in tree order, as Columns returns
+// them, without sorting: it checks every value and the order, then builds the
+// nodes in one pass. The tree keeps the slices; the caller must not modify
+// them afterwards. Columns from an untrusted source are safe to pass: bad
+// ones give an error wrapping ErrColumns.
+func FromColumns(c Columns) (*Tree, error) {
+	n := len(c.IDs)
+	switch {
+	case n > maxEntries:
+		return nil, ErrTooLarge
+	case len(c.Lats) != n || len(c.Lons) != n || len(c.Cats) != n || len(c.NameOffs) != n+1:
+		return nil, fmt.Errorf("%w: column lengths differ", ErrColumns)
+	case c.NameOffs[0] != 0 || int(c.NameOffs[n]) != len(c.Names):
+		return nil, fmt.Errorf("%w: name offsets do not span the names", ErrColumns)
+	}
+	keys := make([]uint64, n)
+	for i := range n {
+		lat, lon := c.Lats[i], c.Lons[i]
+		if lat < -900000000 || lat > 900000000 || lon < -1800000000 || lon > 1800000000 {
+			return nil, fmt.Errorf("%w: entry %d: coordinates out of range", ErrColumns, i)
+		}
+		if c.Cats[i] >= MaxCategories {
+			return nil, fmt.Errorf("%w: entry %d: category %d", ErrColumns, i, c.Cats[i])
+		}
+		if l := c.NameOffs[i+1] - c.NameOffs[i]; c.NameOffs[i+1] < c.NameOffs[i] || l > MaxNameLen {
+			return nil, fmt.Errorf("%w: entry %d: bad name offsets", ErrColumns, i)
+		}
+		keys[i] = mortonKey(lat, lon)
+		if i > 0 && keys[i] < keys[i-1] {
+			return nil, fmt.Errorf("%w: entry %d out of tree order", ErrColumns, i)
+		}
+	}
+	t := &Tree{ids: c.IDs, lats: c.Lats, lons: c.Lons, cats: c.Cats, nameOffs: c.NameOffs, names: c.Names}
+	t.buildNodes(keys)
+	return t, nil
+}
+
+// Len returns the number of entries.
+func (t *Tree) Len() int { return len(t.ids) }
+
+// ID returns the id of entry i (0 ≤ i < Len, in tree order).
+func (t *Tree) ID(i int) int64 { return t.ids[i] }
+
+// Point returns the coordinates of entry i in degrees.
+func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.lats[i]), FromE7(t.lons[i]) }
+
+// Category returns the category of entry i.
+func (t *Tree) Category(i int) uint8 { return t.cats[i] }
+
+// Name returns the name of entry i.
+func (t *Tree) Name(i int) string { return string(t.names[t.nameOffs[i]:t.nameOffs[i+1]]) }
+
+// Entry returns entry i.
+func (t *Tree) Entry(i int) Entry {
+	lat, lon := t.Point(i)
+	return Entry{ID: t.ids[i], Lat: lat, Lon: lon, Category: t.cats[i], Name: t.Name(i)}
+}
+
+// IndexBytes returns the memory held by the spatial index: ids, coordinates,
+// categories and nodes, without names.
+func (t *Tree) IndexBytes() int {
+	return len(t.ids)*8 + len(t.lats)*4 + len(t.lons)*4 + len(t.cats) + len(t.nodes)*int(unsafe.Sizeof(node{}))
+}
+
+// NameBytes returns the memory held by names and their offsets.
+func (t *Tree) NameBytes() int { return len(t.names) + len(t.nameOffs)*4 }
+
+// Nodes returns the number of nodes, and Depth the length of the longest path
+// from the root to a leaf (1 for a tree that is a single leaf, 0 when empty).
+func (t *Tree) Nodes() int { return len(t.nodes) }
+
+// Depth returns the number of nodes on the longest root-to-leaf path.
+func (t *Tree) Depth() int {
+	if len(t.nodes) == 0 {
+		return 0
+	}
+	var depth func(i uint32) int
+	depth = func(i uint32) int {
+		n := t.nodes[i]
+		if n.child == 0 {
+			return 1
+		}
+		d := 0
+		for j := n.child; ; j++ {
+			d = max(d, depth(j))
+			if t.nodes[j].hi == n.hi {
+				break
+			}
+		}
+		return d + 1
+	}
+	return depth(0)
+}
+
+// mortonKey interleaves the bits of an entry's cell coordinates. Sorting by
+// it puts every quadtree cell's entries in one contiguous run. Latitude is
+// scaled ×2 so both axes span [0, 3.6e9] and cells are square in degrees.
+func mortonKey(lat, lon int32) uint64 {
+	x := uint32(int64(lon) + 1800000000)
+	y := uint32((int64(lat) + 900000000) * 2)
+	return spread(y)<<1 | spread(x)
+}
+
+// spread moves bit i of v to bit 2i.
+func spread(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000FFFF0000FFFF
+	x = (x | x<<8) & 0x00FF00FF00FF00FF
+	x = (x | x<<4) & 0x0F0F0F0F0F0F0F0F
+	x = (x | x<<2) & 0x3333333333333333
+	x = (x | x<<1) & 0x5555555555555555
+	return x
+}
+
+// sortByKey sorts keys in place and returns the permutation applied: the
+// sorted position i holds the input entry order[i]. It is a stable LSD radix
+// sort, 8 bits a pass, skipping bytes that every key shares.
+func sortByKey(keys []uint64) []uint32 {
+	n := len(keys)
+	order := make([]uint32, n)
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	if n < 2 {
+		return order
+	}
+	sorted := keys
+	keys2 := make([]uint64, n)
+	order2 := make([]uint32, n)
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for _, k := range keys {
+			count[byte(k>>shift)]++
+		}
+		if count[byte(keys[0]>>shift)] == n {
+			continue
+		}
+		pos := 0
+		for b, c := range count {
+			count[b] = pos
+			pos += c
+		}
+		for i, k := range keys {
+			b := byte(k >> shift)
+			p := count[b]
+			count[b]++
+			keys2[p] = k
+			order2[p] = order[i]
+		}
+		keys, keys2 = keys2, keys
+		order, order2 = order2, order
+	}
+	// After an odd number of passes the result sits in the scratch buffer.
+	if &keys[0] != &sorted[0] {
+		copy(sorted, keys)
+	}
+	return order
+}
+
+// buildNodes builds the node array over entries already in tree order;
+// keys[i] is entry i's Morton key.
+func (t *Tree) buildNodes(keys []uint64) {
+	t.nodes = t.nodes[:0]
+	if len(keys) == 0 {
+		return
+	}
+	// About one node per LeafCap/3 entries on clustered data.
+	t.nodes = make([]node, 1, len(keys)/(LeafCap/3)+16)
+	b := nodeBuilder{t: t, keys: keys}
+	b.build(0, 0, len(keys), 0)
+}
+
+type nodeBuilder struct {
+	t    *Tree
+	keys []uint64
+}
+
+// build fills node slot with the subtree of entries [lo, hi), whose keys all
+// share their first 2·level bits. Cells with a single non-empty quadrant are
+// skipped rather than stored, so depth stays bounded by the data's spread,
+// not by how closely packed a dense downtown is.
+func (b *nodeBuilder) build(slot uint32, lo, hi int, level uint) {
+	var bounds [5]int
+	parts := 0
+	for hi-lo > LeafCap && level < 32 {
+		bounds[0], bounds[4] = lo, hi
+		shift := 62 - 2*level
+		prefix := b.keys[lo] &^ (1<<(shift+2) - 1) // 0 at level 0: 1<<64 is 0
+		parts = 0
+		for q := uint64(1); q < 4; q++ {
+			start := prefix | q<<shift
+			bounds[q] = lo + sort.Search(hi-lo, func(i int) bool { return b.keys[lo+i] >= start })
+		}
+		for q := range 4 {
+			if bounds[q+1] > bounds[q] {
+				parts++
+			}
+		}
+		if parts > 1 {
+			break
+		}
+		level++
+	}
+	t := b.t
+	if hi-lo <= LeafCap || level >= 32 {
+		n := node{lo: uint32(lo), hi: uint32(hi)}
+		n.minLat, n.minLon = math.MaxInt32, math.MaxInt32
+		n.maxLat, n.maxLon = math.MinInt32, math.MinInt32
+		for i := lo; i < hi; i++ {
+			n.minLat = min(n.minLat, t.lats[i])
+			n.maxLat = max(n.maxLat, t.lats[i])
+			n.minLon = min(n.minLon, t.lons[i])
+			n.maxLon = max(n.maxLon, t.lons[i])
+			n.cats |= 1 << t.cats[i]
+		}
+		t.nodes[slot] = n
+		return
+	}
+	first := uint32(len(t.nodes))
+	for range parts {
+		t.nodes = append(t.nodes, node{})
+	}
+	c := first
+	for q := range 4 {
+		if bounds[q+1] > bounds[q] {
+			b.build(c, bounds[q], bounds[q+1], level+1)
+			c++
+		}
+	}
+	n := node{lo: uint32(lo), hi: uint32(hi), child: first}
+	n.minLat, n.minLon = math.MaxInt32, math.MaxInt32
+	n.maxLat, n.maxLon = math.MinInt32, math.MinInt32
+	for j := first; j < first+uint32(parts); j++ {
+		ch := &t.nodes[j]
+		n.minLat = min(n.minLat, ch.minLat)
+		n.maxLat = max(n.maxLat, ch.maxLat)
+		n.minLon = min(n.minLon, ch.minLon)
+		n.maxLon = max(n.maxLon, ch.maxLon)
+		n.cats |= ch.cats
+	}
+	t.nodes[slot] = n
+}
