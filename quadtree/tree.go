@@ -430,3 +430,13 @@ func (b *nodeBuilder) build(slot uint32, lo, hi int, level uint) {
 	}
 	t.nodes[slot] = n
 }
+
+// Bounds returns the bounding box of all entries in degrees, and false for
+// an empty tree.
+func (t *Tree) Bounds() (geo.Rect, bool) {
+	if len(t.nodes) == 0 {
+		return geo.Rect{}, false
+	}
+	n := t.nodes[0]
+	return geo.Rect{MinLat: FromE7(n.minLat), MinLon: FromE7(n.minLon), MaxLat: FromE7(n.maxLat), MaxLon: FromE7(n.maxLon)}, true
+}

@@ -1,0 +1,180 @@
+package seeds
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nearby/nearby/quadtree"
+)
+
+// ManifestName is the file in a seed directory that names its current seeds.
+const ManifestName = "MANIFEST.json"
+
+// ErrManifest says a manifest is unreadable or inconsistent.
+var ErrManifest = errors.New("bad manifest")
+
+// Manifest lists the current seed of each region in a directory. It is
+// replaced atomically, so a reader always sees one consistent set.
+type Manifest struct {
+	Generation uint64    `json:"generation"` // grows with every publish
+	CreatedAt  time.Time `json:"created_at"`
+	Regions    []Region  `json:"regions"` // sorted by name, names unique
+}
+
+// Region is one region's current seed in a manifest.
+type Region struct {
+	Name         string    `json:"name"`
+	File         string    `json:"file"` // base name within the directory
+	IndexVersion uint64    `json:"index_version"`
+	Count        int       `json:"count"`
+	Watermark    time.Time `json:"watermark"`
+	Bytes        int64     `json:"bytes"`
+}
+
+// FileName is the name under which a region's seed of a version is stored.
+func FileName(region string, version uint64) string {
+	return fmt.Sprintf("%s-%020d.seed", region, version)
+}
+
+// WriteSeed writes t as a seed in dir under FileName(h.Region,
+// h.IndexVersion), atomically, and returns its manifest entry. The seed is
+// not current until a manifest naming it is written.
+func WriteSeed(dir string, h Header, t *quadtree.Tree) (Region, error) {
+	if !ValidRegion(h.Region) {
+		return Region{}, fmt.Errorf("%w: %q", ErrName, h.Region)
+	}
+	name := FileName(h.Region, h.IndexVersion)
+	path := filepath.Join(dir, name)
+	if err := Write(path, h, t); err != nil {
+		return Region{}, err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return Region{}, err
+	}
+	return Region{Name: h.Region, File: name, IndexVersion: h.IndexVersion, Count: t.Len(), Watermark: h.Watermark, Bytes: fi.Size()}, nil
+}
+
+// WriteManifest validates m and atomically replaces dir's manifest with it.
+func WriteManifest(dir string, m Manifest) error {
+	slices.SortFunc(m.Regions, func(a, b Region) int { return strings.Compare(a.Name, b.Name) })
+	if err := m.validate(); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, ManifestName), func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
+}
+
+// ReadManifest reads dir's manifest.
+func ReadManifest(dir string) (Manifest, error) {
+	path := filepath.Join(dir, ManifestName)
+	var m Manifest
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return m, fmt.Errorf("read manifest %q: %w", path, err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("read manifest %q: %w: %w", path, ErrManifest, err)
+	}
+	if err := m.validate(); err != nil {
+		return m, fmt.Errorf("read manifest %q: %w", path, err)
+	}
+	return m, nil
+}
+
+func (m Manifest) validate() error {
+	for i, r := range m.Regions {
+		if !ValidRegion(r.Name) {
+			return fmt.Errorf("%w: region name %q", ErrManifest, r.Name)
+		}
+		if r.File != filepath.Base(r.File) || !strings.HasSuffix(r.File, ".seed") || strings.HasPrefix(r.File, ".") {
+			return fmt.Errorf("%w: region %q: file %q", ErrManifest, r.Name, r.File)
+		}
+		if i > 0 && m.Regions[i-1].Name >= r.Name {
+			return fmt.Errorf("%w: regions not sorted or repeated at %q", ErrManifest, r.Name)
+		}
+	}
+	return nil
+}
+
+// LoadDir reads dir's manifest and loads every seed it names, each checked
+// against its region. It fails as a whole if any seed is bad, so the caller
+// keeps what it had.
+func LoadDir(dir string) (Manifest, []*Seed, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return m, nil, err
+	}
+	ss := make([]*Seed, len(m.Regions))
+	for i, r := range m.Regions {
+		s, err := Load(filepath.Join(dir, r.File), r.Name)
+		if err != nil {
+			return m, nil, err
+		}
+		if s.IndexVersion != r.IndexVersion || s.Count != r.Count {
+			return m, nil, fmt.Errorf("load seed %q: %w: manifest says version %d with %d entries, seed has %d with %d",
+				r.File, ErrManifest, r.IndexVersion, r.Count, s.IndexVersion, s.Count)
+		}
+		ss[i] = s
+	}
+	return m, ss, nil
+}
+
+// GC removes from dir the seed files the manifest does not name, except the
+// newest keep of each region, and leftover temporary files of interrupted
+// writes. It returns the names removed.
+func GC(dir string, keep int) ([]string, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	current := map[string]bool{}
+	for _, r := range m.Regions {
+		current[r.File] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Seed file names sort by version within a region (zero-padded), so the
+	// newest come last.
+	byRegion := map[string][]string{}
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp"):
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+				removed = append(removed, name)
+			}
+		case strings.HasSuffix(name, ".seed") && !current[name]:
+			if i := strings.LastIndexByte(name, '-'); i > 0 {
+				byRegion[name[:i]] = append(byRegion[name[:i]], name)
+			}
+		}
+	}
+	for _, names := range byRegion {
+		slices.Sort(names)
+		removed = append(removed, names[:max(0, len(names)-keep)]...)
+	}
+	for _, name := range removed {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			return removed, err
+		}
+	}
+	slices.Sort(removed)
+	return removed, nil
+}

@@ -1,0 +1,417 @@
+package seeds
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/quadtree"
+)
+
+// FormatVersion is the version of the seed file format this package writes.
+// Loaders accept exactly the versions they know.
+const FormatVersion = 1
+
+// magic starts every seed file.
+var magic = [8]byte{'N', 'E', 'A', 'R', 'B', 'Y', 'S', 'D'}
+
+// MaxEntries is the most entries a seed may declare; larger declarations are
+// refused before anything is allocated for them.
+const MaxEntries = 1 << 31
+
+// Errors that say why a seed was refused. Load wraps them with the file name.
+var (
+	ErrMagic     = errors.New("not a seed file (bad magic)")
+	ErrVersion   = errors.New("unsupported seed format version")
+	ErrTruncated = errors.New("seed truncated")
+	ErrChecksum  = errors.New("seed checksum mismatch")
+	ErrCorrupt   = errors.New("seed corrupt")
+	ErrRegion    = errors.New("seed is for another region")
+	ErrTooLarge  = errors.New("seed declares too many entries")
+	ErrName      = errors.New("invalid region name")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Header describes a seed: which region's index it holds and how fresh it is.
+type Header struct {
+	Region       string    // region name, [a-z0-9_-]{1,64}
+	IndexVersion uint64    // monotonic build version (see NextVersion)
+	Watermark    time.Time // newest updated_at the build saw (microseconds)
+	CreatedAt    time.Time // when the seed was written (nanoseconds)
+	Count        int       // number of entries
+	Bounds       geo.Rect  // bounding box of the entries (zero when empty)
+}
+
+// Seed is a loaded seed: its header and the index it holds.
+type Seed struct {
+	Header
+	Tree *quadtree.Tree
+}
+
+var regionRE = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
+
+// ValidRegion reports whether name can name a region.
+func ValidRegion(name string) bool { return regionRE.MatchString(name) }
+
+// NextVersion returns an index version greater than prev, based on the clock
+// (Unix milliseconds) so versions also order across processes.
+func NextVersion(prev uint64, now time.Time) uint64 {
+	return max(prev+1, uint64(now.UnixMilli()))
+}
+
+// The body is six sections, each compressed on its own (so they compress
+// and decompress in parallel) and checked by a CRC-32C of its raw bytes.
+// Latitudes and longitudes are stored as zigzag deltas from the previous
+// entry: in tree order neighbours are close, so the deltas are small.
+const (
+	secIDs = iota
+	secLats
+	secLons
+	secCats
+	secNameOffs
+	secNames
+	numSections
+)
+
+type section struct {
+	rawLen, compLen uint64
+	crc             uint32
+}
+
+// Encode writes a seed of t with header h to w. h.Count and h.Bounds are
+// taken from t.
+func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
+	if !ValidRegion(h.Region) {
+		return fmt.Errorf("%w: %q", ErrName, h.Region)
+	}
+	c := t.Columns()
+	raw := [numSections][]byte{
+		secIDs:      appendInt64s(nil, c.IDs),
+		secLats:     appendDeltas(nil, c.Lats),
+		secLons:     appendDeltas(nil, c.Lons),
+		secCats:     c.Cats,
+		secNameOffs: appendUint32s(nil, c.NameOffs),
+		secNames:    c.Names,
+	}
+	var comp [numSections][]byte
+	var secs [numSections]section
+	var wg sync.WaitGroup
+	for i := range raw {
+		wg.Go(func() {
+			if len(raw[i]) > 0 {
+				comp[i] = encoder.EncodeAll(raw[i], nil)
+			}
+			secs[i] = section{rawLen: uint64(len(raw[i])), compLen: uint64(len(comp[i])), crc: crc32.Checksum(raw[i], castagnoli)}
+		})
+	}
+	wg.Wait()
+
+	h.Count = t.Len()
+	h.Bounds, _ = t.Bounds()
+	hdr := encodeHeader(h, secs)
+	if _, err := w.Write(hdr); err != nil {
+		return err
+	}
+	for _, b := range comp {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encoder is shared: EncodeAll is safe for concurrent use.
+var encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+
+func encodeHeader(h Header, secs [numSections]section) []byte {
+	b := append([]byte(nil), magic[:]...)
+	b = binary.LittleEndian.AppendUint16(b, FormatVersion)
+	b = binary.LittleEndian.AppendUint32(b, 0) // header length, set below
+	b = append(b, byte(len(h.Region)))
+	b = append(b, h.Region...)
+	b = binary.LittleEndian.AppendUint64(b, h.IndexVersion)
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.Watermark.UnixMicro()))
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.CreatedAt.UnixNano()))
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.Count))
+	for _, v := range []float64{h.Bounds.MinLat, h.Bounds.MinLon, h.Bounds.MaxLat, h.Bounds.MaxLon} {
+		b = binary.LittleEndian.AppendUint32(b, uint32(quadtree.ToE7(v)))
+	}
+	b = append(b, numSections)
+	for _, s := range secs {
+		b = binary.LittleEndian.AppendUint64(b, s.rawLen)
+		b = binary.LittleEndian.AppendUint64(b, s.compLen)
+		b = binary.LittleEndian.AppendUint32(b, s.crc)
+	}
+	binary.LittleEndian.PutUint32(b[10:], uint32(len(b)+4))
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+// maxHeaderLen bounds the header: fixed fields, a 64-byte region name and
+// the section table.
+const maxHeaderLen = 8 + 2 + 4 + 1 + 64 + 4*8 + 4*4 + 1 + numSections*20 + 4
+
+// Decode reads a seed from data, verifying magic, version, sizes and
+// checksums before any of it is trusted. If region is not empty the seed
+// must be for that region. Errors wrap the Err values of this package (or
+// quadtree.ErrColumns).
+func Decode(data []byte, region string) (*Seed, error) {
+	if len(data) < 14 {
+		return nil, fmt.Errorf("%w: %d bytes", ErrTruncated, len(data))
+	}
+	if !bytes.Equal(data[:8], magic[:]) {
+		return nil, ErrMagic
+	}
+	if v := binary.LittleEndian.Uint16(data[8:]); v != FormatVersion {
+		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, v, FormatVersion)
+	}
+	hlen := int(binary.LittleEndian.Uint32(data[10:]))
+	if hlen > maxHeaderLen || hlen < 18 {
+		return nil, fmt.Errorf("%w: header length %d", ErrCorrupt, hlen)
+	}
+	if len(data) < hlen {
+		return nil, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, len(data), hlen)
+	}
+	if crc32.Checksum(data[:hlen-4], castagnoli) != binary.LittleEndian.Uint32(data[hlen-4:]) {
+		return nil, fmt.Errorf("%w: header", ErrChecksum)
+	}
+	h, secs, err := decodeHeader(data[14 : hlen-4])
+	if err != nil {
+		return nil, err
+	}
+	if region != "" && h.Region != region {
+		return nil, fmt.Errorf("%w: holds %q, want %q", ErrRegion, h.Region, region)
+	}
+	body := data[hlen:]
+	var total uint64
+	for _, s := range secs {
+		total += s.compLen
+	}
+	if total != uint64(len(body)) {
+		if total > uint64(len(body)) {
+			return nil, fmt.Errorf("%w: body %d bytes, header declares %d", ErrTruncated, len(body), total)
+		}
+		return nil, fmt.Errorf("%w: %d bytes after the last section", ErrCorrupt, uint64(len(body))-total)
+	}
+
+	var raw [numSections][]byte
+	var errs [numSections]error
+	var wg sync.WaitGroup
+	off := uint64(0)
+	for i, s := range secs {
+		comp := body[off : off+s.compLen]
+		off += s.compLen
+		wg.Go(func() { raw[i], errs[i] = decodeSection(comp, s) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	n := h.Count
+	c := quadtree.Columns{
+		IDs:      readInt64s(raw[secIDs], n),
+		Lats:     readDeltas(raw[secLats], n),
+		Lons:     readDeltas(raw[secLons], n),
+		Cats:     raw[secCats],
+		NameOffs: readUint32s(raw[secNameOffs], n+1),
+		Names:    raw[secNames],
+	}
+	t, err := quadtree.FromColumns(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	if b, _ := t.Bounds(); b != h.Bounds {
+		return nil, fmt.Errorf("%w: bounds %+v, entries span %+v", ErrCorrupt, h.Bounds, b)
+	}
+	return &Seed{Header: h, Tree: t}, nil
+}
+
+func decodeHeader(b []byte) (Header, [numSections]section, error) {
+	var h Header
+	var secs [numSections]section
+	corrupt := fmt.Errorf("%w: header fields", ErrCorrupt)
+	if len(b) < 1 || len(b) < 1+int(b[0]) {
+		return h, secs, corrupt
+	}
+	h.Region, b = string(b[1:1+b[0]]), b[1+b[0]:]
+	if !ValidRegion(h.Region) {
+		return h, secs, fmt.Errorf("%w: region %q", ErrCorrupt, h.Region)
+	}
+	if len(b) != 4*8+4*4+1+numSections*20 || b[48] != numSections {
+		return h, secs, corrupt
+	}
+	le := binary.LittleEndian
+	h.IndexVersion = le.Uint64(b)
+	h.Watermark = time.UnixMicro(int64(le.Uint64(b[8:]))).UTC()
+	h.CreatedAt = time.Unix(0, int64(le.Uint64(b[16:]))).UTC()
+	count := le.Uint64(b[24:])
+	if count > MaxEntries {
+		return h, secs, fmt.Errorf("%w: %d", ErrTooLarge, count)
+	}
+	h.Count = int(count)
+	h.Bounds = geo.Rect{
+		MinLat: quadtree.FromE7(int32(le.Uint32(b[32:]))), MinLon: quadtree.FromE7(int32(le.Uint32(b[36:]))),
+		MaxLat: quadtree.FromE7(int32(le.Uint32(b[40:]))), MaxLon: quadtree.FromE7(int32(le.Uint32(b[44:]))),
+	}
+	b = b[49:]
+	for i := range secs {
+		secs[i] = section{rawLen: le.Uint64(b), compLen: le.Uint64(b[8:]), crc: le.Uint32(b[16:])}
+		b = b[20:]
+	}
+	// Raw sizes follow from the count, except the names, bounded by it.
+	want := [numSections]uint64{
+		secIDs: 8 * count, secLats: 4 * count, secLons: 4 * count, secCats: count, secNameOffs: 4 * (count + 1),
+	}
+	for i, s := range secs {
+		if i == secNames {
+			if s.rawLen > count*quadtree.MaxNameLen || s.rawLen > math.MaxUint32 {
+				return h, secs, fmt.Errorf("%w: names %d bytes", ErrCorrupt, s.rawLen)
+			}
+		} else if s.rawLen != want[i] {
+			return h, secs, fmt.Errorf("%w: section %d is %d bytes, want %d", ErrCorrupt, i, s.rawLen, want[i])
+		}
+		if s.compLen > 1<<40 {
+			return h, secs, fmt.Errorf("%w: section %d compressed size %d", ErrCorrupt, i, s.compLen)
+		}
+	}
+	return h, secs, nil
+}
+
+// decoders are streaming zstd decoders, reused across sections. The window
+// limit bounds their memory whatever a frame header claims.
+var decoders = sync.Pool{New: func() any {
+	d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20))
+	if err != nil {
+		panic(err) // only bad options make NewReader fail
+	}
+	return d
+}}
+
+// decodeSection decompresses one section, never producing more than its
+// declared raw size, and checks its CRC. The output buffer grows with what
+// the data really holds, so a forged size cannot force a large allocation.
+func decodeSection(comp []byte, s section) ([]byte, error) {
+	if s.rawLen == 0 {
+		if len(comp) != 0 {
+			return nil, fmt.Errorf("%w: data in an empty section", ErrCorrupt)
+		}
+		return []byte{}, nil
+	}
+	d := decoders.Get().(*zstd.Decoder)
+	defer decoders.Put(d)
+	if err := d.Reset(bytes.NewReader(comp)); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	out := make([]byte, 0, min(s.rawLen, 1024*uint64(len(comp))+1<<20))
+	for {
+		if len(out) == cap(out) {
+			if uint64(len(out)) == s.rawLen {
+				var extra [1]byte
+				if n, _ := io.ReadFull(d, extra[:]); n > 0 {
+					return nil, fmt.Errorf("%w: section longer than its declared %d bytes", ErrCorrupt, s.rawLen)
+				}
+				break
+			}
+			out = slices.Grow(out, int(min(s.rawLen-uint64(len(out)), uint64(len(out)))))
+		}
+		n, err := d.Read(out[len(out):cap(out)])
+		out = out[:len(out)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+	}
+	if uint64(len(out)) != s.rawLen {
+		return nil, fmt.Errorf("%w: section is %d bytes, header says %d", ErrCorrupt, len(out), s.rawLen)
+	}
+	if crc32.Checksum(out, castagnoli) != s.crc {
+		return nil, fmt.Errorf("%w: section data", ErrChecksum)
+	}
+	return out, nil
+}
+
+// Write writes a seed file of t at path atomically: the data goes to a
+// temporary file in the same directory, which is synced, renamed over path,
+// and the directory synced. A reader sees the old file or the new one, never
+// a part.
+func Write(path string, h Header, t *quadtree.Tree) error {
+	return writeAtomic(path, func(w io.Writer) error { return Encode(w, h, t) })
+}
+
+// Load reads and verifies the seed file at path (see Decode). Errors name the
+// file and the reason.
+func Load(path, region string) (*Seed, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load seed %q: %w", path, err)
+	}
+	s, err := Decode(data, region)
+	if err != nil {
+		return nil, fmt.Errorf("load seed %q: %w", path, err)
+	}
+	return s, nil
+}
+
+// writeAtomic writes a file through a synced temporary file and a rename.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			err = fmt.Errorf("write %q: %w", path, err)
+		}
+	}()
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,276 @@
+package seeds
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nearby/nearby/quadtree"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/v1.seed")
+
+// randTree builds a clustered tree of n entries with names that need quoting.
+func randTree(t testing.TB, seed uint64, n int) *quadtree.Tree {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	b := quadtree.NewBuilder(n)
+	for i := range n {
+		lat := 40 + r.NormFloat64()*0.2
+		lon := 179.9 + r.NormFloat64()*0.2 // straddles the antimeridian
+		if lon > 180 {
+			lon -= 360
+		}
+		name := fmt.Sprintf("Shop, \"%d\" ünïcode", i)
+		if err := b.Add(int64(r.IntN(1<<40)), lat, lon, uint8(r.IntN(20)), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Build()
+}
+
+func testHeader() Header {
+	return Header{
+		Region:       "asia-oceania",
+		IndexVersion: 1764000000123,
+		Watermark:    time.Date(2026, 11, 27, 5, 0, 0, 123456000, time.UTC),
+		CreatedAt:    time.Date(2026, 11, 27, 6, 0, 0, 987654321, time.UTC),
+	}
+}
+
+func encode(t testing.TB, h Header, tr *quadtree.Tree) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Encode(&buf, h, tr); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, 20000} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			tr := randTree(t, uint64(n), n)
+			h := testHeader()
+			path := filepath.Join(t.TempDir(), "a.seed")
+			if err := Write(path, h, tr); err != nil {
+				t.Fatal(err)
+			}
+			s, err := Load(path, "asia-oceania")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Count = n
+			h.Bounds, _ = tr.Bounds()
+			if s.Header != h {
+				t.Errorf("header %+v, want %+v", s.Header, h)
+			}
+			if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) {
+				t.Fatal("columns differ after a round trip")
+			}
+			for _, q := range [][2]float64{{40, 180}, {40.1, -179.95}, {39.8, 179.7}} {
+				a, err1 := tr.Nearest(nil, q[0], q[1], 20000, 50, quadtree.Filter{})
+				b, err2 := s.Tree.Nearest(nil, q[0], q[1], 20000, 50, quadtree.Filter{})
+				if err1 != nil || err2 != nil || !reflect.DeepEqual(a, b) {
+					t.Fatalf("answers differ at %v: %v %v", q, err1, err2)
+				}
+			}
+		})
+	}
+}
+
+func TestRejectsBadSeeds(t *testing.T) {
+	good := encode(t, testHeader(), randTree(t, 1, 500))
+	hlen := int(binary.LittleEndian.Uint32(good[10:]))
+	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		region string
+		want   error
+	}{
+		{"empty", nil, "", ErrTruncated},
+		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b }), "", ErrMagic},
+		{"version", mut(func(b []byte) []byte { b[8] = 2; return b }), "", ErrVersion},
+		{"header truncated", good[:hlen-1], "", ErrTruncated},
+		{"body truncated", good[:len(good)-1], "", ErrTruncated},
+		{"trailing bytes", append(bytes.Clone(good), 0), "", ErrCorrupt},
+		{"header bit flip", mut(func(b []byte) []byte { b[hlen-30] ^= 1; return b }), "", ErrChecksum},
+		{"body bit flip", mut(func(b []byte) []byte { b[len(b)-3] ^= 0x10; return b }), "", nil},
+		{"wrong region", good, "europe-africa", ErrRegion},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.seed")
+			if err := os.WriteFile(path, tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(path, tc.region)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("error %v, want %v", err, tc.want)
+			}
+			if tc.want == nil && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrCorrupt) {
+				t.Errorf("error %v, want a checksum or corruption error", err)
+			}
+			if !strings.Contains(err.Error(), path) {
+				t.Errorf("error %q does not name the file", err)
+			}
+		})
+	}
+}
+
+func TestHugeDeclaredCountIsRefused(t *testing.T) {
+	good := encode(t, testHeader(), randTree(t, 1, 10))
+	hlen := int(binary.LittleEndian.Uint32(good[10:]))
+	b := bytes.Clone(good)
+	// The count sits after magic, version, length, region and three u64s.
+	off := 14 + 1 + len("asia-oceania") + 24
+	binary.LittleEndian.PutUint64(b[off:], 1<<40)
+	binary.LittleEndian.PutUint32(b[hlen-4:], crcOf(b[:hlen-4]))
+	if _, err := Decode(b, ""); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+}
+
+// TestFormatV1StillLoads keeps the first released format loading forever.
+func TestFormatV1StillLoads(t *testing.T) {
+	path := filepath.Join("testdata", "v1.seed")
+	tr := randTree(t, 42, 300)
+	if *update {
+		if err := Write(path, testHeader(), tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Load(path, "asia-oceania")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) || s.IndexVersion != testHeader().IndexVersion {
+		t.Fatal("testdata/v1.seed does not hold the expected index")
+	}
+}
+
+func TestManifestPublishAndGC(t *testing.T) {
+	dir := t.TempDir()
+	var versions []uint64
+	var v uint64
+	for gen := range 5 {
+		v = NextVersion(v, time.Now())
+		versions = append(versions, v)
+		var m Manifest
+		m.Generation = uint64(gen + 1)
+		for i, name := range []string{"europe", "americas"} {
+			h := Header{Region: name, IndexVersion: v}
+			r, err := WriteSeed(dir, h, randTree(t, uint64(gen*10+i), 100+gen))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Regions = append(m.Regions, r)
+		}
+		if err := WriteManifest(dir, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, ss, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Generation != 5 || len(ss) != 2 || ss[0].Region != "americas" || ss[1].Region != "europe" || ss[0].IndexVersion != v {
+		t.Fatalf("manifest %+v", m)
+	}
+	removed, err := GC(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 4 { // 5 versions, 1 current + 2 kept per region
+		t.Fatalf("removed %v", removed)
+	}
+	for _, name := range removed {
+		if strings.Contains(name, fmt.Sprint(versions[4])) || strings.Contains(name, fmt.Sprint(versions[3])) {
+			t.Errorf("removed a recent seed %s", name)
+		}
+	}
+	if _, _, err := LoadDir(dir); err != nil {
+		t.Fatalf("after GC: %v", err)
+	}
+	// A manifest naming a seed of the wrong region is refused as a whole.
+	m.Regions[0].File = m.Regions[1].File
+	if err := WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadDir(dir); !errors.Is(err, ErrRegion) {
+		t.Fatalf("got %v, want ErrRegion", err)
+	}
+	if err := WriteManifest(dir, Manifest{Regions: []Region{{Name: "x", File: "../etc/passwd.seed"}}}); !errors.Is(err, ErrManifest) {
+		t.Fatalf("path in manifest: %v", err)
+	}
+}
+
+// TestCrashDuringPublish kills a writer process mid-write: the manifest
+// still names the old seed, which still loads.
+func TestCrashDuringPublish(t *testing.T) {
+	if dir := os.Getenv("SEEDS_CRASH_DIR"); dir != "" {
+		// Child: publish a big seed, slowly enough to be killed mid-way.
+		tr := randTree(t, 9, 2_000_000)
+		os.WriteFile(filepath.Join(dir, "child-ready"), nil, 0o644)
+		r, err := WriteSeed(dir, Header{Region: "world", IndexVersion: 2}, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		WriteManifest(dir, Manifest{Generation: 2, Regions: []Region{r}})
+		return
+	}
+	dir := t.TempDir()
+	old, err := WriteSeed(dir, Header{Region: "world", IndexVersion: 1}, randTree(t, 1, 1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteManifest(dir, Manifest{Generation: 1, Regions: []Region{old}}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringPublish$")
+	cmd.Env = append(os.Environ(), "SEEDS_CRASH_DIR="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill it once its temporary seed file exists and is growing.
+	deadline := time.Now().Add(60 * time.Second)
+	killed := false
+	for time.Now().Before(deadline) && !killed {
+		tmps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+		for _, p := range tmps {
+			if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatal("the writer finished or never started writing; could not kill it mid-write")
+	}
+	m, ss, err := LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Generation != 1 || ss[0].IndexVersion != 1 || ss[0].Count != 1000 {
+		t.Fatalf("after the crash the manifest is %+v", m)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName("world", 2))); !os.IsNotExist(err) {
+		t.Fatalf("a half-written seed is visible under its final name: %v", err)
+	}
+}
