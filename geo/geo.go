@@ -54,17 +54,22 @@ func (o Origin) Distance(lat, lon float64) float64 {
 // with polynomials only, so an index can discard entries and cells without
 // calling a trigonometric function, and call Distance for the few it keeps.
 
-// HavBound converts a distance bound in metres into haversine space: any point
-// whose true distance is ≤ meters has a haversine ≤ HavBound(meters). A small
-// relative margin absorbs floating-point rounding, so comparisons against it
-// never discard a point that Distance would place within meters.
+// HavBound converts a distance bound in metres (≥ 0) into haversine space: any
+// point whose true distance is ≤ meters has a haversine ≤ HavBound(meters).
+// Margins absorb floating-point rounding, so comparisons against it never
+// discard a point that Distance would place within meters. The margin is
+// relative (1e-9) and absolute (4e-15 in sin(d/2R), about 25 nm): Distance
+// rounds lat·π/180 and lon·π/180 before subtracting them, which puts an
+// absolute error of up to about 1e-15 in sin(d/2R) (the most across the
+// antimeridian, where the longitudes in radians are near ±π); a relative
+// margin alone does not cover that for short distances.
 func HavBound(meters float64) float64 {
 	h := meters / (2 * EarthRadiusM)
 	if h >= math.Pi/2 {
 		return math.Inf(1)
 	}
-	s := math.Sin(h)
-	return s*s*(1+1e-9) + 1e-300
+	s := math.Sin(h)*(1+1e-9) + 4e-15
+	return s * s
 }
 
 // sinLB is a lower bound of sin(h) for h in [0, π/2]: h - h³/6.
