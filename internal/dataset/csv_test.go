@@ -1,0 +1,336 @@
+package dataset
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/nearby/nearby"
+)
+
+// readAll reads every business of a CSV.
+func readAll(t testing.TB, in string) ([]nearby.Business, error) {
+	t.Helper()
+	var bs []nearby.Business
+	err := ReadCSV(strings.NewReader(in), func(b nearby.Business) error {
+		bs = append(bs, b)
+		return nil
+	})
+	return bs, err
+}
+
+// awkward are businesses whose names and coordinates test the format's
+// edges: quoting, non-ASCII, the poles and the antimeridian.
+var awkward = []nearby.Business{
+	{ID: 1, Name: `Smith, Patel & Kim Dental`, Category: nearby.Dentist, Lat: 40.7128, Lon: -74.006},
+	{ID: 2, Name: `Joe "The Boss" Rossi's Pizzeria`, Category: nearby.Restaurant, Lat: -33.8688, Lon: 151.2093},
+	{ID: 3, Name: `"Sweet Fig", Bakery`, Category: nearby.Bakery, Lat: 90, Lon: 180},
+	{ID: 4, Name: `Café Müller — Ørsted ✓ 東京`, Category: nearby.Cafe, Lat: -90, Lon: -180},
+	{ID: 5, Name: ` leading space`, Category: nearby.Bar, Lat: 0, Lon: 0},
+	{ID: 6, Name: `\.`, Category: nearby.Museum, Lat: 1e-7, Lon: -1e-7},
+	{ID: math.MaxInt64, Name: `""`, Category: nearby.Clothing, Lat: 12.3456789, Lon: -179.9999999},
+}
+
+func TestCSVRoundTrip(t *testing.T) {
+	bs := append(Generate(20_000, testSeed(t)), awkward...)
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, bs); err != nil {
+		t.Fatal(err)
+	}
+	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "id,name,category,lat,lon" {
+		t.Errorf("header %q", first)
+	}
+	got, err := readAll(t, buf.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(bs) {
+		t.Fatalf("read %d businesses, wrote %d", len(got), len(bs))
+	}
+	for i := range bs {
+		if got[i] != bs[i] {
+			t.Errorf("row %d: read %+v, wrote %+v", i, got[i], bs[i])
+		}
+	}
+}
+
+func TestWriteCSVFormat(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, awkward[:3]); err != nil {
+		t.Fatal(err)
+	}
+	want := `id,name,category,lat,lon
+1,"Smith, Patel & Kim Dental",dentist,40.7128000,-74.0060000
+2,"Joe ""The Boss"" Rossi's Pizzeria",restaurant,-33.8688000,151.2093000
+3,"""Sweet Fig"", Bakery",bakery,90.0000000,180.0000000
+`
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := WriteCSV(&buf, nil); err != nil || buf.String() != "id,name,category,lat,lon\n" {
+		t.Errorf("no businesses: wrote %q, %v; want the header alone", buf.String(), err)
+	}
+}
+
+func TestWriteCSVInvalid(t *testing.T) {
+	ok := nearby.Business{ID: 1, Name: "Blue Door Café", Category: nearby.Cafe, Lat: 1, Lon: 2}
+	tests := []struct {
+		name string
+		edit func(*nearby.Business)
+	}{
+		{"zero id", func(b *nearby.Business) { b.ID = 0 }},
+		{"empty name", func(b *nearby.Business) { b.Name = "" }},
+		{"newline in name", func(b *nearby.Business) { b.Name = "a\nb" }},
+		{"invalid UTF-8", func(b *nearby.Business) { b.Name = "a\xffb" }},
+		{"unknown category", func(b *nearby.Business) { b.Category = 200 }},
+		{"lat NaN", func(b *nearby.Business) { b.Lat = math.NaN() }},
+		{"lat 91", func(b *nearby.Business) { b.Lat = 91 }},
+		{"lon -181", func(b *nearby.Business) { b.Lon = -181 }},
+		{"lon +Inf", func(b *nearby.Business) { b.Lon = math.Inf(1) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := ok
+			tt.edit(&b)
+			var buf bytes.Buffer
+			err := WriteCSV(&buf, []nearby.Business{ok, b})
+			if nearby.ErrorCode(err) != nearby.EINVALID {
+				t.Fatalf("WriteCSV(%+v) = %v, want an %s error", b, err, nearby.EINVALID)
+			}
+			t.Log(err)
+		})
+	}
+}
+
+func TestReadCSVLayout(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     []nearby.Business
+	}{
+		{"header only", "id,name,category,lat,lon\n", nil},
+		{"columns reordered, extra columns ignored",
+			"lon,rating,category,id,name,lat\n2.5,4.5,cafe,7,\"A, B\",1.25\n",
+			[]nearby.Business{{ID: 7, Name: "A, B", Category: nearby.Cafe, Lat: 1.25, Lon: 2.5}}},
+		{"byte order mark and CRLF",
+			"\uFEFFid,name,category,lat,lon\r\n1,X,bar,3,4\r\n",
+			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4}}},
+		{"rounded to 1e-7, no trailing newline",
+			"id,name,category,lat,lon\n1,X,bar,0.123456789,-0.00000004",
+			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 0.1234568, Lon: 0}}},
+		{"blank lines skipped",
+			"id,name,category,lat,lon\n\n1,X,bar,3,4\n\n",
+			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(t, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadCSVErrors(t *testing.T) {
+	const hdr = "id,name,category,lat,lon\n"
+	tests := []struct {
+		name, in string
+		want     string // in the message
+	}{
+		{"empty", "", "line 1: missing header"},
+		{"missing column", "id,name,category,lat\n", `line 1: header lacks column "lon"`},
+		{"column twice", "id,name,category,lat,lon,id\n", `line 1: header names column "id" twice`},
+		{"wrong case", "ID,name,category,lat,lon\n", `header lacks column "id"`},
+		{"bad id", hdr + "1,A,cafe,1,2\nx,B,cafe,1,2\n", `line 3: bad id "x"`},
+		{"id overflow", hdr + "99999999999999999999,B,cafe,1,2\n", `line 2: bad id`},
+		{"zero id", hdr + "0,B,cafe,1,2\n", `line 2: bad id 0`},
+		{"negative id", hdr + "-4,B,cafe,1,2\n", `line 2: bad id -4`},
+		{"empty name", hdr + "1,,cafe,1,2\n", `line 2: empty name`},
+		{"control character", hdr + "1,\"a\tb\",cafe,1,2\n", `line 2: name "a\tb" contains a control character`},
+		{"invalid UTF-8", hdr + "1,a\xffb,cafe,1,2\n", `line 2: name "a\xffb" is not valid UTF-8`},
+		{"unknown category", hdr + "1,A,casino,1,2\n", `line 2: unknown category "casino"`},
+		{"category by number", hdr + "1,A,3,1,2\n", `line 2: unknown category "3"`},
+		{"lat not a number", hdr + "1,A,cafe,north,2\n", `line 2: bad lat "north"`},
+		{"lat empty", hdr + "1,A,cafe,,2\n", `line 2: bad lat ""`},
+		{"lat NaN", hdr + "1,A,cafe,NaN,2\n", `line 2: lat NaN out of range`},
+		{"lat 90.0000001", hdr + "1,A,cafe,90.0000001,2\n", `line 2: lat 90.0000001 out of range`},
+		{"lon Inf", hdr + "1,A,cafe,1,+Inf\n", `line 2: lon +Inf out of range`},
+		{"lon 180.5", hdr + "1,A,cafe,1,180.5\n", `line 2: lon 180.5 out of range`},
+		{"missing field", hdr + "1,A,cafe,1\n", `line 2: missing field "lon"`},
+		{"extra field", hdr + "1,A,cafe,1,2,3\n", `line 2: 6 fields, but the header has 5`},
+		{"bare quote", hdr + "1,Joe \"Big\" Rossi,cafe,1,2\n", `line 2, column 7: bare " in non-quoted-field`},
+		{"unterminated quote", hdr + "1,\"Joe,cafe,1,2\n", `extraneous or missing " in quoted-field`},
+		{"newline in name", hdr + "1,\"A\nB\",cafe,1,2\n", `line 2: name "A\nB" contains a control character`},
+		{"line counts multi-line fields", "id,name,category,lat,lon,note\n1,A,cafe,1,2,\"x\ny\"\n2,C,cafe,1,x,\n", `line 4: bad lon "x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readAll(t, tt.in)
+			if nearby.ErrorCode(err) != nearby.EINVALID {
+				t.Fatalf("err = %v, want an %s error", err, nearby.EINVALID)
+			}
+			if msg := nearby.ErrorMessage(err); !strings.Contains(msg, tt.want) {
+				t.Errorf("message %q does not contain %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadCSVStops(t *testing.T) {
+	in := "id,name,category,lat,lon\n1,A,cafe,1,2\n2,B,cafe,1,2\n3,C,cafe,1,2\n"
+	stop := errors.New("stop")
+	n := 0
+	err := ReadCSV(strings.NewReader(in), func(nearby.Business) error {
+		n++
+		if n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 2 {
+		t.Errorf("ReadCSV = %v after %d calls, want the callback's error after 2", err, n)
+	}
+	// An I/O error is passed on wrapped, not turned into EINVALID.
+	broken := io.MultiReader(strings.NewReader(in), iotest.ErrReader(io.ErrUnexpectedEOF))
+	err = ReadCSV(broken, func(nearby.Business) error { return nil })
+	if !errors.Is(err, io.ErrUnexpectedEOF) || nearby.ErrorCode(err) != nearby.EINTERNAL {
+		t.Errorf("read error: got %v, want io.ErrUnexpectedEOF wrapped", err)
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, append(Generate(20, 1), awkward...)); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte("lon,x,category,id,name,lat\n2.5,,cafe,7,\"A, B\",1.25\n"))
+	f.Add([]byte("id,name,category,lat,lon\n1,\"A\"\"\",bar,NaN,0x1p-2\n"))
+	f.Add([]byte("id,name,category,lat,lon\n1,A,cafe,1\n"))
+	f.Add([]byte("\uFEFFid,name,category,lat,lon\r\n1,\"a\r\nb\",bar,3,4\r\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var bs []nearby.Business
+		err := ReadCSV(bytes.NewReader(in), func(b nearby.Business) error {
+			bs = append(bs, b)
+			return nil
+		})
+		if err != nil {
+			if nearby.ErrorCode(err) != nearby.EINVALID {
+				t.Fatalf("error %v is not %s", err, nearby.EINVALID)
+			}
+			return
+		}
+		// What was read is valid and survives a write and a read unchanged.
+		var out bytes.Buffer
+		if err := WriteCSV(&out, bs); err != nil {
+			t.Fatalf("read %+v but cannot write it: %v", bs, err)
+		}
+		again, err := readAll(t, out.String())
+		if err != nil {
+			t.Fatalf("cannot read what was written: %v\n%s", err, out.String())
+		}
+		if !slices.Equal(again, bs) {
+			t.Fatalf("round trip changed\n%+v\nto\n%+v", bs, again)
+		}
+	})
+}
+
+// TestWriterMatchesEncodingCSV checks the hand-rolled formatting of Writer
+// against the standard library: fields quoted as encoding/csv quotes them,
+// coordinates as strconv prints them.
+func TestWriterMatchesEncodingCSV(t *testing.T) {
+	seed := testSeed(t)
+	names := []string{"", " x", "\tx", "x ", `\.`, `\.x`, "a\rb", "a\nb", `a"b`, `"`, `""`, "a,b", ",", "plain", "Café"}
+	for _, b := range append(Generate(20_000, seed), awkward...) {
+		names = append(names, b.Name)
+	}
+	for _, name := range names {
+		var want bytes.Buffer
+		cw := csv.NewWriter(&want)
+		cw.Write([]string{name, ""}) // two fields, so "" is not special
+		cw.Flush()
+		if got := string(appendField(nil, name)) + ",\n"; got != want.String() {
+			t.Errorf("appendField(%q) = %q, encoding/csv writes %q", name, got, want.String())
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, 0))
+	for range 100_000 {
+		x := roundE7((r.Float64()*2 - 1) * 180)
+		if got, want := string(appendE7(nil, x)), strconv.FormatFloat(x, 'f', 7, 64); got != want {
+			t.Fatalf("appendE7(%v) = %s, want %s", x, got, want)
+		}
+	}
+	for _, x := range []float64{0, 90, -90, 180, -180, 1e-7, -1e-7, 12.3456789} {
+		if got, want := string(appendE7(nil, x)), strconv.FormatFloat(x, 'f', 7, 64); got != want {
+			t.Errorf("appendE7(%v) = %s, want %s", x, got, want)
+		}
+	}
+	// Off the grid, the digits are those of roundE7 (which may differ from
+	// strconv's in the last digit at exact halves such as 0.5e-7).
+	for _, x := range []float64{0.5e-7, -0.5e-7, 0.15e-6, 89.99999996, -179.99999995, 1.23456785} {
+		got, err := strconv.ParseFloat(string(appendE7(nil, x)), 64)
+		if err != nil || got != roundE7(x) {
+			t.Errorf("appendE7(%v) = %s, want the digits of %v", x, appendE7(nil, x), roundE7(x))
+		}
+	}
+}
+
+// BenchmarkWriteCSV measures writing, most of the cost of a CSV file made by
+// nearby-gen.
+func BenchmarkWriteCSV(b *testing.B) {
+	const n = 100_000
+	b.Run("n=100k", func(b *testing.B) {
+		bs := Generate(n, 1)
+		b.ReportAllocs()
+		var cw countWriter
+		for b.Loop() {
+			if err := WriteCSV(&cw, bs); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "businesses/s")
+		b.ReportMetric(float64(cw)/float64(n)/float64(b.N), "bytes/business")
+	})
+}
+
+// BenchmarkReadCSV measures reading back what WriteCSV writes.
+func BenchmarkReadCSV(b *testing.B) {
+	const n = 100_000
+	b.Run("n=100k", func(b *testing.B) {
+		var buf bytes.Buffer
+		if err := WriteCSV(&buf, Generate(n, 1)); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		var rows int
+		for b.Loop() {
+			if err := ReadCSV(bytes.NewReader(buf.Bytes()), func(nearby.Business) error { rows++; return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if rows != n*b.N {
+			b.Fatalf("read %d rows, want %d", rows, n*b.N)
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "businesses/s")
+	})
+}
+
+// countWriter counts the bytes written to it.
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
