@@ -3,6 +3,7 @@ package nearby
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes, one per way a request can fail. The HTTP layer maps each to a
@@ -23,7 +24,26 @@ const (
 type Error struct {
 	Code    string
 	Message string
-	Params  []string
+	Params  []InvalidParam
+}
+
+// InvalidParam is a request parameter that was refused, and why.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// InvalidParams returns an EINVALID error listing the bad parameters, or
+// nil when there are none.
+func InvalidParams(params []InvalidParam) error {
+	if len(params) == 0 {
+		return nil
+	}
+	names := make([]string, len(params))
+	for i, p := range params {
+		names[i] = p.Name
+	}
+	return &Error{Code: EINVALID, Message: "invalid parameters: " + strings.Join(names, ", "), Params: params}
 }
 
 // Error implements the error interface.

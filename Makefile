@@ -1,0 +1,31 @@
+# nearby — one command to run, one to test.
+GO ?= go
+
+.PHONY: run test services bench bench-quick fuzz lint
+
+## run: start searchd on its embedded demo data (http://localhost:8080)
+run:
+	$(GO) run ./cmd/searchd
+
+## test: everything CI runs: services up, vet, gofmt, all tests
+test: services lint
+	$(GO) test -count=1 -timeout 20m ./...
+
+## services: install (if missing) and start PostgreSQL and Redis for the tests
+services:
+	@scripts/services.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: the large benchmarks (1M and 10M businesses); figures go to BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./quadtree/ ./seeds/ ./geohash/
+
+## fuzz: run each fuzz test for a while
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzNearest -fuzztime 60s ./quadtree/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./seeds/
+	$(GO) test -run '^$$' -fuzz FuzzCover -fuzztime 60s ./geohash/
+	$(GO) test -run '^$$' -fuzz FuzzParseNearby -fuzztime 60s ./internal/httpapi/

@@ -1,0 +1,233 @@
+// Package httpapi is searchd's HTTP interface: chi routes, query parsing,
+// JSON and GeoJSON answers, RFC 9457 problem documents and Prometheus
+// metrics. Handlers return errors; one adapter turns them into responses.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/nearby/nearby"
+)
+
+// MaxQueryBytes bounds the length of a request's query string.
+const MaxQueryBytes = 4096
+
+// Server routes searchd's HTTP API.
+type Server struct {
+	search  nearby.SearchService
+	logger  *slog.Logger
+	openapi []byte
+	router  chi.Router
+
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewServer returns the HTTP API over svc. Metrics are registered on reg and
+// served from gatherer at /metrics; openapi is served at /openapi.yaml.
+func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer, openapi []byte) *Server {
+	s := &Server{search: svc, logger: logger, openapi: openapi}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nearby_http_requests_total",
+		Help: "HTTP requests by route, method and status.",
+	}, []string{"route", "method", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "nearby_http_request_duration_seconds",
+		Help:    "HTTP request latency by route and status.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "status"})
+	reg.MustRegister(s.requests, s.latency,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "nearby_index_businesses",
+			Help: "Businesses in the index being served.",
+		}, func() float64 { st, _ := svc.Stats(); return float64(st.Count) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "nearby_index_bytes",
+			Help: "Bytes held by the index being served (spatial index and names).",
+		}, func() float64 {
+			st, _ := svc.Stats()
+			n := 0
+			for _, r := range st.Regions {
+				n += r.IndexSize + r.NameSize
+			}
+			return float64(n)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "nearby_index_version",
+			Help: "Newest region build version of the index being served (Unix ms).",
+		}, func() float64 {
+			st, _ := svc.Stats()
+			var v uint64
+			for _, r := range st.Regions {
+				v = max(v, r.Version)
+			}
+			return float64(v)
+		}),
+	)
+
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, s.observe, s.recoverer)
+	r.Get("/healthz", s.handle(s.healthz))
+	r.Get("/readyz", s.handle(s.readyz))
+	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	r.Get("/openapi.yaml", s.handle(s.openAPI))
+	r.Get("/v1/search/nearby", s.handle(s.nearby))
+	r.Get("/v1/businesses/{id}", s.handle(s.business))
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
+	}))
+	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errMethod
+	}))
+	s.router = r
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+var errMethod = errors.New("method not allowed")
+
+// handle adapts a handler that returns an error: errors become problem
+// documents, internal ones are logged once here with the request id.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > MaxQueryBytes {
+			s.problem(w, r, http.StatusRequestURITooLong, "query string too long", nil)
+			return
+		}
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, errMethod) {
+			s.problem(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
+			return
+		}
+		code := nearby.ErrorCode(err)
+		if code == nearby.EINTERNAL {
+			s.logger.Error("internal error", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", err)
+		}
+		var params []nearby.InvalidParam
+		var de *nearby.Error
+		if errors.As(err, &de) {
+			params = de.Params
+		}
+		status := statusOf[code]
+		if code == nearby.EUNAVAILABLE {
+			w.Header().Set("Retry-After", "1")
+		}
+		s.problem(w, r, status, nearby.ErrorMessage(err), params)
+	}
+}
+
+// statusOf maps domain error codes to HTTP statuses, in one place.
+var statusOf = map[string]int{
+	nearby.EINVALID:      http.StatusBadRequest,
+	nearby.EUNAUTHORIZED: http.StatusUnauthorized,
+	nearby.EFORBIDDEN:    http.StatusForbidden,
+	nearby.ENOTFOUND:     http.StatusNotFound,
+	nearby.ECONFLICT:     http.StatusConflict,
+	nearby.EPRECONDITION: http.StatusPreconditionFailed,
+	nearby.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	nearby.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type          string                `json:"type"`
+	Title         string                `json:"title"`
+	Status        int                   `json:"status"`
+	Detail        string                `json:"detail"`
+	Instance      string                `json:"instance,omitempty"`
+	InvalidParams []nearby.InvalidParam `json:"invalid_params,omitempty"`
+	RequestID     string                `json:"request_id,omitempty"`
+}
+
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, params []nearby.InvalidParam) {
+	p := Problem{
+		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Instance: r.URL.Path, InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// observe counts requests and measures their latency by route pattern, and
+// logs server errors.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		status := strconv.Itoa(ww.Status())
+		s.requests.WithLabelValues(route, r.Method, status).Inc()
+		s.latency.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
+	})
+}
+
+// recoverer turns a panic into a logged 500 problem. Panics are bugs; this
+// keeps one from taking the process down.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
+				s.problem(w, r, http.StatusInternalServerError, "internal error", nil)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	st, ok := s.search.Stats()
+	if !ok {
+		return nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "index_version": st.Version, "businesses": st.Count})
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/yaml")
+	_, err := w.Write(s.openapi)
+	return err
+}
+
+// writeJSON writes v as JSON, as application/json unless the handler set
+// another content type.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(status)
+	_, err = w.Write(append(data, '\n'))
+	return err
+}

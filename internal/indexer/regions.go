@@ -1,0 +1,96 @@
+package indexer
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/seeds"
+)
+
+// CatchAll is the region that takes every business no other region does.
+const CatchAll = "rest"
+
+// Region is a named deployment region: the businesses whose coordinates
+// fall in its box. Boxes are half-open, [MinLat, MaxLat) × [MinLon, MaxLon),
+// except that MaxLat 90 and MaxLon 180 include the edge, so a business on a
+// border belongs to exactly one region. The first matching region wins.
+type Region struct {
+	Name   string  `json:"name"`
+	MinLat float64 `json:"min_lat"`
+	MinLon float64 `json:"min_lon"`
+	MaxLat float64 `json:"max_lat"`
+	MaxLon float64 `json:"max_lon"`
+}
+
+// DefaultRegions split the world by longitude into four regions, plus the
+// catch-all (the Pacific west of -170°).
+var DefaultRegions = []Region{
+	{Name: "americas-west", MinLat: -90, MaxLat: 90, MinLon: -170, MaxLon: -95},
+	{Name: "americas-east", MinLat: -90, MaxLat: 90, MinLon: -95, MaxLon: -25},
+	{Name: "europe-africa", MinLat: -90, MaxLat: 90, MinLon: -25, MaxLon: 60},
+	{Name: "asia-oceania", MinLat: -90, MaxLat: 90, MinLon: 60, MaxLon: 180},
+}
+
+// Contains reports whether the point lat, lon degrees belongs to r's box.
+func (r Region) Contains(lat, lon float64) bool {
+	in := func(v, lo, hi, top float64) bool { return v >= lo && (v < hi || hi == top && v == top) }
+	return in(lat, r.MinLat, r.MaxLat, 90) && in(lon, r.MinLon, r.MaxLon, 180)
+}
+
+// Regions is a validated list of regions that ends with the catch-all.
+type Regions []Region
+
+// NewRegions validates rs and appends the catch-all if it is missing.
+func NewRegions(rs []Region) (Regions, error) {
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if !seeds.ValidRegion(r.Name) || seen[r.Name] {
+			return nil, nearby.Errorf(nearby.EINVALID, "region name %q is invalid or repeated", r.Name)
+		}
+		seen[r.Name] = true
+		if r.Name == CatchAll {
+			continue
+		}
+		if !(r.MinLat >= -90 && r.MinLat < r.MaxLat && r.MaxLat <= 90 && r.MinLon >= -180 && r.MinLon < r.MaxLon && r.MaxLon <= 180) {
+			return nil, nearby.Errorf(nearby.EINVALID, "region %q: box must satisfy -90 ≤ min_lat < max_lat ≤ 90 and -180 ≤ min_lon < max_lon ≤ 180", r.Name)
+		}
+	}
+	out := Regions{}
+	for _, r := range rs {
+		if r.Name != CatchAll {
+			out = append(out, r)
+		}
+	}
+	return append(out, Region{Name: CatchAll, MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 180}), nil
+}
+
+// ReadRegions reads a JSON file {"regions": [...]} of regions.
+func ReadRegions(path string) (Regions, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		Regions []Region `json:"regions"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("regions file %q: %w", path, err)
+	}
+	rs, err := NewRegions(f.Regions)
+	if err != nil {
+		return nil, fmt.Errorf("regions file %q: %w", path, err)
+	}
+	return rs, nil
+}
+
+// Of returns the index of the region a point belongs to.
+func (rs Regions) Of(lat, lon float64) int {
+	for i, r := range rs[:len(rs)-1] {
+		if r.Contains(lat, lon) {
+			return i
+		}
+	}
+	return len(rs) - 1
+}

@@ -1,0 +1,105 @@
+package search
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby/seeds"
+)
+
+// LoadDir loads the seeds named by dir's manifest into an index.
+func LoadDir(dir string) (*Index, seeds.Manifest, error) {
+	m, ss, err := seeds.LoadDir(dir)
+	if err != nil {
+		return nil, m, err
+	}
+	regions := make([]*Region, len(ss))
+	for i, s := range ss {
+		regions[i] = NewRegion(s.Region, s.IndexVersion, s.Tree)
+	}
+	return NewIndex(regions...), m, nil
+}
+
+// Watcher keeps an Engine serving the seeds a directory's manifest names,
+// reloading when the manifest changes. A bad manifest or seed is logged and
+// counted, and the engine keeps the index it has.
+type Watcher struct {
+	Dir      string
+	Engine   *Engine
+	Interval time.Duration // how often the manifest is checked
+	Logger   *slog.Logger
+
+	reloads *prometheus.CounterVec
+	current seeds.Manifest
+	loaded  bool
+}
+
+// NewWatcher returns a watcher of dir for e, with its reload counter
+// registered on reg.
+func NewWatcher(dir string, e *Engine, interval time.Duration, logger *slog.Logger, reg prometheus.Registerer) *Watcher {
+	w := &Watcher{
+		Dir: dir, Engine: e, Interval: interval, Logger: logger,
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nearby_index_reloads_total",
+			Help: "Index reloads from seeds, by result (ok or error).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(w.reloads)
+	return w
+}
+
+// Reload loads the manifest's seeds if the manifest changed since the last
+// successful load, and swaps them in. It returns whether it swapped.
+func (w *Watcher) Reload() (bool, error) {
+	m, err := seeds.ReadManifest(w.Dir)
+	if err == nil && w.loaded && sameManifest(m, w.current) {
+		return false, nil
+	}
+	var ix *Index
+	if err == nil {
+		start := time.Now()
+		ix, m, err = LoadDir(w.Dir)
+		if err == nil {
+			w.Logger.Info("index loaded", "dir", w.Dir, "version", ix.Version, "generation", m.Generation,
+				"businesses", ix.Len(), "regions", len(ix.Regions), "took", time.Since(start).String())
+		}
+	}
+	if err != nil {
+		w.reloads.WithLabelValues("error").Inc()
+		w.Logger.Error("index reload refused; keeping the current index", "dir", w.Dir, "err", err)
+		return false, err
+	}
+	w.Engine.Swap(ix)
+	w.current, w.loaded = m, true
+	w.reloads.WithLabelValues("ok").Inc()
+	return true, nil
+}
+
+func sameManifest(a, b seeds.Manifest) bool {
+	if a.Generation != b.Generation || len(a.Regions) != len(b.Regions) {
+		return false
+	}
+	for i := range a.Regions {
+		if a.Regions[i] != b.Regions[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Run checks the manifest every Interval until ctx is done.
+func (w *Watcher) Run(ctx context.Context) {
+	t := time.NewTicker(w.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			w.Reload()
+		}
+	}
+}

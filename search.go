@@ -1,0 +1,67 @@
+package nearby
+
+import "context"
+
+// Cursor marks where a page of nearby results ended: the next page starts
+// strictly after (DistanceM, ID). It is valid only for the index version it
+// was issued on.
+type Cursor struct {
+	IndexVersion string
+	DistanceM    float64
+	ID           int64
+}
+
+// SearchPage is one page of a nearby search.
+type SearchPage struct {
+	Results      []SearchResult
+	Next         *Cursor // nil on the last page
+	IndexVersion string
+	Partial      bool     // some regions could not be asked
+	Missing      []string // the regions that could not be asked
+}
+
+// IndexStats describes the index a node serves.
+type IndexStats struct {
+	Version string
+	Count   int
+	Regions []RegionStats
+}
+
+// RegionStats describes one region's index.
+type RegionStats struct {
+	Name      string
+	Version   uint64
+	Count     int
+	IndexSize int // bytes of the spatial index
+	NameSize  int // bytes of names
+}
+
+// SearchService answers nearby searches and business lookups.
+type SearchService interface {
+	// Nearby returns the page of q's results after the cursor (nil: the
+	// first page). A cursor from another index version is an ECONFLICT error.
+	Nearby(ctx context.Context, q SearchQuery, after *Cursor) (*SearchPage, error)
+	// Business returns the business with the id, or an ENOTFOUND error.
+	Business(ctx context.Context, id int64) (*Business, error)
+	// Stats describes the index being served; ok is false before one is loaded.
+	Stats() (s IndexStats, ok bool)
+}
+
+// Validate checks q against the documented limits and returns an EINVALID
+// error naming every bad parameter.
+func (q SearchQuery) Validate() error {
+	var bad []InvalidParam
+	if !(q.Lat >= -90 && q.Lat <= 90) {
+		bad = append(bad, InvalidParam{"lat", "must be a number in [-90, 90]"})
+	}
+	if !(q.Lon >= -180 && q.Lon <= 180) {
+		bad = append(bad, InvalidParam{"lon", "must be a number in [-180, 180]"})
+	}
+	if !(q.RadiusM > 0 && q.RadiusM <= MaxRadiusM) {
+		bad = append(bad, InvalidParam{"radius", "must be metres in (0, 50000]"})
+	}
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		bad = append(bad, InvalidParam{"limit", "must be an integer in [1, 100]"})
+	}
+	return InvalidParams(bad)
+}
