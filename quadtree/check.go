@@ -13,11 +13,11 @@ import (
 // after every build.
 func (t *Tree) check() error {
 	n := len(t.ids)
-	if len(t.lats) != n || len(t.lons) != n || len(t.cats) != n || len(t.nameOffs) != n+1 {
+	if len(t.pts) != n || len(t.cats) != n || len(t.nameOffs) != n+1 {
 		return errors.New("column lengths differ")
 	}
 	for i := 1; i < n; i++ {
-		if mortonKey(t.lats[i], t.lons[i]) < mortonKey(t.lats[i-1], t.lons[i-1]) {
+		if mortonKey(t.pts[i]) < mortonKey(t.pts[i-1]) {
 			return fmt.Errorf("entry %d out of Morton order", i)
 		}
 	}
@@ -44,15 +44,16 @@ func (t *Tree) check() error {
 		want := node{lo: nd.lo, hi: nd.hi, child: nd.child,
 			minLat: math.MaxInt32, minLon: math.MaxInt32, maxLat: math.MinInt32, maxLon: math.MinInt32}
 		for e := nd.lo; e < nd.hi; e++ {
-			want.minLat, want.maxLat = min(want.minLat, t.lats[e]), max(want.maxLat, t.lats[e])
-			want.minLon, want.maxLon = min(want.minLon, t.lons[e]), max(want.maxLon, t.lons[e])
+			p := t.pts[e]
+			want.minLat, want.maxLat = min(want.minLat, p.lat), max(want.maxLat, p.lat)
+			want.minLon, want.maxLon = min(want.minLon, p.lon), max(want.maxLon, p.lon)
 			want.cats |= 1 << t.cats[e]
 		}
 		if nd != want {
 			return fmt.Errorf("node %d: box or categories %+v, want %+v", i, nd, want)
 		}
 		if nd.child == 0 {
-			if nd.hi-nd.lo > LeafCap && mortonKey(t.lats[nd.lo], t.lons[nd.lo]) != mortonKey(t.lats[nd.hi-1], t.lons[nd.hi-1]) {
+			if nd.hi-nd.lo > LeafCap && mortonKey(t.pts[nd.lo]) != mortonKey(t.pts[nd.hi-1]) {
 				return fmt.Errorf("leaf %d holds %d entries", i, nd.hi-nd.lo)
 			}
 			return nil

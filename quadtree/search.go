@@ -110,7 +110,7 @@ func (t *Tree) Nearest(dst []Hit, lat, lon, radiusM float64, k int, f Filter) ([
 			if mask != 0 && mask&(1<<t.cats[i]) == 0 {
 				continue
 			}
-			lat, lon := FromE7(t.lats[i]), FromE7(t.lons[i])
+			lat, lon := FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)
 			if o.HavLowerBound(lat, lon) > bound {
 				continue
 			}
@@ -168,7 +168,7 @@ func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (i
 	t.walk(f.Categories, func(i uint32) bool {
 		return t.nodeBound(&o, i) <= bound
 	}, func(i uint32) bool {
-		lat, lon := FromE7(t.lats[i]), FromE7(t.lons[i])
+		lat, lon := FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)
 		if o.HavLowerBound(lat, lon) > bound {
 			return true
 		}
@@ -201,7 +201,7 @@ func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 			n := &t.nodes[i]
 			return n.maxLat >= minLat && n.minLat <= maxLat && n.maxLon >= minLon && n.minLon <= maxLon
 		}, func(i uint32) bool {
-			if !part.Contains(FromE7(t.lats[i]), FromE7(t.lons[i])) {
+			if !part.Contains(FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)) {
 				return true
 			}
 			count++

@@ -49,10 +49,11 @@ type Entry struct {
 // concurrent use by any number of goroutines without locks.
 type Tree struct {
 	// Entries in tree order (Morton order of their cells), as parallel
-	// columns: the hot path touches only ids, lats, lons and cats.
+	// columns: the hot path touches only pts and cats, and ids of the
+	// entries it keeps. Latitude and longitude sit side by side, so scanning
+	// a leaf's coordinates touches one run of memory.
 	ids  []int64
-	lats []int32 // degrees × 1e7
-	lons []int32 // degrees × 1e7
+	pts  []point
 	cats []uint8
 
 	// Names live apart from the hot columns: entry i's name is
@@ -62,6 +63,9 @@ type Tree struct {
 
 	nodes []node // nodes[0] is the root; empty for an empty tree
 }
+
+// point is an entry's coordinates in degrees × 1e7.
+type point struct{ lat, lon int32 }
 
 // node is a cell of the tree. Its box is the tight bounding box of the
 // entries below it (not the cell's nominal square), which prunes better on
@@ -83,7 +87,7 @@ func FromE7(e7 int32) float64 { return float64(e7) / 1e7 }
 // Builder collects entries for a new Tree. The zero value is ready to use.
 type Builder struct {
 	ids        []int64
-	lats, lons []int32
+	pts        []point
 	cats       []uint8
 	nameOffs   []uint32
 	names      []byte
@@ -93,8 +97,7 @@ type Builder struct {
 func NewBuilder(n int) *Builder {
 	return &Builder{
 		ids:      make([]int64, 0, n),
-		lats:     make([]int32, 0, n),
-		lons:     make([]int32, 0, n),
+		pts:      make([]point, 0, n),
 		cats:     make([]uint8, 0, n),
 		nameOffs: make([]uint32, 0, n+1),
 	}
@@ -120,8 +123,7 @@ func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) e
 		b.nameOffs = append(b.nameOffs, 0)
 	}
 	b.ids = append(b.ids, id)
-	b.lats = append(b.lats, ToE7(lat))
-	b.lons = append(b.lons, ToE7(lon))
+	b.pts = append(b.pts, point{ToE7(lat), ToE7(lon)})
 	b.cats = append(b.cats, category)
 	b.names = append(b.names, name...)
 	b.nameOffs = append(b.nameOffs, uint32(len(b.names)))
@@ -137,21 +139,19 @@ func (b *Builder) Build() *Tree {
 	n := len(b.ids)
 	keys := make([]uint64, n)
 	for i := range keys {
-		keys[i] = mortonKey(b.lats[i], b.lons[i])
+		keys[i] = mortonKey(b.pts[i])
 	}
 	order := sortByKey(keys)
 	t := &Tree{
 		ids:      make([]int64, n),
-		lats:     make([]int32, n),
-		lons:     make([]int32, n),
+		pts:      make([]point, n),
 		cats:     make([]uint8, n),
 		nameOffs: make([]uint32, n+1),
 		names:    make([]byte, 0, len(b.names)),
 	}
 	for i, j := range order {
 		t.ids[i] = b.ids[j]
-		t.lats[i] = b.lats[j]
-		t.lons[i] = b.lons[j]
+		t.pts[i] = b.pts[j]
 		t.cats[i] = b.cats[j]
 		t.names = append(t.names, b.names[b.nameOffs[j]:b.nameOffs[j+1]]...)
 		t.nameOffs[i+1] = uint32(len(t.names))
@@ -182,16 +182,20 @@ type Columns struct {
 	Names      []byte
 }
 
-// Columns returns the tree's entries in tree order. The slices share the
-// tree's memory and must not be modified.
+// Columns returns the tree's entries in tree order. Lats and Lons are
+// fresh slices; the others share the tree's memory and must not be modified.
 func (t *Tree) Columns() Columns {
-	return Columns{IDs: t.ids, Lats: t.lats, Lons: t.lons, Cats: t.cats, NameOffs: t.nameOffs, Names: t.names}
+	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats, NameOffs: t.nameOffs, Names: t.names}
+	for i, p := range t.pts {
+		c.Lats[i], c.Lons[i] = p.lat, p.lon
+	}
+	return c
 }
 
 // FromColumns rebuilds a tree from columns in tree order, as Columns returns
 // them, without sorting: it checks every value and the order, then builds the
-// nodes in one pass. The tree keeps the slices; the caller must not modify
-// them afterwards. Columns from an untrusted source are safe to pass: bad
+// nodes in one pass. The tree keeps the slices other than Lats and Lons; the
+// caller must not modify them afterwards. Columns from an untrusted source are safe to pass: bad
 // ones give an error wrapping ErrColumns.
 func FromColumns(c Columns) (*Tree, error) {
 	n := len(c.IDs)
@@ -204,6 +208,7 @@ func FromColumns(c Columns) (*Tree, error) {
 		return nil, fmt.Errorf("%w: name offsets do not span the names", ErrColumns)
 	}
 	keys := make([]uint64, n)
+	pts := make([]point, n)
 	for i := range n {
 		lat, lon := c.Lats[i], c.Lons[i]
 		if lat < -900000000 || lat > 900000000 || lon < -1800000000 || lon > 1800000000 {
@@ -215,12 +220,13 @@ func FromColumns(c Columns) (*Tree, error) {
 		if l := c.NameOffs[i+1] - c.NameOffs[i]; c.NameOffs[i+1] < c.NameOffs[i] || l > MaxNameLen {
 			return nil, fmt.Errorf("%w: entry %d: bad name offsets", ErrColumns, i)
 		}
-		keys[i] = mortonKey(lat, lon)
+		pts[i] = point{lat, lon}
+		keys[i] = mortonKey(pts[i])
 		if i > 0 && keys[i] < keys[i-1] {
 			return nil, fmt.Errorf("%w: entry %d out of tree order", ErrColumns, i)
 		}
 	}
-	t := &Tree{ids: c.IDs, lats: c.Lats, lons: c.Lons, cats: c.Cats, nameOffs: c.NameOffs, names: c.Names}
+	t := &Tree{ids: c.IDs, pts: pts, cats: c.Cats, nameOffs: c.NameOffs, names: c.Names}
 	t.buildNodes(keys)
 	return t, nil
 }
@@ -232,7 +238,7 @@ func (t *Tree) Len() int { return len(t.ids) }
 func (t *Tree) ID(i int) int64 { return t.ids[i] }
 
 // Point returns the coordinates of entry i in degrees.
-func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.lats[i]), FromE7(t.lons[i]) }
+func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.pts[i].lat), FromE7(t.pts[i].lon) }
 
 // Category returns the category of entry i.
 func (t *Tree) Category(i int) uint8 { return t.cats[i] }
@@ -249,7 +255,7 @@ func (t *Tree) Entry(i int) Entry {
 // IndexBytes returns the memory held by the spatial index: ids, coordinates,
 // categories and nodes, without names.
 func (t *Tree) IndexBytes() int {
-	return len(t.ids)*8 + len(t.lats)*4 + len(t.lons)*4 + len(t.cats) + len(t.nodes)*int(unsafe.Sizeof(node{}))
+	return len(t.ids)*8 + len(t.pts)*8 + len(t.cats) + len(t.nodes)*int(unsafe.Sizeof(node{}))
 }
 
 // NameBytes returns the memory held by names and their offsets.
@@ -285,9 +291,9 @@ func (t *Tree) Depth() int {
 // mortonKey interleaves the bits of an entry's cell coordinates. Sorting by
 // it puts every quadtree cell's entries in one contiguous run. Latitude is
 // scaled ×2 so both axes span [0, 3.6e9] and cells are square in degrees.
-func mortonKey(lat, lon int32) uint64 {
-	x := uint32(int64(lon) + 1800000000)
-	y := uint32((int64(lat) + 900000000) * 2)
+func mortonKey(p point) uint64 {
+	x := uint32(int64(p.lon) + 1800000000)
+	y := uint32((int64(p.lat) + 900000000) * 2)
 	return spread(y)<<1 | spread(x)
 }
 
@@ -397,10 +403,9 @@ func (b *nodeBuilder) build(slot uint32, lo, hi int, level uint) {
 		n.minLat, n.minLon = math.MaxInt32, math.MaxInt32
 		n.maxLat, n.maxLon = math.MinInt32, math.MinInt32
 		for i := lo; i < hi; i++ {
-			n.minLat = min(n.minLat, t.lats[i])
-			n.maxLat = max(n.maxLat, t.lats[i])
-			n.minLon = min(n.minLon, t.lons[i])
-			n.maxLon = max(n.maxLon, t.lons[i])
+			p := t.pts[i]
+			n.minLat, n.maxLat = min(n.minLat, p.lat), max(n.maxLat, p.lat)
+			n.minLon, n.maxLon = min(n.minLon, p.lon), max(n.maxLon, p.lon)
 			n.cats |= 1 << t.cats[i]
 		}
 		t.nodes[slot] = n

@@ -165,8 +165,13 @@ func loadDemo(engine *search.Engine, cfg config, logger *slog.Logger, url string
 	if err != nil {
 		return fmt.Errorf("build demo index: %w", err)
 	}
-	version := uint64(time.Now().UnixMilli())
-	engine.Swap(search.NewIndex(search.NewRegion("world", version, tree)))
+	// The demo data depends only on its size and seed, so its version does
+	// too: replicas started alike serve the same version and share cursors.
+	region, err := search.NewRegion("world", cfg.DemoSeed<<32|uint64(cfg.DemoSize), tree)
+	if err != nil {
+		return err
+	}
+	engine.Swap(search.NewIndex(region))
 	example := url + "/v1/search/nearby?lat=40.7580&lon=-73.9855&radius=2000&limit=20&category=cafe"
 	logger.Info("ready: serving demo data generated around real cities (GeoNames, CC BY 4.0)",
 		"businesses", tree.Len(), "took", time.Since(start).Round(time.Millisecond).String(),

@@ -378,6 +378,7 @@ func TestBadRequestsGetProblems(t *testing.T) {
 		{"lat=0&lon=0&cursor=garbage", 400, []string{"cursor"}},
 		{"lat=0&lon=0&lat=1", 400, []string{"lat"}},
 		{"lat=0&lon=0&radiuss=5", 400, []string{"radiuss"}},
+		{"zz=1&lat=abc&lat=1&aa=2&lon=0", 400, []string{"lat", "aa", "zz"}},
 		{"lat=0&lon=0&q=" + strings.Repeat("x", 5000), 414, nil},
 	} {
 		t.Run(tc.query, func(t *testing.T) {
@@ -422,9 +423,13 @@ func TestBadRequestsGetProblems(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/problem+json" {
-			t.Errorf("%s %s: %d %q", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/problem+json" ||
+			tc.status == 405 && resp.Header.Get("Allow") != "GET, HEAD" || resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, resp.StatusCode, resp.Header)
 		}
+	}
+	if resp, err := http.Head(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("HEAD /healthz: %v %v", resp, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -96,9 +97,21 @@ func parseNearby(v url.Values) (nearbyRequest, error) {
 		}
 		req.after = c
 	}
-	slices.SortFunc(bad, func(a, b nearby.InvalidParam) int {
-		return slices.Index(nearbyParams, a.Name) - slices.Index(nearbyParams, b.Name)
+	// Known parameters in documented order, then unknown ones by name; each
+	// named once, with its first reason.
+	rank := func(name string) int {
+		if i := slices.Index(nearbyParams, name); i >= 0 {
+			return i
+		}
+		return len(nearbyParams)
+	}
+	slices.SortStableFunc(bad, func(a, b nearby.InvalidParam) int {
+		if c := rank(a.Name) - rank(b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
+	bad = slices.CompactFunc(bad, func(a, b nearby.InvalidParam) bool { return a.Name == b.Name })
 	return req, nearby.InvalidParams(bad)
 }
 

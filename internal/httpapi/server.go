@@ -76,7 +76,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, s.observe, s.recoverer)
+	r.Use(middleware.RequestID, echoRequestID, s.observe, s.recoverer, middleware.GetHead)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
@@ -87,6 +87,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", "GET, HEAD") // every route is read-only
 		return errMethod
 	}))
 	s.router = r
@@ -179,6 +180,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		status := strconv.Itoa(ww.Status())
 		s.requests.WithLabelValues(route, r.Method, status).Inc()
 		s.latency.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
+	})
+}
+
+// echoRequestID returns the request id to the client, for bug reports.
+func echoRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -26,16 +26,20 @@ type Region struct {
 	byID    []uint32 // entry positions sorted by id
 }
 
-// NewRegion wraps a built tree.
-func NewRegion(name string, version uint64, t *quadtree.Tree) *Region {
+// NewRegion wraps a built tree. It refuses trees with entries the API
+// cannot serve: ids ≤ 0 or unknown categories.
+func NewRegion(name string, version uint64, t *quadtree.Tree) (*Region, error) {
 	byID := make([]uint32, t.Len())
 	for i := range byID {
+		if t.ID(i) <= 0 || !nearby.Category(t.Category(i)).Valid() {
+			return nil, fmt.Errorf("region %s: entry %d has id %d and category %d", name, i, t.ID(i), t.Category(i))
+		}
 		byID[i] = uint32(i)
 	}
 	slices.SortFunc(byID, func(a, b uint32) int {
 		return cmp.Compare(t.ID(int(a)), t.ID(int(b)))
 	})
-	return &Region{Name: name, Version: version, Tree: t, byID: byID}
+	return &Region{Name: name, Version: version, Tree: t, byID: byID}, nil
 }
 
 // find returns the position of the entry with the id, or -1.

@@ -18,7 +18,9 @@ func LoadDir(dir string) (*Index, seeds.Manifest, error) {
 	}
 	regions := make([]*Region, len(ss))
 	for i, s := range ss {
-		regions[i] = NewRegion(s.Region, s.IndexVersion, s.Tree)
+		if regions[i], err = NewRegion(s.Region, s.IndexVersion, s.Tree); err != nil {
+			return nil, m, err
+		}
 	}
 	return NewIndex(regions...), m, nil
 }
