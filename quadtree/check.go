@@ -13,7 +13,7 @@ import (
 // after every build.
 func (t *Tree) check() error {
 	n := len(t.ids)
-	if len(t.pts) != n || len(t.cats) != n || len(t.nameOffs) != n+1 {
+	if len(t.pts) != n || len(t.cats) != n || len(t.nameOffs) != n+1 || t.nameIdx != nil && len(t.nameIdx) != n {
 		return errors.New("column lengths differ")
 	}
 	for i := 1; i < n; i++ {

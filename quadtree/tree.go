@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"sync"
 	"unsafe"
 
 	"github.com/nearby/nearby/geo"
@@ -57,9 +59,11 @@ type Tree struct {
 	cats []uint8
 
 	// Names live apart from the hot columns: entry i's name is
-	// names[nameOffs[i]:nameOffs[i+1]].
+	// names[nameOffs[k]:nameOffs[k+1]] where k is nameIdx[i], or i when
+	// nameIdx is nil (a tree loaded from columns keeps names in tree order).
 	nameOffs []uint32
 	names    []byte
+	nameIdx  []uint32
 
 	nodes []node // nodes[0] is the root; empty for an empty tree
 }
@@ -86,11 +90,11 @@ func FromE7(e7 int32) float64 { return float64(e7) / 1e7 }
 
 // Builder collects entries for a new Tree. The zero value is ready to use.
 type Builder struct {
-	ids        []int64
-	pts        []point
-	cats       []uint8
-	nameOffs   []uint32
-	names      []byte
+	ids      []int64
+	pts      []point
+	cats     []uint8
+	nameOffs []uint32
+	names    []byte
 }
 
 // NewBuilder returns a Builder with room for n entries.
@@ -100,6 +104,7 @@ func NewBuilder(n int) *Builder {
 		pts:      make([]point, 0, n),
 		cats:     make([]uint8, 0, n),
 		nameOffs: make([]uint32, 0, n+1),
+		names:    make([]byte, 0, 24*n),
 	}
 }
 
@@ -125,6 +130,11 @@ func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) e
 	b.ids = append(b.ids, id)
 	b.pts = append(b.pts, point{ToE7(lat), ToE7(lon)})
 	b.cats = append(b.cats, category)
+	if len(b.names)+len(name) > cap(b.names) {
+		// Double: append grows large slices by only 1.25x, which copies a
+		// big name blob many times over.
+		b.names = slices.Grow(b.names, max(len(name), cap(b.names)))
+	}
 	b.names = append(b.names, name...)
 	b.nameOffs = append(b.nameOffs, uint32(len(b.names)))
 	return nil
@@ -143,19 +153,31 @@ func (b *Builder) Build() *Tree {
 	}
 	order := sortByKey(keys)
 	t := &Tree{
-		ids:      make([]int64, n),
-		pts:      make([]point, n),
-		cats:     make([]uint8, n),
-		nameOffs: make([]uint32, n+1),
-		names:    make([]byte, 0, len(b.names)),
+		ids:  make([]int64, n),
+		pts:  make([]point, n),
+		cats: make([]uint8, n),
+		// Names stay where Add put them: moving ~20 bytes per entry into
+		// tree order would cost more than the rest of the build. nameIdx
+		// maps tree positions to them.
+		nameOffs: b.nameOffs,
+		names:    b.names,
+		nameIdx:  order,
 	}
+	if n == 0 {
+		t.nameOffs = []uint32{0}
+	}
+	// The gathers are random reads; run them on two cores.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i, j := range order {
+			t.ids[i] = b.ids[j]
+		}
+	})
 	for i, j := range order {
-		t.ids[i] = b.ids[j]
 		t.pts[i] = b.pts[j]
 		t.cats[i] = b.cats[j]
-		t.names = append(t.names, b.names[b.nameOffs[j]:b.nameOffs[j+1]]...)
-		t.nameOffs[i+1] = uint32(len(t.names))
 	}
+	wg.Wait()
 	*b = Builder{}
 	t.buildNodes(keys)
 	return t
@@ -182,12 +204,21 @@ type Columns struct {
 	Names      []byte
 }
 
-// Columns returns the tree's entries in tree order. Lats and Lons are
-// fresh slices; the others share the tree's memory and must not be modified.
+// Columns returns the tree's entries in tree order. Lats, Lons and, for a
+// tree made by Build, the names are fresh; the other slices share the
+// tree's memory and must not be modified.
 func (t *Tree) Columns() Columns {
 	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats, NameOffs: t.nameOffs, Names: t.names}
 	for i, p := range t.pts {
 		c.Lats[i], c.Lons[i] = p.lat, p.lon
+	}
+	if t.nameIdx != nil {
+		c.NameOffs = make([]uint32, len(t.pts)+1)
+		c.Names = make([]byte, 0, len(t.names))
+		for i, k := range t.nameIdx {
+			c.Names = append(c.Names, t.names[t.nameOffs[k]:t.nameOffs[k+1]]...)
+			c.NameOffs[i+1] = uint32(len(c.Names))
+		}
 	}
 	return c
 }
@@ -244,7 +275,13 @@ func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.pts[i].lat), Fr
 func (t *Tree) Category(i int) uint8 { return t.cats[i] }
 
 // Name returns the name of entry i.
-func (t *Tree) Name(i int) string { return string(t.names[t.nameOffs[i]:t.nameOffs[i+1]]) }
+func (t *Tree) Name(i int) string {
+	k := i
+	if t.nameIdx != nil {
+		k = int(t.nameIdx[i])
+	}
+	return string(t.names[t.nameOffs[k]:t.nameOffs[k+1]])
+}
 
 // Entry returns entry i.
 func (t *Tree) Entry(i int) Entry {
@@ -259,7 +296,7 @@ func (t *Tree) IndexBytes() int {
 }
 
 // NameBytes returns the memory held by names and their offsets.
-func (t *Tree) NameBytes() int { return len(t.names) + len(t.nameOffs)*4 }
+func (t *Tree) NameBytes() int { return len(t.names) + len(t.nameOffs)*4 + len(t.nameIdx)*4 }
 
 // Nodes returns the number of nodes, and Depth the length of the longest path
 // from the root to a leaf (1 for a tree that is a single leaf, 0 when empty).
@@ -310,8 +347,11 @@ func spread(v uint32) uint64 {
 
 // sortByKey sorts keys in place and returns the permutation applied: the
 // sorted position i holds the input entry order[i]. It is a stable LSD radix
-// sort, 8 bits a pass, skipping bytes that every key shares.
+// sort, 11 bits a pass (six passes; the 2048 buckets stay in cache),
+// skipping digits that every key shares. Each pass counts and scatters the
+// two halves of the input on two goroutines.
 func sortByKey(keys []uint64) []uint32 {
+	const bits, mask = 11, 1<<11 - 1
 	n := len(keys)
 	order := make([]uint32, n)
 	for i := range order {
@@ -323,26 +363,45 @@ func sortByKey(keys []uint64) []uint32 {
 	sorted := keys
 	keys2 := make([]uint64, n)
 	order2 := make([]uint32, n)
-	for shift := uint(0); shift < 64; shift += 8 {
-		var count [256]int
-		for _, k := range keys {
-			count[byte(k>>shift)]++
+	halves := [2][2]int{{0, n / 2}, {n / 2, n}}
+	var count [2][1 << bits]int
+	var wg sync.WaitGroup
+	for shift := uint(0); shift < 64; shift += bits {
+		for h := range halves {
+			wg.Go(func() {
+				c := &count[h]
+				*c = [1 << bits]int{}
+				for _, k := range keys[halves[h][0]:halves[h][1]] {
+					c[(k>>shift)&mask]++
+				}
+			})
 		}
-		if count[byte(keys[0]>>shift)] == n {
+		wg.Wait()
+		if count[0][(keys[0]>>shift)&mask]+count[1][(keys[0]>>shift)&mask] == n {
 			continue
 		}
+		// The first half's entries of a bucket go before the second's, so
+		// the sort stays stable.
 		pos := 0
-		for b, c := range count {
-			count[b] = pos
-			pos += c
+		for b := range 1 << bits {
+			c0, c1 := count[0][b], count[1][b]
+			count[0][b], count[1][b] = pos, pos+c0
+			pos += c0 + c1
 		}
-		for i, k := range keys {
-			b := byte(k >> shift)
-			p := count[b]
-			count[b]++
-			keys2[p] = k
-			order2[p] = order[i]
+		for h := range halves {
+			wg.Go(func() {
+				c := &count[h]
+				lo, hi := halves[h][0], halves[h][1]
+				for i, k := range keys[lo:hi] {
+					b := (k >> shift) & mask
+					p := c[b]
+					c[b]++
+					keys2[p] = k
+					order2[p] = order[lo+i]
+				}
+			})
 		}
+		wg.Wait()
 		keys, keys2 = keys2, keys
 		order, order2 = order2, order
 	}
