@@ -19,9 +19,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: the large benchmarks (1M and 10M businesses); figures go to BENCHMARKS.md
+## bench: the benchmark suites (1M and 10M businesses); rewrites the tables in BENCHMARKS.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./quadtree/ ./seeds/ ./geohash/
+	scripts/bench.sh
 
 ## fuzz: run each fuzz test for a while
 fuzz:
