@@ -62,7 +62,7 @@ type Tree struct {
 	// names[nameOffs[k]:nameOffs[k+1]] where k is nameIdx[i], or i when
 	// nameIdx is nil (a tree loaded from columns keeps names in tree order).
 	nameOffs []uint32
-	names    []byte
+	names    string // a string, so Name returns substrings without copying
 	nameIdx  []uint32
 
 	nodes []node // nodes[0] is the root; empty for an empty tree
@@ -160,7 +160,7 @@ func (b *Builder) Build() *Tree {
 		// tree order would cost more than the rest of the build. nameIdx
 		// maps tree positions to them.
 		nameOffs: b.nameOffs,
-		names:    b.names,
+		names:    string(b.names),
 		nameIdx:  order,
 	}
 	if n == 0 {
@@ -204,15 +204,17 @@ type Columns struct {
 	Names      []byte
 }
 
-// Columns returns the tree's entries in tree order. Lats, Lons and, for a
-// tree made by Build, the names are fresh; the other slices share the
+// Columns returns the tree's entries in tree order. Lats, Lons, Names and,
+// for a tree made by Build, NameOffs are fresh; the other slices share the
 // tree's memory and must not be modified.
 func (t *Tree) Columns() Columns {
-	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats, NameOffs: t.nameOffs, Names: t.names}
+	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats, NameOffs: t.nameOffs}
 	for i, p := range t.pts {
 		c.Lats[i], c.Lons[i] = p.lat, p.lon
 	}
-	if t.nameIdx != nil {
+	if t.nameIdx == nil {
+		c.Names = []byte(t.names)
+	} else {
 		c.NameOffs = make([]uint32, len(t.pts)+1)
 		c.Names = make([]byte, 0, len(t.names))
 		for i, k := range t.nameIdx {
@@ -225,8 +227,8 @@ func (t *Tree) Columns() Columns {
 
 // FromColumns rebuilds a tree from columns in tree order, as Columns returns
 // them, without sorting: it checks every value and the order, then builds the
-// nodes in one pass. The tree keeps the slices other than Lats and Lons; the
-// caller must not modify them afterwards. Columns from an untrusted source are safe to pass: bad
+// nodes in one pass. The tree keeps IDs, Cats and NameOffs; the caller must
+// not modify them afterwards. Columns from an untrusted source are safe to pass: bad
 // ones give an error wrapping ErrColumns.
 func FromColumns(c Columns) (*Tree, error) {
 	n := len(c.IDs)
@@ -257,7 +259,7 @@ func FromColumns(c Columns) (*Tree, error) {
 			return nil, fmt.Errorf("%w: entry %d out of tree order", ErrColumns, i)
 		}
 	}
-	t := &Tree{ids: c.IDs, pts: pts, cats: c.Cats, nameOffs: c.NameOffs, names: c.Names}
+	t := &Tree{ids: c.IDs, pts: pts, cats: c.Cats, nameOffs: c.NameOffs, names: string(c.Names)}
 	t.buildNodes(keys)
 	return t, nil
 }
@@ -274,13 +276,13 @@ func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.pts[i].lat), Fr
 // Category returns the category of entry i.
 func (t *Tree) Category(i int) uint8 { return t.cats[i] }
 
-// Name returns the name of entry i.
+// Name returns the name of entry i, without copying it.
 func (t *Tree) Name(i int) string {
 	k := i
 	if t.nameIdx != nil {
 		k = int(t.nameIdx[i])
 	}
-	return string(t.names[t.nameOffs[k]:t.nameOffs[k+1]])
+	return t.names[t.nameOffs[k]:t.nameOffs[k+1]]
 }
 
 // Entry returns entry i.

@@ -165,25 +165,6 @@ func queryHash(q nearby.SearchQuery) uint64 {
 	return h.Sum64()
 }
 
-// resultJSON is one business in a search answer.
-type resultJSON struct {
-	ID        string  `json:"id"`
-	Name      string  `json:"name"`
-	Category  string  `json:"category"`
-	Lat       float64 `json:"lat"`
-	Lon       float64 `json:"lon"`
-	DistanceM float64 `json:"distance_m"`
-}
-
-type nearbyJSON struct {
-	Results      []resultJSON `json:"results"`
-	Count        int          `json:"count"`
-	NextCursor   *string      `json:"next_cursor"`
-	Partial      bool         `json:"partial"`
-	Missing      []string     `json:"missing_regions,omitempty"`
-	IndexVersion string       `json:"index_version"`
-}
-
 func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 	req, err := parseNearby(r.URL.Query())
 	if err != nil {
@@ -202,17 +183,9 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 	if req.geojson {
 		return writeGeoJSON(w, page, next)
 	}
-	out := nearbyJSON{
-		Results: make([]resultJSON, len(page.Results)), Count: len(page.Results), NextCursor: next,
-		Partial: page.Partial, Missing: page.Missing, IndexVersion: page.IndexVersion,
-	}
-	for i, res := range page.Results {
-		out.Results[i] = resultJSON{
-			ID: strconv.FormatInt(res.ID, 10), Name: res.Name, Category: res.Category.String(),
-			Lat: res.Lat, Lon: res.Lon, DistanceM: res.DistanceM,
-		}
-	}
-	return writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(appendNearby(make([]byte, 0, 4096), page, next))
+	return err
 }
 
 // GeoJSON (RFC 7946): a FeatureCollection of Points, [lon, lat] order; the

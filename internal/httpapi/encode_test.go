@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/nearby/nearby"
+)
+
+// FuzzAppendNearby: the hand-written encoder decodes exactly like
+// encoding/json's encoding of the same answer.
+func FuzzAppendNearby(f *testing.F) {
+	f.Add("Café \"Le Coin\", Paris", int64(42), 48.8566, 2.3522, 12.5, "AQ0x", "17")
+	f.Add("tab\there\nnew\x00line\u2028 \xff bad", int64(1), -90.0, 180.0, 1e-7, "", "")
+	f.Add("<script>&", int64(9007199254740993), 1e-9, -1e-300, 5e21, "x", "v")
+	f.Add("e7", int64(5), -0.0000001, -179.9999999, 0.1, "", "")
+	f.Add("e7", int64(5), 40.7544137, 0.5, 3.0, "", "")
+	f.Fuzz(func(t *testing.T, name string, id int64, lat, lon, d float64, cursor, version string) {
+		if math.IsNaN(lat) || math.IsInf(lat, 0) || math.IsNaN(lon) || math.IsInf(lon, 0) || math.IsNaN(d) || math.IsInf(d, 0) {
+			return
+		}
+		page := &nearby.SearchPage{IndexVersion: version, Results: []nearby.SearchResult{
+			{Business: nearby.Business{ID: id, Name: name, Category: nearby.Cafe, Lat: lat, Lon: lon}, DistanceM: d},
+			{Business: nearby.Business{ID: 7, Name: "second", Category: nearby.HairSalon}},
+		}}
+		var next *string
+		if cursor != "" {
+			next = &cursor
+		}
+		got := appendNearby(nil, page, next)
+		want, err := json.Marshal(toNearbyJSON(page, next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("invalid JSON %q: %v", got, err)
+		}
+		if err := json.Unmarshal(want, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("hand-written %s\nencoding/json %s", got, want)
+		}
+	})
+}
+
+// resultJSON is one business in a search answer.
+type resultJSON struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Category  string  `json:"category"`
+	Lat       float64 `json:"lat"`
+	Lon       float64 `json:"lon"`
+	DistanceM float64 `json:"distance_m"`
+}
+
+type nearbyJSON struct {
+	Results      []resultJSON `json:"results"`
+	Count        int          `json:"count"`
+	NextCursor   *string      `json:"next_cursor"`
+	Partial      bool         `json:"partial"`
+	Missing      []string     `json:"missing_regions,omitempty"`
+	IndexVersion string       `json:"index_version"`
+}
+
+// toNearbyJSON is the reflective twin of appendNearby, the reference its
+// tests compare with.
+func toNearbyJSON(page *nearby.SearchPage, next *string) nearbyJSON {
+	out := nearbyJSON{
+		Results: make([]resultJSON, len(page.Results)), Count: len(page.Results), NextCursor: next,
+		Partial: page.Partial, Missing: page.Missing, IndexVersion: page.IndexVersion,
+	}
+	for i, res := range page.Results {
+		out.Results[i] = resultJSON{
+			ID: strconv.FormatInt(res.ID, 10), Name: res.Name, Category: res.Category.String(),
+			Lat: res.Lat, Lon: res.Lon, DistanceM: res.DistanceM,
+		}
+	}
+	return out
+}
+
+func TestAppendCoordMatchesStrconv(t *testing.T) {
+	for _, e7 := range []int64{0, 1, -1, 10, 123, 1234567, 10000000, -10000000, 407544137, -1800000000, 1800000000, 900000000, -899999999, 5000001} {
+		deg := float64(e7) / 1e7
+		want := strconv.FormatFloat(deg, 'f', -1, 64)
+		if deg != 0 && math.Abs(deg) < 1e-6 {
+			want = strconv.FormatFloat(deg, 'e', -1, 64)
+		}
+		if got := string(appendCoord(nil, deg)); got != want {
+			t.Errorf("appendCoord(%v) = %s, want %s", deg, got, want)
+		}
+	}
+}
