@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -172,6 +173,7 @@ func loadDemo(engine *search.Engine, cfg config, logger *slog.Logger, url string
 		return err
 	}
 	engine.Swap(search.NewIndex(region))
+	debug.FreeOSMemory() // hand the generator's garbage back to the OS
 	example := url + "/v1/search/nearby?lat=40.7580&lon=-73.9855&radius=2000&limit=20&category=cafe"
 	logger.Info("ready: serving demo data generated around real cities (GeoNames, CC BY 4.0)",
 		"businesses", tree.Len(), "took", time.Since(start).Round(time.Millisecond).String(),

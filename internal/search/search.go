@@ -23,32 +23,44 @@ type Region struct {
 	Name    string
 	Version uint64
 	Tree    *quadtree.Tree
-	byID    []uint32 // entry positions sorted by id
+
+	byIDOnce sync.Once
+	byID     []uint32 // entry positions sorted by id, built on first use
 }
 
 // NewRegion wraps a built tree. It refuses trees with entries the API
 // cannot serve: ids ≤ 0 or unknown categories.
 func NewRegion(name string, version uint64, t *quadtree.Tree) (*Region, error) {
-	byID := make([]uint32, t.Len())
-	for i := range byID {
+	for i := range t.Len() {
 		if t.ID(i) <= 0 || !nearby.Category(t.Category(i)).Valid() {
 			return nil, fmt.Errorf("region %s: entry %d has id %d and category %d", name, i, t.ID(i), t.Category(i))
 		}
-		byID[i] = uint32(i)
 	}
-	slices.SortFunc(byID, func(a, b uint32) int {
-		return cmp.Compare(t.ID(int(a)), t.ID(int(b)))
+	return &Region{Name: name, Version: version, Tree: t}, nil
+}
+
+// ids returns the id lookup, sorting it on first use so that loading an
+// index stays fast.
+func (r *Region) ids() []uint32 {
+	r.byIDOnce.Do(func() {
+		byID := make([]uint32, r.Tree.Len())
+		for i := range byID {
+			byID[i] = uint32(i)
+		}
+		slices.SortFunc(byID, func(a, b uint32) int { return cmp.Compare(r.Tree.ID(int(a)), r.Tree.ID(int(b))) })
+		r.byID = byID
 	})
-	return &Region{Name: name, Version: version, Tree: t, byID: byID}, nil
+	return r.byID
 }
 
 // find returns the position of the entry with the id, or -1.
 func (r *Region) find(id int64) int {
-	i, ok := slices.BinarySearchFunc(r.byID, id, func(p uint32, id int64) int { return cmp.Compare(r.Tree.ID(int(p)), id) })
+	byID := r.ids()
+	i, ok := slices.BinarySearchFunc(byID, id, func(p uint32, id int64) int { return cmp.Compare(r.Tree.ID(int(p)), id) })
 	if !ok {
 		return -1
 	}
-	return int(r.byID[i])
+	return int(byID[i])
 }
 
 func (r *Region) business(i int) nearby.Business {
@@ -192,7 +204,7 @@ func (e *Engine) Stats() (nearby.IndexStats, bool) {
 	for _, r := range ix.Regions {
 		s.Regions = append(s.Regions, nearby.RegionStats{
 			Name: r.Name, Version: r.Version, Count: r.Tree.Len(),
-			IndexSize: r.Tree.IndexBytes() + 4*len(r.byID), NameSize: r.Tree.NameBytes(),
+			IndexSize: r.Tree.IndexBytes() + 4*r.Tree.Len(), NameSize: r.Tree.NameBytes(),
 		})
 	}
 	return s, true

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -76,6 +77,7 @@ func (w *Watcher) Reload() (bool, error) {
 	}
 	w.Engine.Swap(ix)
 	w.current, w.loaded = m, true
+	debug.FreeOSMemory() // return the replaced index's memory once readers drain
 	w.reloads.WithLabelValues("ok").Inc()
 	return true, nil
 }
