@@ -65,3 +65,20 @@ func (q SearchQuery) Validate() error {
 	}
 	return InvalidParams(bad)
 }
+
+// ShardAnswer is one region's part of a nearby search, as one search node
+// answers another in a cluster.
+type ShardAnswer struct {
+	Region  string
+	Version uint64
+	Results []SearchResult
+}
+
+// ShardService answers for the regions a node holds.
+type ShardService interface {
+	// Shard returns the region's best q.Limit results after the cursor
+	// (whose IndexVersion is ignored).
+	Shard(ctx context.Context, region string, q SearchQuery, after *Cursor) (*ShardAnswer, error)
+	// LocalBusiness looks an id up in one region held by this node.
+	LocalBusiness(ctx context.Context, region string, id int64) (*Business, error)
+}

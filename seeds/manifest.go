@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/quadtree"
 )
 
@@ -36,6 +37,7 @@ type Region struct {
 	Count        int       `json:"count"`
 	Watermark    time.Time `json:"watermark"`
 	Bytes        int64     `json:"bytes"`
+	Bounds       geo.Rect  `json:"bounds"` // bounding box of the entries; zero when Count is 0
 }
 
 // FileName is the name under which a region's seed of a version is stored.
@@ -59,7 +61,8 @@ func WriteSeed(dir string, h Header, t *quadtree.Tree) (Region, error) {
 	if err != nil {
 		return Region{}, err
 	}
-	return Region{Name: h.Region, File: name, IndexVersion: h.IndexVersion, Count: t.Len(), Watermark: h.Watermark, Bytes: fi.Size()}, nil
+	bounds, _ := t.Bounds()
+	return Region{Name: h.Region, File: name, IndexVersion: h.IndexVersion, Count: t.Len(), Watermark: h.Watermark, Bytes: fi.Size(), Bounds: bounds}, nil
 }
 
 // WriteManifest validates m and atomically replaces dir's manifest with it.
@@ -113,13 +116,20 @@ func (m Manifest) validate() error {
 // LoadDir reads dir's manifest and loads every seed it names, each checked
 // against its region. It fails as a whole if any seed is bad, so the caller
 // keeps what it had.
-func LoadDir(dir string) (Manifest, []*Seed, error) {
+func LoadDir(dir string) (Manifest, []*Seed, error) { return LoadRegions(dir, nil) }
+
+// LoadRegions is LoadDir for the regions for which want returns true (all
+// when want is nil). The manifest is returned whole.
+func LoadRegions(dir string, want func(region string) bool) (Manifest, []*Seed, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return m, nil, err
 	}
-	ss := make([]*Seed, len(m.Regions))
-	for i, r := range m.Regions {
+	var ss []*Seed
+	for _, r := range m.Regions {
+		if want != nil && !want(r.Name) {
+			continue
+		}
 		s, err := Load(filepath.Join(dir, r.File), r.Name)
 		if err != nil {
 			return m, nil, err
@@ -128,7 +138,7 @@ func LoadDir(dir string) (Manifest, []*Seed, error) {
 			return m, nil, fmt.Errorf("load seed %q: %w: manifest says version %d with %d entries, seed has %d with %d",
 				r.File, ErrManifest, r.IndexVersion, r.Count, s.IndexVersion, s.Count)
 		}
-		ss[i] = s
+		ss = append(ss, s)
 	}
 	return m, ss, nil
 }

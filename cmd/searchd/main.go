@@ -17,7 +17,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/nearby/nearby/api"
+	"github.com/nearby/nearby/internal/cluster"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/httpapi"
 	"github.com/nearby/nearby/internal/search"
@@ -48,6 +51,9 @@ type config struct {
 	DemoSize       int
 	DemoSeed       uint64
 	LogLevel       slog.Level
+	Cluster        string   // cluster map file
+	Node           string   // this node's name in the cluster map
+	Regions        []string // regions to load; empty: the cluster map's, else all
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -67,6 +73,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&demoSize, "demo-size", env("NEARBY_DEMO_SIZE", "1000000"), "businesses in the embedded demo data (env NEARBY_DEMO_SIZE)")
 	fs.StringVar(&demoSeed, "demo-seed", env("NEARBY_DEMO_SEED", "1"), "random seed of the embedded demo data (env NEARBY_DEMO_SEED)")
 	fs.StringVar(&level, "log-level", env("NEARBY_LOG_LEVEL", "info"), "debug, info, warn or error (env NEARBY_LOG_LEVEL)")
+	fs.StringVar(&c.Cluster, "cluster", env("NEARBY_CLUSTER", ""), "cluster map file (JSON: nodes and the regions each holds); regions held elsewhere are asked of other nodes (env NEARBY_CLUSTER)")
+	fs.StringVar(&c.Node, "node", env("NEARBY_NODE", ""), "this node's name in the cluster map (env NEARBY_NODE)")
+	var regions string
+	fs.StringVar(&regions, "regions", env("NEARBY_REGIONS", ""), "comma-separated regions to load from --seeds; default: this node's regions in the cluster map, else all (env NEARBY_REGIONS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -86,6 +96,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("bad log level %q", level)
 	}
+	if regions != "" {
+		c.Regions = strings.Split(regions, ",")
+	}
+	if (c.Cluster != "" || len(c.Regions) > 0) && c.Seeds == "" {
+		return c, errors.New("--cluster and --regions need --seeds")
+	}
+	if c.Cluster != "" && c.Node == "" {
+		return c, errors.New("--cluster needs --node")
+	}
 	return c, nil
 }
 
@@ -96,7 +115,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	logger.Info("config", "addr", cfg.Addr, "seeds", cfg.Seeds, "reload_interval", cfg.ReloadInterval.String(),
-		"demo_size", cfg.DemoSize, "demo_seed", cfg.DemoSeed, "log_level", cfg.LogLevel.String())
+		"demo_size", cfg.DemoSize, "demo_seed", cfg.DemoSeed, "log_level", cfg.LogLevel.String(),
+		"cluster", cfg.Cluster, "node", cfg.Node, "regions", cfg.Regions)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -126,6 +146,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	loadErr := make(chan error, 1)
 	if cfg.Seeds != "" {
 		w := search.NewWatcher(cfg.Seeds, engine, cfg.ReloadInterval, logger, reg)
+		regions := cfg.Regions
+		if cfg.Cluster != "" {
+			m, err := cluster.ReadMap(cfg.Cluster)
+			if err != nil {
+				return err
+			}
+			if _, ok := m.Nodes[cfg.Node]; !ok {
+				return fmt.Errorf("node %q is not in the cluster map", cfg.Node)
+			}
+			if len(regions) == 0 {
+				regions = m.RegionsOf(cfg.Node)
+			}
+			client := cluster.NewClient(m, cfg.Node, logger, reg)
+			engine.Shards = client
+			go client.Probe(ctx, 500*time.Millisecond)
+			go watchClusterMap(ctx, cfg.Cluster, client, cfg.ReloadInterval, logger)
+		}
+		if len(regions) > 0 {
+			w.Want = func(r string) bool { return slices.Contains(regions, r) }
+		}
 		w.Reload() // errors are logged; the watcher keeps trying
 		go w.Run(ctx)
 	} else {
@@ -156,6 +196,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	return nil
+}
+
+// watchClusterMap re-reads the cluster map when its file changes, so
+// replicas can be added or moved without restarts. (A node's own regions
+// are read at start.)
+func watchClusterMap(ctx context.Context, path string, client *cluster.Client, every time.Duration, logger *slog.Logger) {
+	var last time.Time
+	if fi, err := os.Stat(path); err == nil {
+		last = fi.ModTime()
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(path)
+		if err != nil || !fi.ModTime().After(last) {
+			continue
+		}
+		last = fi.ModTime()
+		m, err := cluster.ReadMap(path)
+		if err != nil {
+			logger.Error("cluster map reload refused; keeping the current map", "err", err)
+			continue
+		}
+		client.SetMap(m)
+		logger.Info("cluster map reloaded", "path", path)
+	}
 }
 
 // loadDemo generates the embedded demo dataset, indexes it and swaps it in.

@@ -570,8 +570,12 @@ func TestEmbeddedDefault(t *testing.T) {
 	if a.Count == 0 || a.Count > 20 || a.IndexVersion == "" {
 		t.Fatalf("demo answer %+v", a)
 	}
-	if !strings.Contains(logs.String(), "curl '"+base+"/v1/search/nearby?") {
-		t.Errorf("the log has no ready-to-paste curl example:\n%s", logs.String())
+	// The ready line follows the swap that makes /readyz answer 200.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "curl '"+base+"/v1/search/nearby?"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log has no ready-to-paste curl example:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	resp, err := http.Get(base + "/openapi.yaml")
 	if err != nil {

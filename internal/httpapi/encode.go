@@ -15,26 +15,9 @@ import (
 
 // appendNearby appends the JSON document of a page of results.
 func appendNearby(b []byte, page *nearby.SearchPage, next *string) []byte {
-	b = append(b, `{"results":[`...)
-	for i, r := range page.Results {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"id":"`...)
-		b = strconv.AppendInt(b, r.ID, 10)
-		b = append(b, `","name":`...)
-		b = appendString(b, r.Name)
-		b = append(b, `,"category":"`...)
-		b = append(b, r.Category.String()...)
-		b = append(b, `","lat":`...)
-		b = appendCoord(b, r.Lat)
-		b = append(b, `,"lon":`...)
-		b = appendCoord(b, r.Lon)
-		b = append(b, `,"distance_m":`...)
-		b = appendFloat(b, r.DistanceM)
-		b = append(b, '}')
-	}
-	b = append(b, `],"count":`...)
+	b = append(b, `{"results":`...)
+	b = appendResults(b, page.Results)
+	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, int64(len(page.Results)), 10)
 	b = append(b, `,"next_cursor":`...)
 	if next == nil {
@@ -57,6 +40,30 @@ func appendNearby(b []byte, page *nearby.SearchPage, next *string) []byte {
 	b = append(b, `,"index_version":`...)
 	b = appendString(b, page.IndexVersion)
 	return append(b, "}\n"...)
+}
+
+// appendResults appends a JSON array of results.
+func appendResults(b []byte, rs []nearby.SearchResult) []byte {
+	b = append(b, '[')
+	for i, r := range rs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":"`...)
+		b = strconv.AppendInt(b, r.ID, 10)
+		b = append(b, `","name":`...)
+		b = appendString(b, r.Name)
+		b = append(b, `,"category":"`...)
+		b = append(b, r.Category.String()...)
+		b = append(b, `","lat":`...)
+		b = appendCoord(b, r.Lat)
+		b = append(b, `,"lon":`...)
+		b = appendCoord(b, r.Lon)
+		b = append(b, `,"distance_m":`...)
+		b = appendFloat(b, r.DistanceM)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // appendFloat formats like encoding/json: shortest representation, with an

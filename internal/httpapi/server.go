@@ -83,6 +83,10 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	r.Get("/openapi.yaml", s.handle(s.openAPI))
 	r.Get("/v1/search/nearby", s.handle(s.nearby))
 	r.Get("/v1/businesses/{id}", s.handle(s.business))
+	if shards, ok := svc.(nearby.ShardService); ok {
+		r.Get("/internal/v1/shard/nearby", s.handle(shardNearby(shards)))
+		r.Get("/internal/v1/shard/businesses/{id}", s.handle(shardBusiness(shards)))
+	}
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
 	}))

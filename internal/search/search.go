@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/quadtree"
 )
 
@@ -68,44 +69,90 @@ func (r *Region) business(i int) nearby.Business {
 	return nearby.Business{ID: r.Tree.ID(i), Name: r.Tree.Name(i), Category: nearby.Category(r.Tree.Category(i)), Lat: lat, Lon: lon}
 }
 
-// Index is a consistent set of regions, immutable once made.
+// Index is a consistent set of regions, immutable once made: the regions
+// this node holds and, in a cluster, the regions it asks other nodes for.
 type Index struct {
 	Version string // changes whenever any region changes
 	Regions []*Region
+	Remote  []RemoteRegion
 	count   int
 }
 
-// NewIndex makes an index of regions. Its version is the newest region
-// version, followed by a hash of all (name, version) pairs when the regions
-// were not all built at the same version.
-func NewIndex(regions ...*Region) *Index {
-	ix := &Index{Regions: regions}
+// RemoteRegion is a region held by other nodes, as the manifest describes it.
+type RemoteRegion struct {
+	Name    string
+	Version uint64
+	Count   int
+	Bounds  geo.Rect // of its entries; a query whose circle misses it skips it
+}
+
+// NewIndex makes an index of local regions.
+func NewIndex(regions ...*Region) *Index { return NewClusterIndex(regions, nil) }
+
+// NewClusterIndex makes an index of local regions and of remote ones that
+// other nodes hold.
+func NewClusterIndex(regions []*Region, remote []RemoteRegion) *Index {
+	ix := &Index{Regions: regions, Remote: remote}
+	var vs []regionVersion
+	for _, r := range regions {
+		ix.count += r.Tree.Len()
+		vs = append(vs, regionVersion{r.Name, r.Version})
+	}
+	for _, r := range remote {
+		ix.count += r.Count
+		vs = append(vs, regionVersion{r.Name, r.Version})
+	}
+	ix.Version = versionOf(vs)
+	return ix
+}
+
+type regionVersion struct {
+	name    string
+	version uint64
+}
+
+// versionOf names a set of region versions: the newest version, followed by
+// a hash of all (name, version) pairs when they differ, so any change to any
+// region changes it.
+func versionOf(vs []regionVersion) string {
 	var newest uint64
 	same := true
 	h := fnv.New64a()
-	for _, r := range regions {
-		ix.count += r.Tree.Len()
-		newest = max(newest, r.Version)
-		same = same && r.Version == regions[0].Version
-		fmt.Fprintf(h, "%s=%d;", r.Name, r.Version)
+	for _, v := range vs {
+		newest = max(newest, v.version)
+		same = same && v.version == vs[0].version
+		fmt.Fprintf(h, "%s=%d;", v.name, v.version)
 	}
-	ix.Version = strconv.FormatUint(newest, 10)
+	s := strconv.FormatUint(newest, 10)
 	if !same {
-		ix.Version += "-" + strconv.FormatUint(h.Sum64()&0xffffffff, 16)
+		s += "-" + strconv.FormatUint(h.Sum64()&0xffffffff, 16)
 	}
-	return ix
+	return s
 }
 
 // Len returns the number of businesses in the index.
 func (ix *Index) Len() int { return ix.count }
 
-// Engine serves nearby searches from its current index. The zero Engine has
-// no index and answers EUNAVAILABLE until one is swapped in.
-type Engine struct {
-	cur atomic.Pointer[Index]
+// Shards asks other nodes for the regions they hold.
+type Shards interface {
+	// Shard returns the region's best q.Limit hits after the cursor.
+	Shard(ctx context.Context, region string, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error)
+	// Business looks an id up in the region.
+	Business(ctx context.Context, region string, id int64) (*nearby.Business, error)
 }
 
-var _ nearby.SearchService = (*Engine)(nil)
+// Engine serves nearby searches from its current index. The zero Engine has
+// no index and answers EUNAVAILABLE until one is swapped in. Without Shards,
+// remote regions are reported missing.
+type Engine struct {
+	Shards Shards
+	cur    atomic.Pointer[Index]
+}
+
+var (
+	_ nearby.SearchService = (*Engine)(nil)
+	_ nearby.ShardService  = (*Engine)(nil)
+)
 
 // Swap makes ix the current index and returns the previous one.
 func (e *Engine) Swap(ix *Index) *Index { return e.cur.Swap(ix) }
@@ -113,19 +160,38 @@ func (e *Engine) Swap(ix *Index) *Index { return e.cur.Swap(ix) }
 // Current returns the current index, or nil.
 func (e *Engine) Current() *Index { return e.cur.Load() }
 
-// regionHit is a hit and the region it came from.
-type regionHit struct {
-	quadtree.Hit
-	region *Region
+// candidate is a hit from a local region (region set) or a remote one.
+type candidate struct {
+	distanceM float64
+	id        int64
+	region    *Region
+	index     int
+	remote    *nearby.SearchResult
 }
 
-var hitBufs = sync.Pool{New: func() any { return new([]regionHit) }}
+func (c *candidate) result() nearby.SearchResult {
+	if c.remote != nil {
+		return *c.remote
+	}
+	return nearby.SearchResult{Business: c.region.business(c.index), DistanceM: c.distanceM}
+}
 
-// Nearby implements nearby.SearchService. Each region's tree returns its
-// best Limit+1 hits after the cursor; their merge in (distance, id) order is
-// exactly the global answer, and the extra hit tells whether a next page
-// exists.
-func (e *Engine) Nearby(_ context.Context, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+func cmpCandidates(a, b candidate) int {
+	if c := cmp.Compare(a.distanceM, b.distanceM); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+var candidateBufs = sync.Pool{New: func() any { return new([]candidate) }}
+
+// Nearby implements nearby.SearchService. Each region, local or remote,
+// returns its best Limit+1 hits after the cursor; their merge in (distance,
+// id) order is exactly the global answer, and the extra hit tells whether a
+// next page exists. A remote region no replica answers for is left out and
+// named in Missing, with Partial set: the answer is then exact for the
+// regions present.
+func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
@@ -133,15 +199,21 @@ func (e *Engine) Nearby(_ context.Context, q nearby.SearchQuery, after *nearby.C
 	if ix == nil {
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
+	remote := e.askRemote(ctx, ix, q, after)
+
+	versions := ix.Version
+	if len(ix.Remote) > 0 {
+		versions = remote.version(ix)
+	}
 	f := quadtree.Filter{Categories: uint32(q.Categories)}
 	if after != nil {
-		if after.IndexVersion != ix.Version {
-			return nil, nearby.Errorf(nearby.ECONFLICT, "cursor is for index version %s, now serving %s: start the search again", after.IndexVersion, ix.Version)
+		if after.IndexVersion != versions {
+			return nil, nearby.Errorf(nearby.ECONFLICT, "cursor is for index version %s, now serving %s: start the search again", after.IndexVersion, versions)
 		}
 		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
 	}
-	bufp := hitBufs.Get().(*[]regionHit)
-	defer hitBufs.Put(bufp)
+	bufp := candidateBufs.Get().(*[]candidate)
+	defer candidateBufs.Put(bufp)
 	merged := (*bufp)[:0]
 	var hits []quadtree.Hit
 	for _, r := range ix.Regions {
@@ -151,36 +223,142 @@ func (e *Engine) Nearby(_ context.Context, q nearby.SearchQuery, after *nearby.C
 			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
 		}
 		for _, h := range hits {
-			merged = append(merged, regionHit{Hit: h, region: r})
+			merged = append(merged, candidate{distanceM: h.DistanceM, id: h.ID, region: r, index: h.Index})
 		}
 	}
-	if len(ix.Regions) > 1 {
-		slices.SortFunc(merged, func(a, b regionHit) int {
-			if a.Less(b.Hit) {
-				return -1
-			}
-			if b.Less(a.Hit) {
-				return 1
-			}
-			return 0
-		})
+	for _, a := range remote.answers {
+		for i := range a.Results {
+			res := &a.Results[i]
+			merged = append(merged, candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
+		}
 	}
-	page := &nearby.SearchPage{IndexVersion: ix.Version}
+	if len(ix.Regions)+len(remote.answers) > 1 {
+		slices.SortFunc(merged, cmpCandidates)
+	}
+	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
 	n := min(len(merged), q.Limit)
 	page.Results = make([]nearby.SearchResult, n)
-	for i, h := range merged[:n] {
-		page.Results[i] = nearby.SearchResult{Business: h.region.business(h.Index), DistanceM: h.DistanceM}
+	for i := range merged[:n] {
+		page.Results[i] = merged[i].result()
 	}
 	if len(merged) > q.Limit {
 		last := merged[n-1]
-		page.Next = &nearby.Cursor{IndexVersion: ix.Version, DistanceM: last.DistanceM, ID: last.ID}
+		page.Next = &nearby.Cursor{IndexVersion: versions, DistanceM: last.distanceM, ID: last.id}
 	}
-	*bufp = merged
+	clear(merged) // drop references to remote answers before pooling
+	*bufp = merged[:0]
 	return page, nil
 }
 
-// Business implements nearby.SearchService from the index's summaries.
-func (e *Engine) Business(_ context.Context, id int64) (*nearby.Business, error) {
+// remoteAnswers are the remote regions' parts of one search.
+type remoteAnswers struct {
+	answers []*nearby.ShardAnswer
+	missing []string
+}
+
+// version is the index version of a search that used these answers: the
+// versions remote nodes answered with, the manifest's for the others.
+func (ra remoteAnswers) version(ix *Index) string {
+	got := map[string]uint64{}
+	for _, a := range ra.answers {
+		got[a.Region] = a.Version
+	}
+	vs := make([]regionVersion, 0, len(ix.Regions)+len(ix.Remote))
+	for _, r := range ix.Regions {
+		vs = append(vs, regionVersion{r.Name, r.Version})
+	}
+	for _, r := range ix.Remote {
+		v, ok := got[r.Name]
+		if !ok {
+			v = r.Version
+		}
+		vs = append(vs, regionVersion{r.Name, v})
+	}
+	return versionOf(vs)
+}
+
+// askRemote asks, in parallel, every remote region the query's circle can
+// reach for its best Limit+1 hits after the cursor.
+func (e *Engine) askRemote(ctx context.Context, ix *Index, q nearby.SearchQuery, after *nearby.Cursor) remoteAnswers {
+	var ra remoteAnswers
+	if len(ix.Remote) == 0 {
+		return ra
+	}
+	o := geo.NewOrigin(q.Lat, q.Lon)
+	bound := geo.HavBound(q.RadiusM)
+	var touched []string
+	for _, r := range ix.Remote {
+		b := r.Bounds
+		if r.Count > 0 && o.RectHavLowerBound(b.MinLat, b.MinLon, b.MaxLat, b.MaxLon) <= bound {
+			touched = append(touched, r.Name)
+		}
+	}
+	if len(touched) == 0 {
+		return ra
+	}
+	if e.Shards == nil {
+		ra.missing = touched
+		return ra
+	}
+	sq := q
+	sq.Limit = q.Limit + 1
+	answers := make([]*nearby.ShardAnswer, len(touched))
+	var wg sync.WaitGroup
+	for i, name := range touched {
+		wg.Go(func() {
+			a, err := e.Shards.Shard(ctx, name, sq, after)
+			if err == nil {
+				answers[i] = a
+			}
+		})
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a == nil {
+			ra.missing = append(ra.missing, touched[i])
+		} else {
+			ra.answers = append(ra.answers, a)
+		}
+	}
+	return ra
+}
+
+// Shard implements nearby.ShardService: one local region's best q.Limit
+// hits after the cursor, for another node's search. q.Limit may be up to
+// nearby.MaxLimit+1.
+func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	limit := q.Limit
+	q.Limit = min(limit, nearby.MaxLimit)
+	if err := q.Validate(); err != nil || limit > nearby.MaxLimit+1 {
+		return nil, nearby.Errorf(nearby.EINVALID, "invalid shard query")
+	}
+	ix := e.cur.Load()
+	if ix == nil {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+	}
+	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
+	if i < 0 {
+		return nil, nearby.Errorf(nearby.ENOTFOUND, "region %q is not held by this node", region)
+	}
+	r := ix.Regions[i]
+	f := quadtree.Filter{Categories: uint32(q.Categories)}
+	if after != nil {
+		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
+	}
+	hits, err := r.Tree.Nearest(nil, q.Lat, q.Lon, q.RadiusM, limit, f)
+	if err != nil {
+		return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
+	}
+	a := &nearby.ShardAnswer{Region: r.Name, Version: r.Version, Results: make([]nearby.SearchResult, len(hits))}
+	for i, h := range hits {
+		a.Results[i] = nearby.SearchResult{Business: r.business(h.Index), DistanceM: h.DistanceM}
+	}
+	return a, nil
+}
+
+// Business implements nearby.SearchService from the index's summaries,
+// asking other nodes for the regions it does not hold.
+func (e *Engine) Business(ctx context.Context, id int64) (*nearby.Business, error) {
 	ix := e.cur.Load()
 	if ix == nil {
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
@@ -191,7 +369,41 @@ func (e *Engine) Business(_ context.Context, id int64) (*nearby.Business, error)
 			return &b, nil
 		}
 	}
+	var unavailable error
+	if e.Shards != nil {
+		for _, r := range ix.Remote {
+			b, err := e.Shards.Business(ctx, r.Name, id)
+			if err == nil {
+				return b, nil
+			}
+			if nearby.ErrorCode(err) != nearby.ENOTFOUND {
+				unavailable = err
+			}
+		}
+	}
+	if unavailable != nil || len(ix.Remote) > 0 && e.Shards == nil {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "business %d not found here, and a region that may hold it did not answer", id)
+	}
 	return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+}
+
+// LocalBusiness looks an id up in the regions this node holds.
+func (e *Engine) LocalBusiness(_ context.Context, region string, id int64) (*nearby.Business, error) {
+	ix := e.cur.Load()
+	if ix == nil {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+	}
+	for _, r := range ix.Regions {
+		if r.Name != region {
+			continue
+		}
+		if i := r.find(id); i >= 0 {
+			b := r.business(i)
+			return &b, nil
+		}
+		return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+	}
+	return nil, nearby.Errorf(nearby.ENOTFOUND, "region %q is not held by this node", region)
 }
 
 // Stats implements nearby.SearchService.

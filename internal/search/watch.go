@@ -11,9 +11,11 @@ import (
 	"github.com/nearby/nearby/seeds"
 )
 
-// LoadDir loads the seeds named by dir's manifest into an index.
-func LoadDir(dir string) (*Index, seeds.Manifest, error) {
-	m, ss, err := seeds.LoadDir(dir)
+// LoadDir loads the seeds named by dir's manifest into an index: the
+// regions for which want returns true (all when want is nil) from their
+// seeds, the others as remote regions described by the manifest.
+func LoadDir(dir string, want func(region string) bool) (*Index, seeds.Manifest, error) {
+	m, ss, err := seeds.LoadRegions(dir, want)
 	if err != nil {
 		return nil, m, err
 	}
@@ -23,7 +25,13 @@ func LoadDir(dir string) (*Index, seeds.Manifest, error) {
 			return nil, m, err
 		}
 	}
-	return NewIndex(regions...), m, nil
+	var remote []RemoteRegion
+	for _, r := range m.Regions {
+		if want != nil && !want(r.Name) {
+			remote = append(remote, RemoteRegion{Name: r.Name, Version: r.IndexVersion, Count: r.Count, Bounds: r.Bounds})
+		}
+	}
+	return NewClusterIndex(regions, remote), m, nil
 }
 
 // Watcher keeps an Engine serving the seeds a directory's manifest names,
@@ -34,6 +42,9 @@ type Watcher struct {
 	Engine   *Engine
 	Interval time.Duration // how often the manifest is checked
 	Logger   *slog.Logger
+	// Want says which regions to load; the others are asked of other
+	// nodes. Nil loads every region.
+	Want func(region string) bool
 
 	reloads *prometheus.CounterVec
 	current seeds.Manifest
@@ -64,10 +75,10 @@ func (w *Watcher) Reload() (bool, error) {
 	var ix *Index
 	if err == nil {
 		start := time.Now()
-		ix, m, err = LoadDir(w.Dir)
+		ix, m, err = LoadDir(w.Dir, w.Want)
 		if err == nil {
 			w.Logger.Info("index loaded", "dir", w.Dir, "version", ix.Version, "generation", m.Generation,
-				"businesses", ix.Len(), "regions", len(ix.Regions), "took", time.Since(start).String())
+				"businesses", ix.Len(), "regions", len(ix.Regions), "remote_regions", len(ix.Remote), "took", time.Since(start).String())
 		}
 	}
 	if err != nil {

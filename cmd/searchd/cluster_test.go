@@ -1,0 +1,294 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/dataset"
+	"github.com/nearby/nearby/internal/indexer"
+)
+
+// node is a searchd process of a test cluster.
+type node struct {
+	name, addr string
+	args       []string
+	cmd        *exec.Cmd
+}
+
+func (n *node) url() string { return "http://" + n.addr }
+
+func (n *node) start(t *testing.T, bin string) {
+	t.Helper()
+	n.cmd = exec.Command(bin, append([]string{"--addr", n.addr}, n.args...)...)
+	n.cmd.Stdout, n.cmd.Stderr = os.Stderr, os.Stderr
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (n *node) kill() {
+	if n.cmd != nil && n.cmd.Process != nil {
+		n.cmd.Process.Signal(syscall.SIGCONT)
+		n.cmd.Process.Kill()
+		n.cmd.Wait()
+	}
+}
+
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready", base)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type clusterFixture struct {
+	nodes  map[string]*node
+	all    []nearby.Business
+	region map[int64]string // business id → region
+}
+
+// startCluster publishes seeds of five regions and starts three searchd
+// processes holding two replicas of each region.
+func startCluster(t *testing.T) *clusterFixture {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "searchd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bs := testBusinesses(20000, 9)
+	dir := t.TempDir()
+	publish(t, dir, bs)
+	f := &clusterFixture{nodes: map[string]*node{}, all: readBack(t, bs), region: map[int64]string{}}
+	rs, _ := indexer.NewRegions(indexer.DefaultRegions)
+	for _, b := range f.all {
+		f.region[b.ID] = rs[rs.Of(b.Lat, b.Lon)].Name
+	}
+	m := map[string]any{
+		"nodes": map[string]string{},
+		"regions": map[string][]string{
+			"americas-west": {"n1", "n2"}, "americas-east": {"n2", "n3"}, "europe-africa": {"n1", "n3"},
+			"asia-oceania": {"n2", "n3"}, "rest": {"n1", "n3"},
+		},
+	}
+	clusterFile := filepath.Join(t.TempDir(), "cluster.json")
+	for _, name := range []string{"n1", "n2", "n3"} {
+		n := &node{name: name, addr: freeAddr(t)}
+		n.args = []string{"--seeds", dir, "--cluster", clusterFile, "--node", name, "--reload-interval", "200ms", "--log-level", "warn"}
+		f.nodes[name] = n
+		m["nodes"].(map[string]string)[name] = n.url()
+	}
+	data, _ := json.Marshal(m)
+	if err := os.WriteFile(clusterFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range f.nodes {
+		n.start(t, bin)
+		t.Cleanup(n.kill)
+	}
+	for _, n := range f.nodes {
+		waitReady(t, n.url())
+	}
+	return f
+}
+
+// check compares an answer with brute force over the regions it says it
+// covered: exact when not partial, exact without the missing regions else.
+func (f *clusterFixture) check(a answer, missing []string, sq nearby.SearchQuery) bool {
+	var bs []nearby.Business
+	for _, b := range f.all {
+		if !slices.Contains(missing, f.region[b.ID]) {
+			bs = append(bs, b)
+		}
+	}
+	want := brute(bs, sq.Lat, sq.Lon, sq.RadiusM, sq.Categories)
+	want = want[:min(len(want), sq.Limit)]
+	return slices.Equal(a.Results, want) || len(a.Results)+len(want) == 0
+}
+
+type clusterAnswer struct {
+	answer
+	Missing []string `json:"missing_regions"`
+}
+
+func borderQueries() []dataset.Query {
+	qs := dataset.Queries(60, 4)
+	for _, c := range [][2]float64{{64, -170}, {30, -95}, {10, -25}, {45, 60}, {-17, 180}, {-17, -180}, {89.99, 10}} {
+		qs = append(qs, dataset.Query{Lat: c[0], Lon: c[1], RadiusM: 20000, Limit: 50})
+	}
+	return qs
+}
+
+func TestClusterAnswersExactlyFromEveryNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes")
+	}
+	f := startCluster(t)
+	for _, n := range f.nodes {
+		for _, q := range borderQueries() {
+			sq := q.SearchQuery()
+			var a clusterAnswer
+			getJSON(t, nearbyURL(n.url(), sq.Lat, sq.Lon, sq.RadiusM, sq.Limit, sq.Categories), 200, &a)
+			if a.Partial || !f.check(a.answer, nil, sq) {
+				t.Fatalf("node %s, query %+v: partial %v, %d results differ from brute force", n.name, sq, a.Partial, len(a.Results))
+			}
+		}
+		// Pages across shards cover everything once.
+		want := brute(f.all, -17, 180, 40000, 0)
+		var got []result
+		u := nearbyURL(n.url(), -17, 180, 40000, 13, 0)
+		for {
+			var a answer
+			getJSON(t, u, 200, &a)
+			got = append(got, a.Results...)
+			if a.NextCursor == nil {
+				break
+			}
+			u = nearbyURL(n.url(), -17, 180, 40000, 13, 0) + "&cursor=" + *a.NextCursor
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("node %s: %d paged results, want %d", n.name, len(got), len(want))
+		}
+	}
+}
+
+// TestClusterFailover runs a bounded load against n1 while n2 is killed
+// and n3 is frozen, then both come back: no wrong answer ever, at most 0.1%
+// failed requests, partial answers only while a region has no live replica,
+// and full answers after recovery.
+func TestClusterFailover(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three processes")
+	}
+	f := startCluster(t)
+	n1, n2, n3 := f.nodes["n1"], f.nodes["n2"], f.nodes["n3"]
+	qs := borderQueries()
+	client := &http.Client{Timeout: 3 * time.Second}
+
+	var requests, failures, wrong, partials atomic.Int64
+	var phase atomic.Int32 // 0 healthy, 1 n2 killed, 2 n3 frozen too, 3 recovering
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; ; i += 4 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sq := qs[i%len(qs)].SearchQuery()
+				requests.Add(1)
+				resp, err := client.Get(nearbyURL(n1.url(), sq.Lat, sq.Lon, sq.RadiusM, sq.Limit, sq.Categories))
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				var a clusterAnswer
+				err = json.NewDecoder(resp.Body).Decode(&a)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || err != nil {
+					failures.Add(1)
+					continue
+				}
+				if a.Partial {
+					partials.Add(1)
+					if phase.Load() < 2 || len(a.Missing) == 0 {
+						wrong.Add(1) // a region had a live replica
+					}
+				}
+				if !f.check(a.answer, a.Missing, sq) {
+					wrong.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(1500 * time.Millisecond)
+	n2.cmd.Process.Signal(syscall.SIGKILL)
+	n2.cmd.Wait()
+	phase.Store(1)
+	time.Sleep(2 * time.Second)
+	phase.Store(2)
+	n3.cmd.Process.Signal(syscall.SIGSTOP)
+	time.Sleep(2 * time.Second)
+	n3.cmd.Process.Signal(syscall.SIGCONT)
+	n2.start(t, n2.cmd.Path)
+	waitReady(t, n2.url())
+	phase.Store(3)
+	// Recovery: within a few seconds every region is answered again.
+	recovered := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !recovered; {
+		recovered = true
+		for _, q := range qs {
+			sq := q.SearchQuery()
+			var a clusterAnswer
+			getJSON(t, nearbyURL(n1.url(), sq.Lat, sq.Lon, sq.RadiusM, sq.Limit, sq.Categories), 200, &a)
+			if a.Partial {
+				recovered = false
+				time.Sleep(200 * time.Millisecond)
+				break
+			}
+			if !f.check(a.answer, nil, sq) {
+				t.Fatalf("wrong answer after recovery for %+v", sq)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	total, failed := requests.Load(), failures.Load()
+	t.Logf("%d requests, %d failed, %d partial, %d wrong", total, failed, partials.Load(), wrong.Load())
+	if wrong.Load() != 0 {
+		t.Errorf("%d wrong answers", wrong.Load())
+	}
+	if float64(failed) > 0.001*float64(total) {
+		t.Errorf("%d of %d requests failed (> 0.1%%)", failed, total)
+	}
+	if partials.Load() == 0 {
+		t.Error("no partial answers while two of three nodes were down: the test did not exercise failover")
+	}
+	if !recovered {
+		t.Error("answers still partial after recovery")
+	}
+	resp, err := http.Get(n1.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, metric := range []string{"nearby_cluster_region_unavailable_total{", "nearby_cluster_node_up{", "nearby_cluster_shard_requests_total{"} {
+		if !strings.Contains(string(metrics), "\n"+metric) {
+			t.Errorf("metric %s missing", metric)
+		}
+	}
+}

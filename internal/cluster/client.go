@@ -1,0 +1,320 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby"
+)
+
+// Client asks other nodes for regions. It is safe for concurrent use.
+type Client struct {
+	self   string
+	http   *http.Client
+	logger *slog.Logger
+
+	// ShardTimeout bounds one region's part of a search, hedges included.
+	ShardTimeout time.Duration
+	// HedgeAfter is how long the first replica has before a second is asked too.
+	HedgeAfter time.Duration
+
+	cluster atomic.Pointer[Map]
+	mu      sync.Mutex
+	up      map[string]bool // node → last known health; absent = unknown (tried)
+	turn    atomic.Uint64   // rotates the first replica asked, to spread load
+
+	requests    *prometheus.CounterVec
+	hedges      prometheus.Counter
+	unavailable *prometheus.CounterVec
+	nodeUp      *prometheus.GaugeVec
+}
+
+// NewClient returns a client for node self of the cluster m, with its
+// metrics registered on reg.
+func NewClient(m *Map, self string, logger *slog.Logger, reg prometheus.Registerer) *Client {
+	c := &Client{
+		self:         self,
+		http:         &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}},
+		logger:       logger,
+		ShardTimeout: 300 * time.Millisecond,
+		HedgeAfter:   25 * time.Millisecond,
+		up:           map[string]bool{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nearby_cluster_shard_requests_total",
+			Help: "Requests to other nodes for a region's part of a search, by node and result.",
+		}, []string{"node", "result"}),
+		hedges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nearby_cluster_hedged_requests_total",
+			Help: "Second replicas asked because the first was slow or failed.",
+		}),
+		unavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nearby_cluster_region_unavailable_total",
+			Help: "Searches answered partially because no replica of the region answered, by region.",
+		}, []string{"region"}),
+		nodeUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "nearby_cluster_node_up",
+			Help: "Whether the last health probe of a peer succeeded (1) or not (0).",
+		}, []string{"node"}),
+	}
+	c.cluster.Store(m)
+	reg.MustRegister(c.requests, c.hedges, c.unavailable, c.nodeUp)
+	return c
+}
+
+// SetMap replaces the cluster map (on reload).
+func (c *Client) SetMap(m *Map) { c.cluster.Store(m) }
+
+// Probe checks every peer's /readyz every interval until ctx ends. A peer
+// that fails is asked last until a probe succeeds again.
+func (c *Client) Probe(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		m := c.cluster.Load()
+		var wg sync.WaitGroup
+		for name, base := range m.Nodes {
+			if name == c.self {
+				continue
+			}
+			wg.Go(func() {
+				pctx, cancel := context.WithTimeout(ctx, interval*8/10)
+				defer cancel()
+				ok := false
+				req, err := http.NewRequestWithContext(pctx, http.MethodGet, base+"/readyz", nil)
+				if err == nil {
+					if resp, err := c.http.Do(req); err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						ok = resp.StatusCode == http.StatusOK
+					}
+				}
+				c.setUp(name, ok)
+			})
+		}
+		wg.Wait()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) setUp(node string, ok bool) {
+	c.mu.Lock()
+	was, known := c.up[node]
+	c.up[node] = ok
+	c.mu.Unlock()
+	if known && was != ok {
+		c.logger.Warn("peer health changed", "node", node, "up", ok)
+	}
+	c.nodeUp.WithLabelValues(node).Set(map[bool]float64{true: 1}[ok])
+}
+
+type replica struct{ name, base string }
+
+// replicas returns the peers holding region, healthy ones first, rotated so
+// load spreads across them.
+func (c *Client) replicas(region string) []replica {
+	m := c.cluster.Load()
+	var good, bad []replica
+	c.mu.Lock()
+	for _, n := range m.Regions[region] {
+		if n == c.self {
+			continue
+		}
+		r := replica{n, m.Nodes[n]}
+		if up, known := c.up[n]; known && !up {
+			bad = append(bad, r)
+		} else {
+			good = append(good, r)
+		}
+	}
+	c.mu.Unlock()
+	if len(good) > 1 {
+		k := int(c.turn.Add(1) % uint64(len(good)))
+		good = append(good[k:], good[:k]...)
+	}
+	return append(good, bad...)
+}
+
+// errDefinitive marks an answer no other replica would change (not found).
+var errDefinitive = errors.New("definitive")
+
+// ask runs get against the region's replicas: the first, then a second if
+// the first fails or has not answered within HedgeAfter, and so on, until
+// one answers or ShardTimeout passes.
+func ask[T any](ctx context.Context, c *Client, region string, get func(ctx context.Context, base string) (T, error)) (T, error) {
+	var zero T
+	reps := c.replicas(region)
+	if len(reps) == 0 {
+		return zero, nearby.Errorf(nearby.EUNAVAILABLE, "no node holds region %q", region)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.ShardTimeout)
+	defer cancel()
+	type result struct {
+		v    T
+		err  error
+		node string
+	}
+	results := make(chan result, len(reps))
+	next, pending := 0, 0
+	launch := func() {
+		r := reps[next]
+		next++
+		pending++
+		go func() {
+			v, err := get(ctx, r.base)
+			results <- result{v, err, r.name}
+		}()
+	}
+	launch()
+	hedge := time.NewTimer(c.HedgeAfter)
+	defer hedge.Stop()
+	var lastErr error
+	for pending > 0 {
+		select {
+		case r := <-results:
+			pending--
+			if r.err == nil || errors.Is(r.err, errDefinitive) {
+				c.requests.WithLabelValues(r.node, "ok").Inc()
+				return r.v, r.err
+			}
+			lastErr = r.err
+			result := "error"
+			if ctx.Err() != nil {
+				result = "timeout"
+			} else {
+				c.setUp(r.node, false) // ask it last until a probe says otherwise
+			}
+			c.requests.WithLabelValues(r.node, result).Inc()
+			if next < len(reps) && ctx.Err() == nil {
+				launch()
+			}
+		case <-hedge.C:
+			if next < len(reps) {
+				c.hedges.Inc()
+				launch()
+			}
+		}
+	}
+	return zero, nearby.Errorf(nearby.EUNAVAILABLE, "region %q: no replica answered: %v", region, lastErr)
+}
+
+// Shard asks a replica of region for its best q.Limit results after the
+// cursor. It implements search.Shards.
+func (c *Client) Shard(ctx context.Context, region string, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	v := url.Values{}
+	v.Set("region", region)
+	v.Set("lat", strconv.FormatFloat(q.Lat, 'g', -1, 64))
+	v.Set("lon", strconv.FormatFloat(q.Lon, 'g', -1, 64))
+	v.Set("radius", strconv.FormatFloat(q.RadiusM, 'g', -1, 64))
+	v.Set("limit", strconv.Itoa(q.Limit))
+	if q.Categories != 0 {
+		v.Set("category", strconv.FormatUint(uint64(q.Categories), 10))
+	}
+	if after != nil {
+		v.Set("after_distance", strconv.FormatFloat(after.DistanceM, 'g', -1, 64))
+		v.Set("after_id", strconv.FormatInt(after.ID, 10))
+	}
+	a, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.ShardAnswer, error) {
+		var w struct {
+			Region  string       `json:"region"`
+			Version string       `json:"version"`
+			Results []wireResult `json:"results"`
+		}
+		if err := c.get(ctx, base+"/internal/v1/shard/nearby?"+v.Encode(), &w); err != nil {
+			return nil, err
+		}
+		ver, err := strconv.ParseUint(w.Version, 10, 64)
+		if err != nil || w.Region != region {
+			return nil, fmt.Errorf("bad shard answer for %q from %s", region, base)
+		}
+		a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results))}
+		for i, r := range w.Results {
+			b, err := r.business()
+			if err != nil {
+				return nil, err
+			}
+			a.Results[i] = nearby.SearchResult{Business: b, DistanceM: r.DistanceM}
+		}
+		return a, nil
+	})
+	if err != nil {
+		c.unavailable.WithLabelValues(region).Inc()
+		c.logger.Warn("region unavailable; answering partially", "region", region, "err", err)
+	}
+	return a, err
+}
+
+// Business asks a replica of region for a business by id.
+func (c *Client) Business(ctx context.Context, region string, id int64) (*nearby.Business, error) {
+	b, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.Business, error) {
+		var w wireResult
+		u := fmt.Sprintf("%s/internal/v1/shard/businesses/%d?region=%s", base, id, url.QueryEscape(region))
+		if err := c.get(ctx, u, &w); err != nil {
+			return nil, err
+		}
+		b, err := w.business()
+		return &b, err
+	})
+	if errors.Is(err, errDefinitive) {
+		return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+	}
+	return b, err
+}
+
+// get fetches a JSON document; a 404 is definitive, other failures are not.
+func (c *Client) get(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(v)
+	case http.StatusNotFound:
+		return errDefinitive
+	}
+	return fmt.Errorf("%s: status %d", u, resp.StatusCode)
+}
+
+// wireResult is a business (with its distance in shard answers) on the wire.
+type wireResult struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Category  string  `json:"category"`
+	Lat       float64 `json:"lat"`
+	Lon       float64 `json:"lon"`
+	DistanceM float64 `json:"distance_m"`
+}
+
+func (r wireResult) business() (nearby.Business, error) {
+	id, err := strconv.ParseInt(r.ID, 10, 64)
+	if err != nil {
+		return nearby.Business{}, fmt.Errorf("bad id %q", r.ID)
+	}
+	cat, err := nearby.ParseCategory(r.Category)
+	if err != nil || math.IsNaN(r.DistanceM) {
+		return nearby.Business{}, fmt.Errorf("bad business %q", r.ID)
+	}
+	return nearby.Business{ID: id, Name: r.Name, Category: cat, Lat: r.Lat, Lon: r.Lon}, nil
+}
