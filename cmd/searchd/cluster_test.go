@@ -30,7 +30,7 @@ type node struct {
 
 func (n *node) url() string { return "http://" + n.addr }
 
-func (n *node) start(t *testing.T, bin string) {
+func (n *node) start(t testing.TB, bin string) {
 	t.Helper()
 	n.cmd = exec.Command(bin, append([]string{"--addr", n.addr}, n.args...)...)
 	n.cmd.Stdout, n.cmd.Stderr = os.Stderr, os.Stderr
@@ -47,7 +47,7 @@ func (n *node) kill() {
 	}
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if resp, err := http.Get(base + "/readyz"); err == nil {
@@ -63,7 +63,7 @@ func waitReady(t *testing.T, base string) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -81,7 +81,7 @@ type clusterFixture struct {
 
 // startCluster publishes seeds of five regions and starts three searchd
 // processes holding two replicas of each region.
-func startCluster(t *testing.T) *clusterFixture {
+func startCluster(t testing.TB) *clusterFixture {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "searchd")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -290,5 +290,46 @@ func TestClusterFailover(t *testing.T) {
 		if !strings.Contains(string(metrics), "\n"+metric) {
 			t.Errorf("metric %s missing", metric)
 		}
+	}
+}
+
+// BenchmarkClusterFanout compares, on a 3-node cluster on this machine, a
+// query answered from the node's own region with one whose circle reaches
+// regions held only by other nodes (so they are asked over HTTP), one
+// request at a time, and reports the latency ratio.
+func BenchmarkClusterFanout(b *testing.B) {
+	f := startCluster(b)
+	n1 := f.nodes["n1"] // holds americas-west, europe-africa, rest
+	client := &http.Client{}
+	measure := func(u string) time.Duration {
+		const n = 400
+		for range 20 { // warm up connections
+			resp, err := client.Get(u)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		start := time.Now()
+		for range n {
+			resp, err := client.Get(u)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		return time.Since(start) / n
+	}
+	local := nearbyURL(n1.url(), 48.8566, 2.3522, 5000, 20, 0)         // Paris: europe-africa, local
+	crossing := nearbyURL(n1.url(), 30, -95, 50000, 20, 0)             // Houston area: americas-west (local) + americas-east (remote)
+	remoteOnly := nearbyURL(n1.url(), 35.6812, 139.7671, 50000, 20, 0) // Tokyo: asia-oceania, remote only
+	for b.Loop() {
+		l, c, r := measure(local), measure(crossing), measure(remoteOnly)
+		b.ReportMetric(float64(l.Microseconds()), "local-µs")
+		b.ReportMetric(float64(c.Microseconds()), "border-µs")
+		b.ReportMetric(float64(r.Microseconds()), "remote-µs")
+		b.ReportMetric(float64(c)/float64(l), "border/local-x")
 	}
 }

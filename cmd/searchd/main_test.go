@@ -128,7 +128,7 @@ func testBusinesses(n int, seed uint64) []nearby.Business {
 }
 
 // publish writes bs as CSV and publishes it as seeds in dir.
-func publish(t *testing.T, dir string, bs []nearby.Business) seeds.Manifest {
+func publish(t testing.TB, dir string, bs []nearby.Business) seeds.Manifest {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := dataset.WriteCSV(&buf, bs); err != nil {
@@ -150,7 +150,7 @@ func publish(t *testing.T, dir string, bs []nearby.Business) seeds.Manifest {
 }
 
 // readBack reads the businesses as the index sees them: through CSV.
-func readBack(t *testing.T, bs []nearby.Business) []nearby.Business {
+func readBack(t testing.TB, bs []nearby.Business) []nearby.Business {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := dataset.WriteCSV(&buf, bs); err != nil {
@@ -202,7 +202,7 @@ func brute(bs []nearby.Business, lat, lon, radiusM float64, cats nearby.Category
 	return rs
 }
 
-func getJSON(t *testing.T, u string, want int, v any) http.Header {
+func getJSON(t testing.TB, u string, want int, v any) http.Header {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
