@@ -11,9 +11,10 @@ run:
 test: services lint
 	$(GO) test -count=1 -timeout 20m ./...
 
-## services: install (if missing) and start PostgreSQL and Redis for the tests
+## services: install (if missing) and start PostgreSQL and Redis, and install Chromium, for the tests
 services:
 	@scripts/services.sh
+	@scripts/chromium.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

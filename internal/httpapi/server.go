@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/web"
 )
 
 // MaxQueryBytes bounds the length of a request's query string.
@@ -83,6 +84,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	r.Get("/openapi.yaml", s.handle(s.openAPI))
 	r.Get("/v1/search/nearby", s.handle(s.nearby))
 	r.Get("/v1/businesses/{id}", s.handle(s.business))
+	web.Routes(r, svc, s.handle) // the map explorer at / and the endpoints it reads
 	if shards, ok := svc.(nearby.ShardService); ok {
 		r.Get("/internal/v1/shard/nearby", s.handle(shardNearby(shards)))
 		r.Get("/internal/v1/shard/businesses/{id}", s.handle(shardBusiness(shards)))

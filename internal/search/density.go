@@ -21,10 +21,12 @@ const MaxDensityCells = 4096
 // Counts are row-major: counts[row*cols+col], row 0 at the north edge
 // (MaxLat), column 0 at the west edge (MinLon). A box with MinLon > MaxLon
 // crosses the antimeridian; its columns run east from MinLon across ±180°.
-// A business on a line between two cells counts in the cell to its east or
-// south; one on the box's east or south edge counts in the last column or
-// row. The box must have MinLat < MaxLat and MinLon ≠ MaxLon, and
-// 1 ≤ cols·rows ≤ MaxDensityCells; otherwise the error is EINVALID.
+// Every business in the box counts in exactly one cell. One on a line
+// between two cells counts in the cell to its east or south (up to the
+// rounding of the line's position in float64 degrees); one on the box's
+// east or south edge counts in the last column or row. The box must have
+// MinLat < MaxLat and MinLon ≠ MaxLon, and 1 ≤ cols·rows ≤ MaxDensityCells;
+// otherwise the error is EINVALID.
 //
 // The cost is one InBox walk per region: proportional to the businesses in
 // the box, not to the grid.

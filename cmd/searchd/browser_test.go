@@ -1,0 +1,329 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/nearby/nearby/geo"
+)
+
+// chromium returns the path of a Chromium to drive. Without one the test
+// skips, except in CI (CI=true), where scripts/chromium.sh installs it and
+// a missing browser is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed; scripts/chromium.sh installs it")
+	}
+	t.Skip("Chromium is not installed (scripts/chromium.sh installs it); skipping the browser test")
+	return ""
+}
+
+// artifactDir is where the test writes its screenshots: $NEARBY_ARTIFACTS
+// when set, else a temporary directory.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("NEARBY_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// listed is the result list as the page shows it.
+type listed struct {
+	State   string `json:"state"`
+	Query   string `json:"query"`
+	Cursor  string `json:"cursor"`
+	Version string `json:"version"`
+	Items   []struct {
+		ID       string `json:"id"`
+		Distance string `json:"distance"`
+		Name     string `json:"name"`
+		Category string `json:"category"`
+		Text     string `json:"text"`
+	} `json:"items"`
+	Summary string `json:"summary"`
+}
+
+const readList = `(() => {
+	const ol = document.getElementById('results');
+	return {
+		state: ol.dataset.state, query: ol.dataset.query || '', cursor: ol.dataset.cursor || '',
+		version: ol.dataset.indexVersion || '',
+		items: [...ol.children].map((li) => ({
+			id: li.dataset.id, distance: li.dataset.distanceM,
+			name: li.querySelector('.name').textContent,
+			category: li.querySelector('.cat').dataset.category,
+			text: li.textContent,
+		})),
+		summary: document.getElementById('summary').textContent,
+	};
+})()`
+
+type apiPage struct {
+	Results []struct {
+		ID        string  `json:"id"`
+		Name      string  `json:"name"`
+		Category  string  `json:"category"`
+		DistanceM float64 `json:"distance_m"`
+	} `json:"results"`
+	NextCursor   *string `json:"next_cursor"`
+	IndexVersion string  `json:"index_version"`
+}
+
+// TestExplorerInBrowser drives the map explorer in headless Chromium
+// against searchd on its embedded demo data: it picks Tokyo, pages, opens a
+// result's details, clicks the map, and checks that every list the page
+// shows is the API's answer to the query the page says it ran; then it
+// makes searchd refuse a search and checks that the page says why.
+func TestExplorerInBrowser(t *testing.T) {
+	exe := chromium(t)
+	base, _ := startSearchd(t, nil, map[string]string{"NEARBY_DEMO_SIZE": "50000"})
+	artifacts := artifactDir(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 860),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium: %v", err)
+	}
+
+	// An exception the page does not catch fails the test.
+	var mu sync.Mutex
+	var exceptions []string
+	messages := chromedp.Console(bctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			if m.IsException() {
+				exceptions = append(exceptions, m.String())
+			}
+			mu.Unlock()
+			t.Logf("browser console: %s", m)
+		}
+	}()
+	checkExceptions := func() {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(exceptions) > 0 {
+			t.Fatalf("the page threw: %s", strings.Join(exceptions, "\n"))
+		}
+	}
+
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			checkExceptions()
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	waitFor := func(what, expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+			checkExceptions()
+			list, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
+			t.Fatalf("waiting for %s: %v\npage text:\n%s", what, err, list)
+		}
+	}
+	read := func() listed {
+		t.Helper()
+		l, err := chromedp.Run(bctx, chromedp.Evaluate[listed](readList))
+		if err != nil {
+			t.Fatalf("read the result list: %v", err)
+		}
+		return l
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(artifacts, name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", p)
+	}
+
+	do("open the page", chromedp.Navigate(base+"/"))
+	waitFor("the index stats", `document.getElementById('stat-businesses').dataset.value === '50000'`)
+	waitFor("the country outlines", `document.getElementById('map').dataset.outlines === 'ready'`)
+
+	// Pick Tokyo in the city picker.
+	do("pick Tokyo",
+		chromedp.SendKeys(chromedp.ID("city"), "Tokyo"),
+		chromedp.Click(chromedp.CSS("#city-form button[type=submit]")),
+	)
+	waitFor("Tokyo's results", `document.getElementById('results').dataset.state === 'done'`)
+	page1 := read()
+	if !strings.HasPrefix(page1.Query, "lat=35.6895&lon=139.6917&") {
+		t.Fatalf("the page searched %q, not at Tokyo's centre (35.6895, 139.6917)", page1.Query)
+	}
+	ans := compareWithAPI(t, base, page1, "")
+	if len(page1.Items) == 0 {
+		t.Fatalf("no results around Tokyo (query %s)", page1.Query)
+	}
+
+	// The next page follows the cursor the API gave.
+	if ans.NextCursor == nil {
+		t.Fatalf("expected a second page of results around Tokyo (query %s)", page1.Query)
+	}
+	do("next page", chromedp.Click(chromedp.ID("next")))
+	waitFor("page 2", `(() => { const ol = document.getElementById('results'); return ol.dataset.state === 'done' && ol.dataset.cursor !== ''; })()`)
+	page2 := read()
+	if page2.Cursor != *ans.NextCursor || page2.Query != page1.Query {
+		t.Fatalf("page 2 ran %q with cursor %q; want %q with cursor %q", page2.Query, page2.Cursor, page1.Query, *ans.NextCursor)
+	}
+	compareWithAPI(t, base, page2, page2.Cursor)
+	do("previous page", chromedp.Click(chromedp.ID("prev")))
+	waitFor("page 1 again", `(() => { const ol = document.getElementById('results'); return ol.dataset.state === 'done' && ol.dataset.cursor === ''; })()`)
+	compareWithAPI(t, base, read(), "")
+
+	// A result's details come from /v1/businesses/{id}.
+	do("open the first result", chromedp.Click(chromedp.CSS("#results li:first-child button")))
+	waitFor("the details", `!document.getElementById('details').hidden`)
+	first := page1.Items[0]
+	details, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]string](`({
+		id: document.getElementById('details').dataset.id,
+		name: document.getElementById('details-name').textContent })`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if details["id"] != first.ID || details["name"] != first.Name {
+		t.Errorf("details show %v; want id %s, name %q", details, first.ID, first.Name)
+	}
+	screenshot("explorer-tokyo.png")
+
+	// Clicking the map searches where it was clicked.
+	rect, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]float64](`(() => {
+		const r = document.getElementById('map').getBoundingClientRect();
+		return {x: r.x, y: r.y, w: r.width, h: r.height};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("click the map", chromedp.MouseClickXY(rect["x"]+rect["w"]*0.35, rect["y"]+rect["h"]*0.4))
+	waitFor("the map click's results", `(() => { const ol = document.getElementById('results');
+		return ol.dataset.state === 'done' && ol.dataset.query !== `+strconv.Quote(page1.Query)+`; })()`)
+	clicked := read()
+	compareWithAPI(t, base, clicked, "")
+	t.Logf("map click searched %s: %d results", clicked.Query, len(clicked.Items))
+	// The click was inside the 5 km circle drawn around Tokyo, about 3 km
+	// from its centre: the map's projection puts places where they are.
+	q, err := url.ParseQuery(clicked.Query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat, err1 := strconv.ParseFloat(q.Get("lat"), 64)
+	lon, err2 := strconv.ParseFloat(q.Get("lon"), 64)
+	if d := geo.Distance(35.6895, 139.6917, lat, lon); err1 != nil || err2 != nil || d < 1000 || d > 5000 {
+		t.Errorf("a click inside the circle around Tokyo searched %s, %.0f m from Tokyo; want 1 to 5 km", clicked.Query, d)
+	}
+
+	// searchd refuses a radius over 50 km; the page says so in words.
+	do("search with a 60 km radius",
+		chromedp.Clear(chromedp.ID("radius")),
+		chromedp.SendKeys(chromedp.ID("radius"), "60000"),
+		chromedp.Click(chromedp.CSS("#search-form button[type=submit]")),
+	)
+	waitFor("the error", `!document.getElementById('error').hidden`)
+	msg, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"searchd refused the request", "radius", "must be metres in (0, 50000]"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error shown: %q; want it to contain %q", msg, want)
+		}
+	}
+	if l := read(); l.State != "error" || len(l.Items) != 0 {
+		t.Errorf("after a refused search the list is %q with %d items; want an empty list in state error", l.State, len(l.Items))
+	}
+	invalid, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('radius').getAttribute('aria-invalid') || ''`))
+	if err != nil || invalid != "true" {
+		t.Errorf("the radius field is not marked invalid (aria-invalid %q, %v)", invalid, err)
+	}
+	screenshot("explorer-error.png")
+	checkExceptions()
+}
+
+// compareWithAPI checks that the list the page shows is searchd's answer to
+// the query the page says it ran, and returns that answer.
+func compareWithAPI(t *testing.T, base string, l listed, cursor string) apiPage {
+	t.Helper()
+	u := base + "/v1/search/nearby?" + l.Query
+	if cursor != "" {
+		u += "&cursor=" + cursor
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", u, resp.Status)
+	}
+	var ans apiPage
+	if err := json.NewDecoder(resp.Body).Decode(&ans); err != nil {
+		t.Fatal(err)
+	}
+	if l.Version != ans.IndexVersion {
+		t.Errorf("page shows index version %q, API %q", l.Version, ans.IndexVersion)
+	}
+	if len(l.Items) != len(ans.Results) {
+		t.Fatalf("query %s: page lists %d results, API answers %d", l.Query, len(l.Items), len(ans.Results))
+	}
+	for i, r := range ans.Results {
+		it := l.Items[i]
+		d, err := strconv.ParseFloat(it.Distance, 64)
+		if it.ID != r.ID || it.Name != r.Name || it.Category != r.Category || err != nil || d != r.DistanceM {
+			t.Errorf("query %s, result %d: page lists id %s %q (%s) at %s m; API answers id %s %q (%s) at %v m",
+				l.Query, i+1, it.ID, it.Name, it.Category, it.Distance, r.ID, r.Name, r.Category, r.DistanceM)
+		}
+		if !strings.Contains(it.Text, r.Name) || !strings.Contains(it.Text, strings.ReplaceAll(r.Category, "_", " ")) {
+			t.Errorf("result %d shows %q; want its name %q and category %q", i+1, it.Text, r.Name, r.Category)
+		}
+	}
+	return ans
+}
