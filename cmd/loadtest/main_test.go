@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nearby/nearby/loadtest"
+	"github.com/nearby/nearby/loadtest/searchdtest"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+// runCmd runs the command with args and returns its error, stdout and
+// stderr.
+func runCmd(t *testing.T, getenv func(string) string, args ...string) (error, string, string) {
+	t.Helper()
+	var stdout, stderr syncBuffer
+	err := run(context.Background(), args, getenv, &stdout, &stderr)
+	return err, stdout.String(), stderr.String()
+}
+
+func readReport(t *testing.T, path string) *loadtest.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := loadtest.ReadReport(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// TestRunWritesReport is the new user's path: searchd is up, one command,
+// a readable report.
+func TestRunWritesReport(t *testing.T) {
+	base := searchdtest.Start(t, 20000)
+	out := filepath.Join(t.TempDir(), "reports", "search")
+	err, stdout, stderr := runCmd(t, noEnv, "--target", base, "--scenario", "details", "--rate", "100", "--duration", "1500ms",
+		"--thresholds", "p95<2s,p99<5s,errors<0.1%", "--out", out)
+	if err != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
+	}
+	for _, want := range []string{"scenario details against " + base, "p99.9", "search", "details", "thresholds: PASS", "report: " + out + ".json, " + out + ".html"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "scenario=details rate=100/s") || !strings.Contains(stderr, "req/s") {
+		t.Errorf("no config or progress line on stderr:\n%s", stderr)
+	}
+	rep := readReport(t, out+".json")
+	all, _ := rep.Stats("all")
+	if rep.Scenario != "details" || rep.Iterations != 150 || all.Errors != 0 || !rep.Passed || len(rep.Thresholds) != 3 {
+		t.Errorf("report: scenario %s, %d iterations, %d errors, passed %v, thresholds %+v", rep.Scenario, rep.Iterations, all.Errors, rep.Passed, rep.Thresholds)
+	}
+	if !strings.HasPrefix(rep.Command, "go run ./cmd/loadtest --target ") || rep.Machine.CPUs == 0 {
+		t.Errorf("command %q, machine %+v", rep.Command, rep.Machine)
+	}
+	page, err := os.ReadFile(out + ".html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(page), "<svg"); n != 3 || !strings.Contains(string(page), "PASS") {
+		t.Errorf("HTML report has %d plots", n)
+	}
+}
+
+func TestThresholdFailureExits(t *testing.T) {
+	base := searchdtest.Start(t, 20000)
+	dir := t.TempDir()
+	err, stdout, _ := runCmd(t, noEnv, "--target", base, "--concurrency", "2", "--duration", "300ms", "--thresholds", "p99<1ns,errors<0.1%", "--out", dir)
+	if !errors.Is(err, loadtest.ErrThresholds) {
+		t.Fatalf("err %v, want ErrThresholds", err)
+	}
+	if !strings.Contains(stdout, "threshold p99<1ns") || !strings.Contains(stdout, "thresholds: FAIL") {
+		t.Errorf("summary:\n%s", stdout)
+	}
+	// The report is written all the same, into the directory.
+	if rep := readReport(t, filepath.Join(dir, "report.json")); rep.Passed || rep.Mode != "closed" {
+		t.Errorf("report passed %v, mode %s", rep.Passed, rep.Mode)
+	}
+}
+
+func TestRefusesRemoteTargets(t *testing.T) {
+	for _, args := range [][]string{
+		{"--target", "http://10.0.0.1:8080"},
+		{"--target", "http://example.com"},
+		{"--target", "http://[2001:db8::1]:8080"},
+		{"--scenario", "owner", "--owner-url", "http://example.com"},
+		{"--scenario", "owner", "--owner-url", "http://10.0.0.1"},
+	} {
+		err, _, _ := runCmd(t, noEnv, append(args, "--out", "")...)
+		if !errors.Is(err, loadtest.ErrRemoteTarget) || !strings.Contains(err.Error(), "--allow-remote") {
+			t.Errorf("%v: err %v", args, err)
+		}
+	}
+	// --allow-remote lets the configuration through (nothing is sent here).
+	if _, err := parseConfig([]string{"--target", "http://example.com", "--allow-remote"}, noEnv, &bytes.Buffer{}); err != nil {
+		t.Errorf("--allow-remote: %v", err)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	c, err := parseConfig(nil, func(k string) string {
+		if k == "OWNER_TOKEN" {
+			return "from-env"
+		}
+		return ""
+	}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Target != "http://127.0.0.1:8080" || c.Scenario != "search" || c.Rate != 200 || c.Concurrency != 0 ||
+		c.Duration.Seconds() != 30 || c.Token != "from-env" || len(c.Thresholds) != 3 || c.Out != "loadtest-report" {
+		t.Errorf("defaults %+v", c)
+	}
+	c, err = parseConfig([]string{"--scenario", "owner", "--owner-url", "http://127.0.0.1:9090", "--thresholds", "none"}, noEnv, &bytes.Buffer{})
+	if err != nil || c.Rate != 2 || len(c.Thresholds) != 0 {
+		t.Errorf("owner: rate %g, thresholds %v, err %v", c.Rate, c.Thresholds, err)
+	}
+	for _, args := range [][]string{
+		{"--rate", "10", "--concurrency", "2"},
+		{"--scenario", "browse"},
+		{"--thresholds", "p99<fast"},
+		{"--duration", "soon"},
+		{"extra"},
+	} {
+		if _, err := parseConfig(args, noEnv, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+	var usage bytes.Buffer
+	if _, err := parseConfig([]string{"--help"}, noEnv, &usage); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("--help: %v", err)
+	}
+	for _, want := range []string{"search", "details", "owner", "mixed", "ceiling", "--rate", "--allow-remote", "Exits 99"} {
+		if !strings.Contains(usage.String(), want) {
+			t.Errorf("usage lacks %q", want)
+		}
+	}
+}
+
+func TestCommandLineRedactsToken(t *testing.T) {
+	got := commandLine([]string{"--token", "s3cret", "--token=s3cret", "--thresholds", "p99<20ms,errors<0.1%", "--rate", "5"})
+	want := `go run ./cmd/loadtest --token REDACTED --token=REDACTED --thresholds 'p99<20ms,errors<0.1%' --rate 5`
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestNotRunning(t *testing.T) {
+	err, _, _ := runCmd(t, noEnv, "--target", "http://127.0.0.1:1", "--wait", "500ms", "--out", "")
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestQueriesSubcommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "queries.json")
+	err, stdout, _ := runCmd(t, noEnv, "queries", "--out", path)
+	if err != nil || !strings.Contains(stdout, "wrote 1000 queries") {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("..", "..", "loadtest", "k6", "queries.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, committed) {
+		t.Error("queries writes something else than loadtest/k6/queries.json")
+	}
+}
