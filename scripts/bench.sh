@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites and rewrites their tables in BENCHMARKS.md.
-# Usage: scripts/bench.sh [suite ...]   (suites: quadtree seeds geohash; default all)
+# Usage: scripts/bench.sh [suite ...]
+#   suites: quadtree seeds geohash searchd cluster owner (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash)
+[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash searchd cluster owner)
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+scripts/services.sh >/dev/null
 go build -o /tmp/nearby-benchreport ./cmd/benchreport
 for s in "${suites[@]}"; do
-  cmd="go test -run '^\$' -bench . -benchtime 2s -timeout 60m ./$s/"
+  case "$s" in
+    quadtree|seeds|geohash) cmd="go test -run '^\$' -bench . -benchtime 2s -timeout 60m ./$s/" ;;
+    searchd) cmd="go test -run '^\$' -bench Throughput -benchtime 1x ./internal/httpapi/" ;;
+    cluster) cmd="go test -run '^\$' -bench ClusterFanout -benchtime 1x ./cmd/searchd/" ;;
+    owner) cmd="go test -run '^\$' -bench . -benchtime 1x ./cmd/owner-api/" ;;
+    *) echo "unknown suite $s" >&2; exit 2 ;;
+  esac
   echo "== $cmd"
   out=$(mktemp)
   eval "$cmd" | tee "$out"
