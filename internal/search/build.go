@@ -5,7 +5,9 @@ import (
 	"github.com/nearby/nearby/quadtree"
 )
 
-// BuildTree builds a tree of businesses.
+// BuildTree builds a tree of businesses, with names stored in tree order as
+// in a tree loaded from a seed: a search's results then read neighbouring
+// names instead of one cache miss each.
 func BuildTree(bs []nearby.Business) (*quadtree.Tree, error) {
 	b := quadtree.NewBuilder(len(bs))
 	for _, x := range bs {
@@ -13,5 +15,5 @@ func BuildTree(bs []nearby.Business) (*quadtree.Tree, error) {
 			return nil, err
 		}
 	}
-	return b.Build(), nil
+	return quadtree.FromColumns(b.Build().Columns())
 }
