@@ -1,0 +1,96 @@
+package ownerapi
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/nearby/nearby"
+)
+
+// encodeInput writes in as the JSON object a client would send.
+func encodeInput(in nearby.BusinessInput) []byte {
+	m := map[string]any{}
+	set := func(name string, v *string) {
+		if v != nil {
+			m[name] = *v
+		}
+	}
+	set("name", in.Name)
+	if in.Category != nil {
+		m["category"] = in.Category.String()
+	}
+	if in.Lat != nil {
+		m["lat"] = *in.Lat
+	}
+	if in.Lon != nil {
+		m["lon"] = *in.Lon
+	}
+	set("address", in.Address)
+	set("city", in.City)
+	set("state", in.State)
+	set("country", in.Country)
+	set("zip", in.Zip)
+	set("description", in.Description)
+	if in.Photos != nil {
+		m["photos"] = *in.Photos
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// FuzzDecodeInput feeds request bodies to the strict decoder, as a create
+// or replace and as a merge patch. It must never panic; a refusal is an
+// EINVALID error naming at least one field; an accepted body must pass
+// validation, and re-encoding what was decoded must decode to the same.
+func FuzzDecodeInput(f *testing.F) {
+	for _, seed := range []string{
+		validBody,
+		`{"name":"A","category":"bakery","lat":-90,"lon":180,"address":"1 Rue","city":"Paris","state":"","country":"FR",` +
+			`"zip":"75001","description":"Pain.\nCroissants.","photos":["https://x.example/a.jpg","http://y.example/b?c=1"]}`,
+		`{"city":null,"photos":null,"description":"x"}`,
+		`{"name":"\u00e9\u0000","lat":1e400}`,
+		`{"name":"a","name":"b"}`,
+		`{"id":"1"} {}`,
+		`[]`, `null`, `{`, `{"lat":-0}`, `{"photos":[1,"x",null]}`,
+		`{"lat":NaN,"lon":-Infinity,"name":"Infinity \" NaN"}`, `NaN`,
+	} {
+		f.Add([]byte(seed), false)
+		f.Add([]byte(seed), true)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, patch bool) {
+		in, err := decodeInput(body, patch)
+		if err != nil {
+			var de *nearby.Error
+			if !errors.As(err, &de) || de.Code != nearby.EINVALID || len(de.Params) == 0 {
+				t.Fatalf("refusal is not an EINVALID naming fields: %#v", err)
+			}
+			seen := map[string]bool{}
+			for _, p := range de.Params {
+				if seen[p.Name] {
+					t.Fatalf("field %q named twice: %v", p.Name, de.Params)
+				}
+				seen[p.Name] = true
+			}
+			return
+		}
+		if err := in.Validate(!patch); err != nil {
+			t.Fatalf("accepted input does not validate: %v\n%s", err, body)
+		}
+		if in.Lat != nil && (math.IsNaN(*in.Lat) || math.IsInf(*in.Lat, 0)) {
+			t.Fatalf("lat %v accepted", *in.Lat)
+		}
+		again, err := decodeInput(encodeInput(in), patch)
+		if err != nil {
+			t.Fatalf("re-encoded input refused: %v\n%s", err, encodeInput(in))
+		}
+		if !reflect.DeepEqual(in, again) {
+			t.Fatalf("round trip changed the input:\n%+v\n%+v", in, again)
+		}
+	})
+}

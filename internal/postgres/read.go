@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/geohash"
+)
+
+// Nearby returns the live businesses within q.RadiusM metres of (q.Lat,
+// q.Lon) in q.Categories (all when empty), nearest first, ties broken by
+// ascending id, at most q.Limit of them (all when q.Limit ≤ 0). It reads
+// the replica. It is the database-side fallback of the in-memory index and
+// its oracle in tests: candidates come from the indexed geohash column, one
+// prefix range per cell of geohash.Cover (complete, so no business in the
+// circle is missed, at the antimeridian and the poles too), and each is kept
+// only if geo.Distance, the index's distance, puts it within the radius.
+// The radius may exceed nearby.MaxRadiusM: covers then use coarser cells.
+func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]nearby.SearchResult, error) {
+	var bad []nearby.InvalidParam
+	if !geo.Valid(q.Lat, q.Lon) {
+		bad = append(bad, nearby.InvalidParam{Name: "lat", Reason: "lat, lon must be valid WGS84 degrees"})
+	}
+	if !(q.RadiusM > 0) || math.IsInf(q.RadiusM, 1) {
+		bad = append(bad, nearby.InvalidParam{Name: "radius", Reason: "must be a positive number of metres"})
+	}
+	if err := nearby.InvalidParams(bad); err != nil {
+		return nil, err
+	}
+	lo, hi, err := ranges(q.Lat, q.Lon, q.RadiusM)
+	if err != nil {
+		return nil, err
+	}
+	var cats []string // nil: no filter
+	if q.Categories != 0 {
+		cats = []string{}
+		for _, c := range nearby.Categories() {
+			if q.Categories.Has(c) {
+				cats = append(cats, c.String())
+			}
+		}
+	}
+	rows, err := s.db.replica.Query(ctx, `SELECT b.id, b.name, b.category, b.lat, b.lon
+		FROM unnest($1::text[], $2::text[]) AS r(lo, hi)
+		JOIN businesses b ON b.geohash >= r.lo COLLATE "C" AND b.geohash < r.hi COLLATE "C"
+		WHERE b.deleted_at IS NULL AND ($3::text[] IS NULL OR b.category = ANY($3::text[]))`, lo, hi, cats)
+	if err != nil {
+		return nil, translate(err, "nearby")
+	}
+	defer rows.Close()
+	o := geo.NewOrigin(q.Lat, q.Lon)
+	var out []nearby.SearchResult
+	for rows.Next() {
+		b, err := scanBusiness(rows)
+		if err != nil {
+			return nil, translate(err, "nearby")
+		}
+		if d := o.Distance(b.Lat, b.Lon); d <= q.RadiusM {
+			out = append(out, nearby.SearchResult{Business: b, DistanceM: d})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "nearby")
+	}
+	slices.SortFunc(out, func(a, b nearby.SearchResult) int {
+		if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out, nil
+}
+
+// maxRanges bounds the index range scans of one Nearby query. The
+// precision suited to the radius gives at most 12 cells up to ±45°
+// latitude, but cells narrow towards the poles, where a circle can meet
+// thousands; coarser cells then make for fewer, longer scans.
+const maxRanges = 64
+
+// ranges returns half-open geohash ranges [lo[i], hi[i]) that together hold
+// the precision-12 geohash of every point within radiusM metres of lat, lon:
+// the cells of geohash.Cover at the precision suited to the radius, or a
+// coarser one where that needs too many, with runs of consecutive cells
+// merged.
+func ranges(lat, lon, radiusM float64) (lo, hi []string, err error) {
+	var cells []string
+	for p := geohash.PrecisionForRadius(radiusM); ; p-- {
+		cells, err = geohash.Cover(lat, lon, radiusM, p)
+		if p > 1 && (errors.Is(err, geohash.ErrTooManyCells) || (err == nil && len(cells) > maxRanges)) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		break
+	}
+	for _, c := range cells {
+		next := successor(c)
+		if n := len(hi); n > 0 && hi[n-1] == c {
+			hi[n-1] = next
+			continue
+		}
+		lo, hi = append(lo, c), append(hi, next)
+	}
+	return lo, hi, nil
+}
+
+// successor returns the smallest string greater than every string with
+// prefix cell (a geohash of the same length following cell, or "~", which
+// sorts after every geohash, past the last cell).
+func successor(cell string) string {
+	const alphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
+	b := []byte(cell)
+	for i := len(b) - 1; i >= 0; i-- {
+		j := strings.IndexByte(alphabet, b[i])
+		if j < len(alphabet)-1 {
+			b[i] = alphabet[j+1]
+			return string(b)
+		}
+		b[i] = alphabet[0]
+	}
+	return "~"
+}
+
+func scanBusiness(row pgx.Row) (nearby.Business, error) {
+	var b nearby.Business
+	var category string
+	if err := row.Scan(&b.ID, &b.Name, &category, &b.Lat, &b.Lon); err != nil {
+		return b, err
+	}
+	c, err := nearby.ParseCategory(category)
+	b.Category = c
+	return b, err
+}
+
+// StreamLive calls fn with every live business, in no particular order,
+// from one consistent snapshot of the replica, streaming rows as they
+// arrive (memory does not grow with the table). It stops at fn's first
+// error and returns it. The watermark is the snapshot's time: every change
+// committed before it is in the stream. A change whose transaction began
+// before the watermark but committed after it carries an updated_at before
+// the watermark, so a follower reading ChangedSince should start a little
+// before it (longer than any write transaction, e.g. a minute): re-applying
+// a change is harmless.
+func (s *BusinessService) StreamLive(ctx context.Context, fn func(nearby.Business) error) (watermark time.Time, err error) {
+	tx, err := s.db.replica.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return time.Time{}, translate(err, "stream businesses")
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&watermark); err != nil {
+		return time.Time{}, translate(err, "stream businesses")
+	}
+	rows, err := tx.Query(ctx, `SELECT id, name, category, lat, lon FROM businesses WHERE deleted_at IS NULL`)
+	if err != nil {
+		return time.Time{}, translate(err, "stream businesses")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		b, err := scanBusiness(rows)
+		if err != nil {
+			return time.Time{}, translate(err, "stream businesses")
+		}
+		if err := fn(b); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return time.Time{}, translate(err, "stream businesses")
+	}
+	return watermark.UTC(), nil
+}
+
+// ChangedSince returns up to limit records changed after the position
+// (after, afterID) in (updated_at, id) order, deleted ones included (their
+// DeletedAt is set), read from the replica. The last record's (UpdatedAt,
+// ID) is the position of the next call. See StreamLive for where to start.
+func (s *BusinessService) ChangedSince(ctx context.Context, after time.Time, afterID int64, limit int) ([]*nearby.BusinessRecord, error) {
+	if limit < 1 {
+		return nil, nearby.InvalidParams([]nearby.InvalidParam{{Name: "limit", Reason: "must be positive"}})
+	}
+	rows, err := s.db.replica.Query(ctx, `SELECT `+columns+` FROM businesses
+		WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`, after, afterID, limit)
+	if err != nil {
+		return nil, translate(err, "changed businesses")
+	}
+	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*nearby.BusinessRecord, error) { return scanRecord(row) })
+	return recs, translate(err, "changed businesses")
+}

@@ -1,0 +1,270 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/dataset"
+)
+
+var seed = flag.Uint64("seed", 0, "random seed of the property tests (0: from the clock)")
+
+func testSeed(t *testing.T) uint64 {
+	s := *seed
+	if s == 0 {
+		s = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (rerun with -seed %d)", s, s)
+	return s
+}
+
+// load copies businesses into the database as owner 1, with every column
+// the store would write, and returns them as stored.
+func load(t *testing.T, db *DB, bs []nearby.Business) []nearby.Business {
+	t.Helper()
+	rows := make([][]any, len(bs))
+	out := make([]nearby.Business, len(bs))
+	for i, b := range bs {
+		r := nearby.BusinessRecord{OwnerID: 1, Name: b.Name, Category: b.Category, Lat: nearby.RoundE7(b.Lat), Lon: nearby.RoundE7(b.Lon)}
+		rows[i] = []any{r.OwnerID, r.Name, r.Category.String(), r.Lat, r.Lon, hashOf(&r)}
+		out[i] = r.Business()
+	}
+	ctx := context.Background()
+	if _, err := db.primary.CopyFrom(ctx, pgx.Identifier{"businesses"},
+		[]string{"owner_id", "name", "category", "lat", "lon", "geohash"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	// Ids are assigned in copy order.
+	ids, err := pgx.CollectRows(must(db.primary.Query(ctx, `SELECT id FROM businesses ORDER BY id`)), pgx.RowTo[int64])
+	if err != nil || len(ids) != len(out) {
+		t.Fatalf("ids: %d, %v", len(ids), err)
+	}
+	for i := range out {
+		out[i].ID = ids[i]
+	}
+	return out
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// testData is businesses around real cities plus clusters on the
+// antimeridian and near both poles.
+func testData(r *rand.Rand, n int) []nearby.Business {
+	bs := dataset.Generate(n, r.Uint64())
+	for _, c := range [][2]float64{{-17, 179.999}, {-17, -179.999}, {89.995, 10}, {-89.995, -120}, {0, 0}} {
+		for range 300 {
+			lat := max(-90, min(90, c[0]+r.NormFloat64()*0.01))
+			lon := c[1] + r.NormFloat64()*0.01
+			if lon > 180 {
+				lon -= 360
+			} else if lon < -180 {
+				lon += 360
+			}
+			bs = append(bs, nearby.Business{Name: "edge", Category: nearby.Category(r.IntN(20)), Lat: lat, Lon: lon})
+		}
+	}
+	// Exact duplicates of positions, so distance ties are broken by id.
+	for i := range 50 {
+		b := bs[i]
+		b.Name = "twin"
+		bs = append(bs, b)
+	}
+	return bs
+}
+
+func bruteForce(bs []nearby.Business, deleted map[int64]bool, q nearby.SearchQuery) []nearby.SearchResult {
+	var out []nearby.SearchResult
+	for _, b := range bs {
+		if deleted[b.ID] || (q.Categories != 0 && !q.Categories.Has(b.Category)) {
+			continue
+		}
+		if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM {
+			out = append(out, nearby.SearchResult{Business: b, DistanceM: d})
+		}
+	}
+	slices.SortFunc(out, func(a, b nearby.SearchResult) int {
+		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+	})
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
+	return out
+}
+
+// TestNearbyMatchesBruteForce checks the geohash query against a scan of
+// every business with geo.Distance: same ids, distances and order.
+func TestNearbyMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(testSeed(t), 7))
+	s, db := freshService(t)
+	ctx := context.Background()
+	bs := load(t, db, testData(r, 4000))
+	deleted := map[int64]bool{}
+	for range 200 {
+		deleted[bs[r.IntN(len(bs))].ID] = true
+	}
+	var ids []int64
+	for id := range deleted {
+		ids = append(ids, id)
+	}
+	if _, err := db.primary.Exec(ctx, `UPDATE businesses SET deleted_at = now() WHERE id = ANY($1)`, ids); err != nil {
+		t.Fatal(err)
+	}
+	radii := []float64{1, 50, 500, 2000, 10000, 50000, 300000}
+	nonEmpty := 0
+	for i := range 300 {
+		var q nearby.SearchQuery
+		if i%3 == 0 { // exactly at a business
+			b := bs[r.IntN(len(bs))]
+			q.Lat, q.Lon = b.Lat, b.Lon
+		} else {
+			b := bs[r.IntN(len(bs))]
+			q.Lat = max(-90, min(90, b.Lat+r.NormFloat64()*0.05))
+			q.Lon = max(-180, min(180, b.Lon+r.NormFloat64()*0.05))
+		}
+		q.RadiusM = radii[r.IntN(len(radii))]
+		q.Limit = []int{0, 1, 20, 100}[r.IntN(4)]
+		if r.IntN(3) == 0 {
+			q.Categories = q.Categories.Add(nearby.Category(r.IntN(20))).Add(nearby.Category(r.IntN(20)))
+		}
+		got, err := s.Nearby(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		want := bruteForce(bs, deleted, q)
+		if len(want) > 0 {
+			nonEmpty++
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("query %+v:\n got %d results %v\nwant %d results %v", q, len(got), head(got), len(want), head(want))
+		}
+	}
+	if nonEmpty < 150 {
+		t.Errorf("only %d of 300 queries had results: the test data misses the queries", nonEmpty)
+	}
+	if _, err := s.Nearby(ctx, nearby.SearchQuery{Lat: 91, Lon: 0, RadiusM: 1}); nearby.ErrorCode(err) != nearby.EINVALID {
+		t.Errorf("invalid point: %v", err)
+	}
+}
+
+func head(rs []nearby.SearchResult) []nearby.SearchResult { return rs[:min(len(rs), 5)] }
+
+func TestStreamLiveAndChangedSince(t *testing.T) {
+	ctx := context.Background()
+	s, _ := freshService(t)
+	owner := newOwner()
+	var recs []*nearby.BusinessRecord
+	for i := range 30 {
+		r, _, err := s.Create(ctx, owner, "", input(fmt.Sprint("shop ", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	for _, r := range recs[:5] {
+		if err := s.Delete(ctx, owner, r.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := time.Now()
+	var got []int64
+	wm, err := s.StreamLive(ctx, func(b nearby.Business) error {
+		if b.Name == "" || b.Category != nearby.Cafe || b.Lat != 40.758 {
+			t.Errorf("streamed %+v", b)
+		}
+		got = append(got, b.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	var want []int64
+	for _, r := range recs[5:] {
+		want = append(want, r.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("streamed %v, want %v", got, want)
+	}
+	if wm.Before(recs[len(recs)-1].UpdatedAt) || wm.After(before.Add(time.Minute)) {
+		t.Errorf("watermark %v; last update %v", wm, recs[len(recs)-1].UpdatedAt)
+	}
+	// fn's error stops the stream and is returned as is.
+	stop := fmt.Errorf("stop")
+	n := 0
+	if _, err := s.StreamLive(ctx, func(nearby.Business) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("stream stop: %v after %d", err, n)
+	}
+
+	// The change feed has every row once, deletions included, in
+	// (updated_at, id) order.
+	var feed []*nearby.BusinessRecord
+	var after time.Time
+	var afterID int64
+	for {
+		page, err := s.ChangedSince(ctx, after, afterID, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		feed = append(feed, page...)
+		last := page[len(page)-1]
+		after, afterID = last.UpdatedAt, last.ID
+	}
+	if len(feed) != 30 {
+		t.Fatalf("feed has %d records, want 30", len(feed))
+	}
+	deletedSeen := 0
+	for i, r := range feed {
+		if i > 0 {
+			p := feed[i-1]
+			if r.UpdatedAt.Before(p.UpdatedAt) || (r.UpdatedAt.Equal(p.UpdatedAt) && r.ID <= p.ID) {
+				t.Errorf("feed out of order at %d", i)
+			}
+		}
+		if r.DeletedAt != nil {
+			deletedSeen++
+		}
+	}
+	if deletedSeen != 5 {
+		t.Errorf("feed shows %d deletions, want 5", deletedSeen)
+	}
+}
+
+func TestRanges(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"0", "1"}, {"9", "b"}, {"b9", "bb"}, {"bz", "c0"}, {"ezzz", "f000"}, {"z", "~"}, {"zzz", "~"},
+	} {
+		if got := successor(tt.in); got != tt.want {
+			t.Errorf("successor(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// Near the poles the cells are few and the ranges fewer still.
+	for _, p := range [][3]float64{{0, 0, 1}, {40.758, -73.9855, 2000}, {89.999, 10, 1}, {-90, 0, 50000}, {-17, 180, 10000}} {
+		lo, hi, err := ranges(p[0], p[1], p[2])
+		if err != nil || len(lo) == 0 || len(lo) > maxRanges || len(lo) != len(hi) {
+			t.Errorf("ranges%v: %d, %d, %v", p, len(lo), len(hi), err)
+		}
+		for i := range lo {
+			if lo[i] >= hi[i] || (i > 0 && hi[i-1] >= lo[i]) {
+				t.Errorf("ranges%v: [%s, %s) after [%s, %s)", p, lo[i], hi[i], lo[max(i-1, 0)], hi[max(i-1, 0)])
+			}
+		}
+	}
+}
