@@ -30,3 +30,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./seeds/
 	$(GO) test -run '^$$' -fuzz FuzzCover -fuzztime 60s ./geohash/
 	$(GO) test -run '^$$' -fuzz FuzzParseNearby -fuzztime 60s ./internal/httpapi/
+	$(GO) test -run '^$$' -fuzz FuzzAppendNearby -fuzztime 60s ./internal/httpapi/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeInput -fuzztime 60s ./internal/ownerapi/
