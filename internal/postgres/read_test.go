@@ -153,7 +153,10 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 			t.Fatalf("query %+v:\n got %d results %v\nwant %d results %v", q, len(got), head(got), len(want), head(want))
 		}
 	}
-	if nonEmpty < 150 {
+	// A third of the queries sit exactly on a business, and two thirds of
+	// those have no category filter: about 67 are sure to match. Far fewer
+	// would mean the queries miss the data and the comparison proves little.
+	if nonEmpty < 60 {
 		t.Errorf("only %d of 300 queries had results: the test data misses the queries", nonEmpty)
 	}
 	if _, err := s.Nearby(ctx, nearby.SearchQuery{Lat: 91, Lon: 0, RadiusM: 1}); nearby.ErrorCode(err) != nearby.EINVALID {
