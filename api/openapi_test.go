@@ -2,7 +2,10 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"net/url"
+	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -12,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/web"
 )
 
 // loadSpec parses the embedded OpenAPI document.
@@ -148,26 +152,49 @@ func TestVersionAndInfo(t *testing.T) {
 
 var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
+// routes are the paths searchd serves (internal/httpapi, internal/web), with
+// the statuses GET can answer on each.
+var routes = map[string][]string{
+	"/v1/search/nearby":                  {"200", "400", "409", "414", "500", "503"},
+	"/v1/businesses/{id}":                {"200", "400", "404", "414", "500", "503"},
+	"/v1/index":                          {"200", "400", "414", "503"},
+	"/v1/index/density":                  {"200", "400", "404", "414", "500", "503"},
+	"/v1/cities":                         {"200", "400", "414", "500"},
+	"/":                                  {"200", "206", "304", "412", "414", "416", "500"},
+	"/static/{name}":                     {"200", "206", "304", "404", "412", "414", "416", "500"},
+	"/healthz":                           {"200", "414"},
+	"/readyz":                            {"200", "414", "503"},
+	"/metrics":                           {"200"},
+	"/openapi.yaml":                      {"200", "414"},
+	"/internal/v1/shard/nearby":          {"200", "400", "404", "414", "500", "503"},
+	"/internal/v1/shard/businesses/{id}": {"200", "400", "404", "414", "500", "503"},
+}
+
+// notProblems are the error responses that are not problem documents: the
+// conditional and range failures Go's http.ServeContent writes itself.
+var notProblems = map[string]bool{
+	"/ 412": true, "/ 416": true,
+	"/static/{name} 412": true, "/static/{name} 416": true,
+}
+
 // TestPaths checks that exactly the routes searchd serves are described,
-// each with GET only, and with the statuses the handlers can answer.
+// each with GET and HEAD only (every route answers HEAD like GET), with
+// the statuses the handlers can answer.
 func TestPaths(t *testing.T) {
 	doc := loadSpec(t)
 	paths := asMap(t, get(t, doc, "paths"), "paths")
-	want := map[string][]string{
-		"/v1/search/nearby":   {"200", "400", "409", "414", "503"},
-		"/v1/businesses/{id}": {"200", "400", "404", "503"},
-		"/healthz":            {"200"},
-		"/readyz":             {"200", "503"},
-		"/metrics":            {"200"},
-		"/openapi.yaml":       {"200"},
-	}
 	for p := range paths {
-		if _, ok := want[p]; !ok {
+		if _, ok := routes[p]; !ok {
 			t.Errorf("path %s is described but searchd does not serve it", p)
 		}
 	}
+	declared := map[string]bool{}
+	for i, tag := range asList(t, get(t, doc, "tags"), "tags") {
+		name, _ := asMap(t, tag, fmt.Sprintf("tags[%d]", i))["name"].(string)
+		declared[name] = true
+	}
 	opIDs := map[string]string{}
-	for p, codes := range want {
+	for p, codes := range routes {
 		item, ok := paths[p]
 		if !ok {
 			t.Errorf("path %s is missing", p)
@@ -176,48 +203,106 @@ func TestPaths(t *testing.T) {
 		item = resolve(t, doc, item)
 		pi := asMap(t, item, p)
 		for _, m := range methods {
-			if _, ok := pi[m]; ok && m != "get" {
-				t.Errorf("%s: method %s is described but only GET is served", p, m)
+			if _, ok := pi[m]; ok && m != "get" && m != "head" {
+				t.Errorf("%s: method %s is described but only GET and HEAD are served", p, m)
 			}
 		}
-		op, ok := pi["get"].(map[string]any)
-		if !ok {
-			t.Errorf("%s: no get operation", p)
+		ops := map[string]map[string]any{}
+		for _, m := range []string{"get", "head"} {
+			op, ok := pi[m].(map[string]any)
+			if !ok {
+				t.Errorf("%s: no %s operation", p, m)
+				continue
+			}
+			ops[m] = op
+			what := strings.ToUpper(m) + " " + p
+			if id, _ := op["operationId"].(string); id == "" {
+				t.Errorf("%s: no operationId", what)
+			} else if prev, dup := opIDs[id]; dup {
+				t.Errorf("%s: operationId %q already used by %s", what, id, prev)
+			} else {
+				opIDs[id] = what
+			}
+			// One declared tag; internal for the internal API only.
+			tags := asList(t, op["tags"], what+" tags")
+			if len(tags) != 1 || !declared[fmt.Sprint(tags[0])] {
+				t.Errorf("%s: tags %v, want one declared tag", what, tags)
+			} else if internal := strings.HasPrefix(p, "/internal/"); (tags[0] == "internal") != internal {
+				t.Errorf("%s: tag %v (the internal tag is for /internal/ paths, and they have it)", what, tags[0])
+			}
+			// Every response carries the request id.
+			for c, r := range asMap(t, op["responses"], what+" responses") {
+				r := asMap(t, resolve(t, doc, r), what+" "+c)
+				h, _ := r["headers"].(map[string]any)
+				if _, ok := h["X-Request-Id"]; !ok {
+					t.Errorf("%s: response %s has no X-Request-Id header", what, c)
+				}
+				if c == "503" {
+					if _, ok := h["Retry-After"]; !ok && m == "get" {
+						t.Errorf("%s: response 503 has no Retry-After header", what)
+					}
+				}
+			}
+			// Every path template variable is a required path parameter.
+			for _, name := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(p, -1) {
+				found := false
+				for _, prm := range params(t, doc, op, pi) {
+					if prm["name"] == name[1] && prm["in"] == "path" && prm["required"] == true {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("%s: no required path parameter %q", what, name[1])
+				}
+			}
+		}
+		getOp, headOp := ops["get"], ops["head"]
+		if getOp == nil {
 			continue
 		}
-		if id, _ := op["operationId"].(string); id == "" {
-			t.Errorf("GET %s: no operationId", p)
-		} else if prev, dup := opIDs[id]; dup {
-			t.Errorf("GET %s: operationId %q already used by %s", p, id, prev)
-		} else {
-			opIDs[id] = p
+		responses := asMap(t, getOp["responses"], "GET "+p+" responses")
+		var got []string
+		for c := range responses {
+			got = append(got, c)
 		}
-		responses := asMap(t, op["responses"], "GET "+p+" responses")
-		for _, c := range codes {
-			if _, ok := responses[c]; !ok {
-				t.Errorf("GET %s: response %s missing", p, c)
-			}
+		slices.Sort(got)
+		if !slices.Equal(got, codes) {
+			t.Errorf("GET %s: responses %v, want %v", p, got, codes)
 		}
 		// Every error an operation describes is a problem document.
 		for c, r := range responses {
-			if c >= "400" {
+			if c >= "400" && !notProblems[p+" "+c] {
 				content := asMap(t, get(t, resolve(t, doc, r), "content"), "GET "+p+" "+c+" content")
 				if _, ok := content["application/problem+json"]; !ok || len(content) != 1 {
 					t.Errorf("GET %s: response %s is not only application/problem+json", p, c)
 				}
 			}
 		}
-		// Every path template variable is a required path parameter.
-		for _, name := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(p, -1) {
-			found := false
+		if headOp == nil {
+			continue
+		}
+		// HEAD is GET without a body: same parameters, same statuses.
+		paramKeys := func(op map[string]any) []string {
+			var keys []string
 			for _, prm := range params(t, doc, op, pi) {
-				if prm["name"] == name[1] && prm["in"] == "path" && prm["required"] == true {
-					found = true
-				}
+				keys = append(keys, fmt.Sprint(prm["in"], ":", prm["name"]))
 			}
-			if !found {
-				t.Errorf("GET %s: no required path parameter %q", p, name[1])
+			return keys
+		}
+		if g, h := paramKeys(getOp), paramKeys(headOp); !slices.Equal(g, h) {
+			t.Errorf("HEAD %s: parameters %v, GET has %v", p, h, g)
+		}
+		headResponses := asMap(t, headOp["responses"], "HEAD "+p+" responses")
+		var headCodes []string
+		for c, r := range headResponses {
+			headCodes = append(headCodes, c)
+			if _, ok := asMap(t, resolve(t, doc, r), "HEAD "+p+" "+c)["content"]; ok {
+				t.Errorf("HEAD %s: response %s has content", p, c)
 			}
+		}
+		slices.Sort(headCodes)
+		if !slices.Equal(headCodes, got) {
+			t.Errorf("HEAD %s: responses %v, GET has %v", p, headCodes, got)
 		}
 	}
 
@@ -232,6 +317,11 @@ func TestPaths(t *testing.T) {
 	ready503 := resolve(t, doc, get(t, paths, "/readyz", "get", "responses", "503"))
 	if _, ok := asMap(t, get(t, ready503, "headers"), "readyz 503 headers")["Retry-After"]; !ok {
 		t.Error("GET /readyz 503: no Retry-After header")
+	}
+	// A 405 says which methods are served.
+	allow := resolve(t, doc, get(t, doc, "components", "responses", "MethodNotAllowed", "headers", "Allow"))
+	if c := get(t, allow, "schema", "const"); c != "GET, HEAD" {
+		t.Errorf("405 Allow header = %#v, want \"GET, HEAD\"", c)
 	}
 }
 
@@ -304,6 +394,142 @@ func TestNearbyParameters(t *testing.T) {
 	}
 	if f := asList(t, schema("format")["enum"], "format enum"); !slices.Equal(f, []any{"json", "geojson"}) {
 		t.Errorf("format enum = %v, want [json geojson]", f)
+	}
+}
+
+// queryParams returns the resolved query parameters of GET path by name.
+func queryParams(t *testing.T, doc map[string]any, path string) map[string]map[string]any {
+	t.Helper()
+	item := asMap(t, get(t, doc, "paths", path), path)
+	op := asMap(t, get(t, item, "get"), path+" get")
+	byName := map[string]map[string]any{}
+	for _, p := range params(t, doc, op, item) {
+		if p["in"] == "query" {
+			byName[p["name"].(string)] = p
+		}
+	}
+	return byName
+}
+
+func number(t *testing.T, v any) float64 {
+	t.Helper()
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	t.Fatalf("%#v is not a number", v)
+	return 0
+}
+
+// bound is an expected keyword of a parameter's schema.
+type bound struct {
+	param, key string
+	want       float64
+}
+
+// checkQuery checks that GET path takes exactly the query parameters of
+// want (name → required) and that their schemas have the bounds.
+func checkQuery(t *testing.T, doc map[string]any, path string, want map[string]bool, bounds []bound) {
+	t.Helper()
+	byName := queryParams(t, doc, path)
+	var got, names []string
+	for n := range byName {
+		got = append(got, n)
+	}
+	for n := range want {
+		names = append(names, n)
+	}
+	slices.Sort(got)
+	slices.Sort(names)
+	if !slices.Equal(got, names) {
+		t.Errorf("GET %s: query parameters %v, want %v", path, got, names)
+		return
+	}
+	for n, req := range want {
+		if (byName[n]["required"] == true) != req {
+			t.Errorf("GET %s: %s required = %v, want %v", path, n, byName[n]["required"], req)
+		}
+	}
+	for _, b := range bounds {
+		schema := asMap(t, resolve(t, doc, byName[b.param]["schema"]), path+" "+b.param+" schema")
+		if v, ok := schema[b.key]; !ok {
+			t.Errorf("GET %s: %s schema has no %s", path, b.param, b.key)
+		} else if number(t, v) != b.want {
+			t.Errorf("GET %s: %s schema %s = %v, want %v", path, b.param, b.key, v, b.want)
+		}
+	}
+}
+
+// TestExplorerParameters checks the explorer endpoints' parameters against
+// the limits in package web.
+func TestExplorerParameters(t *testing.T) {
+	doc := loadSpec(t)
+	checkQuery(t, doc, "/v1/index", map[string]bool{}, nil)
+	checkQuery(t, doc, "/v1/index/density",
+		map[string]bool{"min_lat": true, "min_lon": true, "max_lat": true, "max_lon": true, "cols": false, "rows": false, "category": false},
+		[]bound{
+			{"min_lat", "minimum", -90}, {"min_lat", "maximum", 90}, {"max_lat", "minimum", -90}, {"max_lat", "maximum", 90},
+			{"min_lon", "minimum", -180}, {"min_lon", "maximum", 180}, {"max_lon", "minimum", -180}, {"max_lon", "maximum", 180},
+			{"cols", "minimum", 1}, {"cols", "maximum", web.MaxDensityCells}, {"cols", "default", 64},
+			{"rows", "minimum", 1}, {"rows", "maximum", web.MaxDensityCells}, {"rows", "default", 64},
+		})
+	checkQuery(t, doc, "/v1/cities", map[string]bool{"q": false, "limit": false}, []bound{
+		{"q", "maxLength", web.MaxCityQueryBytes},
+		{"limit", "minimum", 1}, {"limit", "maximum", web.MaxCityLimit}, {"limit", "default", web.DefaultCityLimit},
+	})
+	// The density answer holds at most MaxDensityCells counts.
+	counts := get(t, doc, "components", "schemas", "Density", "properties", "counts")
+	if v := number(t, get(t, counts, "maxItems")); v != web.MaxDensityCells {
+		t.Errorf("Density counts maxItems = %v, want %d", v, web.MaxDensityCells)
+	}
+	// The density's category parameter is the search's (same parsing).
+	if got, want := queryParams(t, doc, "/v1/index/density")["category"], resolve(t, doc, get(t, doc, "components", "parameters", "Category")); !reflect.DeepEqual(got, want) {
+		t.Errorf("density category parameter is %v, want the Category parameter", got)
+	}
+}
+
+// TestShardParameters checks the internal shard API's parameters.
+func TestShardParameters(t *testing.T) {
+	doc := loadSpec(t)
+	checkQuery(t, doc, "/internal/v1/shard/nearby",
+		map[string]bool{"region": true, "lat": true, "lon": true, "radius": true, "limit": true, "category": false, "after_distance": false, "after_id": false},
+		[]bound{
+			{"lat", "minimum", -90}, {"lat", "maximum", 90}, {"lon", "minimum", -180}, {"lon", "maximum", 180},
+			{"radius", "exclusiveMinimum", 0}, {"radius", "maximum", nearby.MaxRadiusM},
+			// The asking node asks for one more result than its page.
+			{"limit", "minimum", 1}, {"limit", "maximum", nearby.MaxLimit + 1},
+			{"category", "minimum", 0}, {"category", "maximum", math.MaxUint32},
+		})
+	checkQuery(t, doc, "/internal/v1/shard/businesses/{id}", map[string]bool{"region": true}, nil)
+	results := get(t, doc, "components", "schemas", "ShardAnswer", "properties", "results")
+	if v := number(t, get(t, results, "maxItems")); v != nearby.MaxLimit+1 {
+		t.Errorf("ShardAnswer results maxItems = %v, want %d", v, nearby.MaxLimit+1)
+	}
+}
+
+// TestAssetNames checks that the asset names are exactly the embedded
+// files of the map explorer.
+func TestAssetNames(t *testing.T) {
+	doc := loadSpec(t)
+	p := resolve(t, doc, get(t, doc, "components", "parameters", "AssetName"))
+	var names []string
+	for _, e := range asList(t, get(t, p, "schema", "enum"), "AssetName enum") {
+		names = append(names, fmt.Sprint(e))
+	}
+	files, err := os.ReadDir("../internal/web/static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, f := range files {
+		if !f.IsDir() {
+			want = append(want, f.Name())
+		}
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("AssetName enum = %v, want the files of internal/web/static %v", names, want)
 	}
 }
 
