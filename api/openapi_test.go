@@ -166,7 +166,7 @@ var routes = map[string][]string{
 	"/readyz":                            {"200", "414", "503"},
 	"/metrics":                           {"200"},
 	"/openapi.yaml":                      {"200", "414"},
-	"/internal/v1/shard/nearby":          {"200", "400", "404", "414", "500", "503"},
+	"/internal/v1/shard/nearby":          {"200", "400", "414", "500", "503"},
 	"/internal/v1/shard/businesses/{id}": {"200", "400", "404", "414", "500", "503"},
 }
 

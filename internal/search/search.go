@@ -338,7 +338,7 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 	}
 	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
 	if i < 0 {
-		return nil, nearby.Errorf(nearby.ENOTFOUND, "region %q is not held by this node", region)
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
 	}
 	r := ix.Regions[i]
 	f := quadtree.Filter{Categories: uint32(q.Categories)}
@@ -403,7 +403,7 @@ func (e *Engine) LocalBusiness(_ context.Context, region string, id int64) (*nea
 		}
 		return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
 	}
-	return nil, nearby.Errorf(nearby.ENOTFOUND, "region %q is not held by this node", region)
+	return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
 }
 
 // Stats implements nearby.SearchService.
