@@ -50,11 +50,13 @@ const usage = `usage:
   owner-api migrate --db URL
   owner-api token --owner ID [--ttl 1h] --jwt-secret S
   owner-api purge --db URL [--older-than 720h] [--keys-older-than 24h]
+  owner-api import --db URL --from-csv FILE [--owner 1]
 
 serve (the default) serves the owners' HTTP API; migrate applies the
 database migrations (idempotent); token prints a bearer token for an owner,
 for development; purge removes businesses deleted longer ago than
---older-than, and idempotency keys older than --keys-older-than.
+--older-than, and idempotency keys older than --keys-older-than; import
+bulk-loads a CSV of businesses (id,name,category,lat,lon) as one owner's.
 Run "owner-api COMMAND -h" for a command's flags and environment variables.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -71,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return token(args, getenv, stdout)
 	case "purge":
 		return purge(ctx, args, getenv, stdout)
+	case "import":
+		return importCSV(ctx, args, getenv, stdout)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

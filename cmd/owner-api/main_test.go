@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,8 +18,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/api"
+	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/ownerapi"
+	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 )
 
@@ -511,4 +516,54 @@ func TestConfig(t *testing.T) {
 	if got := redact("host=h password=secret dbname=x"); strings.Contains(got, "secret") {
 		t.Errorf("redact: %s", got)
 	}
+}
+
+func TestImportCSV(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "--db", dsn}, noEnv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	bs := dataset.Generate(500, 3)
+	var buf bytes.Buffer
+	if err := dataset.WriteCSV(&buf, bs); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "b.csv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"import", "--db", dsn, "--from-csv", path, "--owner", "7"}, noEnv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, postgres.Config{Primary: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc := postgres.NewBusinessService(db)
+	got, err := svc.Nearby(ctx, nearby.SearchQuery{Lat: bs[0].Lat, Lon: bs[0].Lon, RadiusM: 1})
+	if err != nil || len(got) == 0 || got[0].Name != bs[0].Name {
+		t.Fatalf("imported business not found: %v %v", got, err)
+	}
+	// A bad row fails the whole import: nothing more is stored.
+	if err := os.WriteFile(path, []byte("id,name,category,lat,lon\n1,ok,cafe,1,1\n2,bad,spaceport,1,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"import", "--db", dsn, "--from-csv", path}, noEnv, io.Discard); err == nil {
+		t.Fatal("a CSV with an unknown category was imported")
+	}
+	var n int
+	if err := pgxCount(ctx, dsn, &n); err != nil || n != 500 {
+		t.Fatalf("%d rows after a failed import (%v), want 500", n, err)
+	}
+}
+
+func pgxCount(ctx context.Context, dsn string, n *int) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	return conn.QueryRow(ctx, "SELECT count(*) FROM businesses").Scan(n)
 }
