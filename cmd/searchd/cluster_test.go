@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -331,5 +333,55 @@ func BenchmarkClusterFanout(b *testing.B) {
 		b.ReportMetric(float64(c.Microseconds()), "border-µs")
 		b.ReportMetric(float64(r.Microseconds()), "remote-µs")
 		b.ReportMetric(float64(c)/float64(l), "border/local-x")
+		if rps, ok := clusterThroughput(b, f); ok {
+			b.ReportMetric(rps, "cluster-req/s")
+		}
 	}
+}
+
+// clusterThroughput drives the workload's searches at all three nodes at
+// once with wrk (one process per node, 16 connections each) for 5 s and
+// returns the total rate. On 2 cores shared by three nodes and the load
+// generators this shows the overhead of the cluster, not its scale.
+func clusterThroughput(b *testing.B, f *clusterFixture) (float64, bool) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Log("wrk not installed; cluster throughput not measured")
+		return 0, false
+	}
+	var lua strings.Builder
+	lua.WriteString("local paths = {\n")
+	for _, q := range dataset.Queries(5000, 11) {
+		sq := q.SearchQuery()
+		u := nearbyURL("", sq.Lat, sq.Lon, sq.RadiusM, sq.Limit, sq.Categories)
+		fmt.Fprintf(&lua, "%q,\n", u)
+	}
+	lua.WriteString("}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n")
+	script := filepath.Join(b.TempDir(), "q.lua")
+	if err := os.WriteFile(script, []byte(lua.String()), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, n := range f.nodes {
+		wg.Go(func() {
+			out, err := exec.Command(wrk, "-t1", "-c16", "-d5s", "-s", script, n.url()).CombinedOutput()
+			if err != nil || strings.Contains(string(out), "Non-2xx") {
+				b.Errorf("wrk against %s: %v\n%s", n.name, err, out)
+				return
+			}
+			var rps float64
+			for _, line := range strings.Split(string(out), "\n") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Requests/sec:"); ok {
+					rps, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+				}
+			}
+			mu.Lock()
+			total += rps
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return total, total > 0
 }
