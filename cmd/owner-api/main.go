@@ -143,6 +143,7 @@ type config struct {
 	RequestTimeout time.Duration
 	Migrate        bool
 	LogLevel       slog.Level
+	Tier           tierConfig // Redis: detail cache refresh, rate limits (tier.go)
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -157,7 +158,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	f.StringVar(&timeout, "request-timeout", f.env("NEARBY_REQUEST_TIMEOUT", "5s"), "bound on a request's database work (env NEARBY_REQUEST_TIMEOUT)")
 	f.StringVar(&autoMigrate, "migrate", f.env("NEARBY_AUTO_MIGRATE", "true"), "apply pending database migrations at start (env NEARBY_AUTO_MIGRATE)")
 	f.logLevel(&c.LogLevel)
+	checkTier := c.Tier.flags(f)
 	if err := f.parse(args); err != nil {
+		return c, err
+	}
+	if err := checkTier(); err != nil {
 		return c, err
 	}
 	var err error
@@ -206,9 +211,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerPoolMetrics(reg, db)
+	owners, middleware, closeTier, err := buildTier(ctx, cfg.Tier, postgres.NewBusinessService(db), []byte(cfg.JWTSecret), logger, reg)
+	if err != nil {
+		return err
+	}
+	defer closeTier()
 	handler := ownerapi.NewServer(ownerapi.Config{
-		Service: postgres.NewBusinessService(db), Secret: []byte(cfg.JWTSecret), Ready: db.Ping, Logger: logger,
+		Service: owners, Secret: []byte(cfg.JWTSecret), Ready: db.Ping, Logger: logger,
 		Registerer: reg, Gatherer: reg, OpenAPI: api.OwnerAPI, RequestTimeout: cfg.RequestTimeout,
+		Middleware: middleware,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

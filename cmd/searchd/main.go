@@ -51,9 +51,10 @@ type config struct {
 	DemoSize       int
 	DemoSeed       uint64
 	LogLevel       slog.Level
-	Cluster        string   // cluster map file
-	Node           string   // this node's name in the cluster map
-	Regions        []string // regions to load; empty: the cluster map's, else all
+	Cluster        string     // cluster map file
+	Node           string     // this node's name in the cluster map
+	Regions        []string   // regions to load; empty: the cluster map's, else all
+	Tier           tierConfig // Redis, details from the replica, caches, rate limits (tier.go)
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -77,7 +78,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.Node, "node", env("NEARBY_NODE", ""), "this node's name in the cluster map (env NEARBY_NODE)")
 	var regions string
 	fs.StringVar(&regions, "regions", env("NEARBY_REGIONS", ""), "comma-separated regions to load from --seeds; default: this node's regions in the cluster map, else all (env NEARBY_REGIONS)")
+	checkTier := c.Tier.flags(fs, env)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if err := checkTier(); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -121,7 +126,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	engine := &search.Engine{}
-	handler := httpapi.NewServer(engine, logger, reg, reg, api.OpenAPI)
+	svc, opts, closeTier, err := buildTier(ctx, cfg.Tier, engine, logger, reg)
+	if err != nil {
+		return err
+	}
+	defer closeTier()
+	handler := httpapi.NewServer(svc, logger, reg, reg, api.OpenAPI, opts...)
 
 	// Listen before loading, so a bad address fails at once and /healthz
 	// answers while the index loads (/readyz says 503 until it is in).

@@ -30,14 +30,20 @@ type Server struct {
 	openapi []byte
 	router  chi.Router
 
+	details    nearby.DetailService              // nil: details are the index's summaries (WithDetails)
+	middleware []func(http.Handler) http.Handler // e.g. rate limiting (WithMiddleware)
+
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 }
 
 // NewServer returns the HTTP API over svc. Metrics are registered on reg and
 // served from gatherer at /metrics; openapi is served at /openapi.yaml.
-func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer, openapi []byte) *Server {
+func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Registerer, gatherer prometheus.Gatherer, openapi []byte, opts ...Option) *Server {
 	s := &Server{search: svc, logger: logger, openapi: openapi}
+	for _, o := range opts {
+		o(s)
+	}
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "nearby_http_requests_total",
 		Help: "HTTP requests by route, method and status.",
@@ -78,12 +84,13 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, echoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(s.middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	r.Get("/openapi.yaml", s.handle(s.openAPI))
 	r.Get("/v1/search/nearby", s.handle(s.nearby))
-	r.Get("/v1/businesses/{id}", s.handle(s.business))
+	r.Get("/v1/businesses/{id}", s.handle(s.businessDetail))
 	web.Routes(r, svc, s.handle) // the map explorer at / and the endpoints it reads
 	if shards, ok := svc.(nearby.ShardService); ok {
 		r.Get("/internal/v1/shard/nearby", s.handle(shardNearby(shards)))

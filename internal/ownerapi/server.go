@@ -49,6 +49,10 @@ type Config struct {
 	// abandons is not left in doubt without need.
 	RequestTimeout time.Duration
 	Now            func() time.Time // clock for token expiry; default time.Now
+
+	// Middleware runs after the server's own (request id, metrics,
+	// recovery), before routing: rate limiting.
+	Middleware []func(http.Handler) http.Handler
 }
 
 // Server routes owner-api's HTTP API.
@@ -90,6 +94,7 @@ func NewServer(cfg Config) *Server {
 
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, echoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(cfg.Middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))

@@ -1,0 +1,212 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Limiter decides one request of a client against a limit of limit
+// requests in any sliding window of length window. It returns whether the
+// request is admitted, how many more would be admitted now, and how long
+// until the next one would be (0 while remaining > 0). *redis.Client and
+// *Local are Limiters.
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, remaining int, retryAfter time.Duration, err error)
+}
+
+// Headers of a limited response.
+const (
+	HeaderLimit      = "X-Ratelimit-Limit"       // the class's limit per window
+	HeaderRemaining  = "X-Ratelimit-Remaining"   // requests left in the window now
+	HeaderRetryAfter = "X-Ratelimit-Retry-After" // whole seconds until the next request is admitted; 0 while some remain
+)
+
+// Config configures the middleware. Rules, Local, Logger and Registerer are
+// required.
+type Config struct {
+	Service string // key namespace: "searchd", "owner-api"
+	Prefix  string // key prefix, shared with the other uses of Redis
+	Rules   *Rules
+	// Shared is the limiter shared by every process of the service
+	// (Redis), or nil. When it fails (Redis down or slow), Local decides.
+	Shared Limiter
+	Local  *Local
+	// ClientKey names the request's client from its credentials, such as
+	// "owner:42", or returns "" to limit by API key or address.
+	ClientKey  func(*http.Request) string
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Middleware returns the rate-limiting middleware: each request is matched
+// to a class (Rules), its client identified (ClientKey, else API key, else
+// address), and the request admitted or answered 429 Too Many Requests
+// with Retry-After and an RFC 9457 problem document. Every limited
+// response, admitted or not, carries X-Ratelimit-Limit,
+// X-Ratelimit-Remaining and X-Ratelimit-Retry-After. Requests of unlimited
+// classes and exempt clients carry none.
+func Middleware(cfg Config) func(http.Handler) http.Handler {
+	decisions := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nearby_ratelimit_requests_total",
+		Help: "Rate-limited requests by class, result (allowed, limited) and source of the decision (redis; local: in this process, without Redis or while it is unavailable).",
+	}, []string{"class", "result", "source"})
+	cfg.Registerer.MustRegister(decisions)
+	rs := cfg.Rules
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c := rs.match(r)
+			if c == nil || c.Limit == 0 {
+				next.ServeHTTP(w, r)
+				return
+			}
+			client, exempt := rs.client(r, cfg.ClientKey)
+			if exempt {
+				next.ServeHTTP(w, r)
+				return
+			}
+			key := cfg.Prefix + ":rl:" + cfg.Service + ":" + c.Name + ":" + client
+			source := "local"
+			var (
+				allowed   bool
+				remaining int
+				retry     time.Duration
+				err       error = errNoShared
+			)
+			if cfg.Shared != nil {
+				allowed, remaining, retry, err = cfg.Shared.Allow(r.Context(), key, c.Limit, c.Window)
+				source = "redis"
+			}
+			if err != nil {
+				allowed, remaining, retry, _ = cfg.Local.Allow(r.Context(), key, c.Limit, c.Window)
+				source = "local"
+			}
+			result := "allowed"
+			if !allowed {
+				result = "limited"
+			}
+			decisions.WithLabelValues(c.Name, result, source).Inc()
+			h := w.Header()
+			secs := strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10)
+			h.Set(HeaderLimit, strconv.Itoa(c.Limit))
+			h.Set(HeaderRemaining, strconv.Itoa(remaining))
+			h.Set(HeaderRetryAfter, secs)
+			if allowed {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if secs == "0" {
+				secs = "1"
+				h.Set(HeaderRetryAfter, secs)
+			}
+			h.Set("Retry-After", secs)
+			problem(w, r, "rate limit exceeded: at most "+strconv.Itoa(c.Limit)+" "+c.Name+" requests per "+c.Window.String()+"; retry in "+secs+" s")
+		})
+	}
+}
+
+type noShared struct{}
+
+func (noShared) Error() string { return "no shared limiter" }
+
+var errNoShared error = noShared{}
+
+// client returns the request's client key, and whether it is exempt.
+func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (string, bool) {
+	ip := clientIP(r, rs.ClientIPHeader)
+	if *rs.ExemptLoopback && ip.IsLoopback() {
+		return "", true
+	}
+	if clientKey != nil {
+		if k := clientKey(r); k != "" {
+			return k, false
+		}
+	}
+	if rs.APIKeyHeader != "" {
+		if k := r.Header.Get(rs.APIKeyHeader); k != "" && (len(rs.APIKeys) == 0 || slices.Contains(rs.APIKeys, k)) {
+			sum := sha256.Sum256([]byte(k)) // keys are secrets: not in Redis key names
+			return "key:" + hex.EncodeToString(sum[:12]), false
+		}
+	}
+	switch {
+	case !ip.IsValid():
+		return "ip:unknown", false
+	case ip.Is6():
+		// One host usually holds a whole /64: limit the prefix.
+		p, _ := ip.Prefix(64)
+		return "ip:" + p.String(), false
+	}
+	return "ip:" + ip.String(), false
+}
+
+// clientIP is the last address of the header if set and valid, else the
+// peer's address.
+func clientIP(r *http.Request, header string) netip.Addr {
+	if header != "" {
+		if vs := r.Header.Values(header); len(vs) > 0 {
+			last := vs[len(vs)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				return ip.Unmap()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip, _ := netip.ParseAddr(host)
+	return ip.Unmap()
+}
+
+// BearerKey returns a ClientKey naming the owner of a valid bearer token
+// ("owner:<id>"), checked with verify; requests without one are limited by
+// address. Only a verified owner counts, so a client cannot spend another
+// owner's allowance.
+func BearerKey(verify func(token string) (int64, error)) func(*http.Request) string {
+	return func(r *http.Request) string {
+		scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return ""
+		}
+		owner, err := verify(strings.TrimSpace(token))
+		if err != nil {
+			return ""
+		}
+		return "owner:" + strconv.FormatInt(owner, 10)
+	}
+}
+
+// problemJSON is an RFC 9457 problem document.
+type problemJSON struct {
+	Type      string `json:"type"`
+	Title     string `json:"title"`
+	Status    int    `json:"status"`
+	Detail    string `json:"detail"`
+	Instance  string `json:"instance,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+func problem(w http.ResponseWriter, r *http.Request, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusTooManyRequests)
+	json.NewEncoder(w).Encode(problemJSON{
+		Type: "about:blank", Title: http.StatusText(http.StatusTooManyRequests), Status: http.StatusTooManyRequests,
+		Detail: detail, Instance: r.URL.Path, RequestID: middleware.GetReqID(r.Context()),
+	})
+}

@@ -1,0 +1,327 @@
+package ratelimit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/nearby/nearby/internal/redis"
+	"github.com/nearby/nearby/internal/redis/redistest"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestRules(t *testing.T) {
+	for _, svc := range []string{"searchd", "owner-api"} {
+		rs := Defaults(svc)
+		if !*rs.ExemptLoopback {
+			t.Errorf("%s defaults do not exempt loopback", svc)
+		}
+		for _, c := range rs.Classes {
+			if c.Limit > 128 {
+				t.Errorf("%s class %s: limit %d exceeds the compact encoding", svc, c.Name, c.Limit)
+			}
+		}
+	}
+	rs := Defaults("searchd")
+	for _, tc := range []struct{ method, path, class string }{
+		{"GET", "/v1/search/nearby", "search"},
+		{"HEAD", "/v1/search/nearby", "search"},
+		{"GET", "/v1/businesses/42", "details"},
+		{"GET", "/internal/v1/shard/nearby", "internal"},
+		{"GET", "/healthz", "other"},
+		{"POST", "/v1/search/nearby", "other"},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		if c := rs.match(r); c == nil || c.Name != tc.class {
+			t.Errorf("%s %s: class %v, want %s", tc.method, tc.path, c, tc.class)
+		}
+	}
+	for _, bad := range []string{
+		"",
+		"classes: []",
+		"classes: [{name: a, routes: ['/x'], limit: 1}]",                                        // no window
+		"classes: [{name: a, routes: ['x'], limit: 1, window: 1s}]",                             // path without /
+		"classes: [{name: a, routes: ['FETCH /x'], limit: 1, window: 1s}]",                      // unknown method
+		"classes: [{name: a, routes: ['/x'], limit: -1, window: 1s}]",                           // negative
+		"classes: [{name: 'a:b', routes: ['/x'], limit: 1, window: 1s}]",                        // colon in the name
+		"classes: [{name: a, routes: ['/x'], limit: 1, window: 1s, burst: 3}]",                  // unknown field
+		"classes: [{name: a, routes: ['/x'], limit: 1, window: 1s}, {name: a, routes: ['/y']}]", // twice
+	} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse(%q) succeeded", bad)
+		}
+	}
+	if rs, err := FromFlag("off", "searchd"); rs != nil || err != nil {
+		t.Errorf("off: %v %v", rs, err)
+	}
+	if _, err := FromFlag("/no/such/file", "searchd"); err == nil {
+		t.Error("a missing rules file was accepted")
+	}
+}
+
+// TestLocal: the per-process log admits at most limit in any window, and
+// again as the window slides.
+func TestLocal(t *testing.T) {
+	l := NewLocal()
+	var now time.Duration
+	l.now = func() time.Duration { return now }
+	ctx := context.Background()
+	for i := range 3 {
+		ok, rem, retry, _ := l.Allow(ctx, "k", 3, time.Second)
+		if !ok || rem != 2-i {
+			t.Fatalf("request %d: %v %d", i, ok, rem)
+		}
+		if (rem == 0) != (retry > 0) {
+			t.Errorf("request %d: remaining %d, retry %v", i, rem, retry)
+		}
+		now += 100 * time.Millisecond
+	}
+	ok, _, retry, _ := l.Allow(ctx, "k", 3, time.Second)
+	if ok || retry != 700*time.Millisecond {
+		t.Fatalf("4th: %v, retry %v; want refused, 700ms", ok, retry)
+	}
+	now += 700 * time.Millisecond // the first admission leaves the window
+	if ok, _, _, _ := l.Allow(ctx, "k", 3, time.Second); !ok {
+		t.Fatal("not admitted once the window slid")
+	}
+	if ok, _, _, _ := l.Allow(ctx, "k", 3, time.Second); ok {
+		t.Fatal("admitted a 4th within a window")
+	}
+	if ok, _, _, _ := l.Allow(ctx, "other", 3, time.Second); !ok {
+		t.Fatal("clients share a log")
+	}
+
+	// Concurrency: exactly the limit.
+	l = NewLocal()
+	var admitted atomic.Int64
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 50 {
+				if ok, _, _, _ := l.Allow(ctx, "k", 100, time.Hour); ok {
+					admitted.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if admitted.Load() != 100 {
+		t.Errorf("%d admitted by 32 clients against a limit of 100", admitted.Load())
+	}
+}
+
+func mustParse(t *testing.T, yaml string) *Rules {
+	t.Helper()
+	rs, err := Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
+const testRules = `
+exempt_loopback: false
+client_ip_header: X-Forwarded-For
+api_key_header: X-Api-Key
+api_keys: [good-key]
+classes:
+  - name: search
+    routes: ["GET /search"]
+    limit: 5
+    window: 1m
+  - name: free
+    routes: ["/free"]
+    limit: 0
+`
+
+func handler(t *testing.T, cfg Config) http.Handler {
+	t.Helper()
+	if cfg.Local == nil {
+		cfg.Local = NewLocal()
+	}
+	cfg.Logger, cfg.Registerer = quietLogger(), prometheus.NewRegistry()
+	if cfg.Service == "" {
+		cfg.Service = "test"
+	}
+	return Middleware(cfg)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+}
+
+func get(h http.Handler, path string, header ...string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", path, nil) // from 192.0.2.1
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestMiddleware(t *testing.T) {
+	h := handler(t, Config{Rules: mustParse(t, testRules)})
+	for i := range 5 {
+		w := get(h, "/search")
+		if w.Code != 200 || w.Header().Get(HeaderLimit) != "5" || w.Header().Get(HeaderRemaining) != strconv.Itoa(4-i) {
+			t.Fatalf("request %d: %d %v", i, w.Code, w.Header())
+		}
+		wantRetry := "0"
+		if i == 4 {
+			wantRetry = "60"
+		}
+		if got := w.Header().Get(HeaderRetryAfter); got != wantRetry {
+			t.Errorf("request %d: %s = %q, want %s", i, HeaderRetryAfter, got, wantRetry)
+		}
+	}
+	w := get(h, "/search")
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" ||
+		w.Header().Get(HeaderRetryAfter) != "60" || w.Header().Get(HeaderRemaining) != "0" || w.Header().Get(HeaderLimit) != "5" {
+		t.Fatalf("6th: %d %v", w.Code, w.Header())
+	}
+	var p problemJSON
+	if w.Header().Get("Content-Type") != "application/problem+json" || json.Unmarshal(w.Body.Bytes(), &p) != nil ||
+		p.Status != 429 || !strings.Contains(p.Detail, "5 search requests per 1m0s") {
+		t.Errorf("429 body: %s", w.Body)
+	}
+	// Another address, from the trusted header (its last entry), has its own allowance.
+	if w := get(h, "/search", "X-Forwarded-For", "192.0.2.1, 198.51.100.7"); w.Code != 200 {
+		t.Errorf("another client: %d", w.Code)
+	}
+	// A known API key has its own; an unknown one is the address.
+	if w := get(h, "/search", "X-Api-Key", "good-key"); w.Code != 200 || w.Header().Get(HeaderRemaining) != "4" {
+		t.Errorf("known API key: %d %v", w.Code, w.Header())
+	}
+	if w := get(h, "/search", "X-Api-Key", "made-up"); w.Code != 429 {
+		t.Errorf("unknown API key: %d, want the address's 429", w.Code)
+	}
+	// Unlimited classes and unmatched routes carry no headers.
+	for _, path := range []string{"/free", "/unmatched"} {
+		if w := get(h, path); w.Code != 200 || w.Header().Get(HeaderLimit) != "" {
+			t.Errorf("%s: %d %v", path, w.Code, w.Header())
+		}
+	}
+	// IPv6 clients are limited per /64.
+	h6 := handler(t, Config{Rules: mustParse(t, testRules)})
+	for i := range 6 {
+		w := get(h6, "/search", "X-Forwarded-For", "2001:db8::"+strconv.Itoa(i+1))
+		if want := 200; i == 5 {
+			if w.Code != 429 {
+				t.Errorf("6th address of one /64: %d", w.Code)
+			}
+		} else if w.Code != want {
+			t.Errorf("address %d of one /64: %d", i, w.Code)
+		}
+	}
+}
+
+func TestMiddlewareExemptions(t *testing.T) {
+	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "", 1))
+	h := handler(t, Config{Rules: rs})
+	for range 10 {
+		if w := get(h, "/search", "X-Forwarded-For", "127.0.0.1"); w.Code != 200 || w.Header().Get(HeaderLimit) != "" {
+			t.Fatalf("loopback: %d %v", w.Code, w.Header())
+		}
+	}
+	// Owners are limited per verified owner, not per address.
+	verify := func(tok string) (int64, error) {
+		if n, err := strconv.ParseInt(strings.TrimPrefix(tok, "valid-"), 10, 64); err == nil && strings.HasPrefix(tok, "valid-") {
+			return n, nil
+		}
+		return 0, errors.New("invalid")
+	}
+	h = handler(t, Config{Rules: mustParse(t, testRules), ClientKey: BearerKey(verify)})
+	for range 5 {
+		get(h, "/search", "Authorization", "Bearer valid-1")
+	}
+	if w := get(h, "/search", "Authorization", "Bearer valid-1"); w.Code != 429 {
+		t.Errorf("owner 1's 6th: %d", w.Code)
+	}
+	if w := get(h, "/search", "Authorization", "Bearer valid-2"); w.Code != 200 {
+		t.Errorf("owner 2 from the same address: %d", w.Code)
+	}
+	if w := get(h, "/search", "Authorization", "Bearer forged-1"); w.Code != 200 || w.Header().Get(HeaderRemaining) != "4" {
+		t.Errorf("an invalid token is limited by address: %d %v", w.Code, w.Header())
+	}
+}
+
+// failing is a shared limiter that is down.
+type failing struct{}
+
+func (failing) Allow(context.Context, string, int, time.Duration) (bool, int, time.Duration, error) {
+	return false, 0, 0, redis.ErrUnavailable
+}
+
+// TestMiddlewareFallback: with the shared limiter down, each process
+// limits alone.
+func TestMiddlewareFallback(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	h := Middleware(Config{Service: "t", Rules: mustParse(t, testRules), Shared: failing{}, Local: NewLocal(),
+		Logger: quietLogger(), Registerer: reg})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	codes := map[int]int{}
+	for range 8 {
+		codes[get(h, "/search").Code]++
+	}
+	if codes[200] != 5 || codes[429] != 3 {
+		t.Errorf("codes %v, want 5 × 200 and 3 × 429 from the local limiter", codes)
+	}
+	n, err := testutil.GatherAndCount(reg, "nearby_ratelimit_requests_total")
+	if err != nil || n != 2 { // {search, allowed, local} and {search, limited, local}
+		t.Errorf("%d series (%v)", n, err)
+	}
+}
+
+// TestMiddlewareRedisConcurrent: 40 clients from one address hammer a
+// limit of 50 per minute shared through Redis, spread over three
+// "processes" (middleware instances with their own local limiters): 50
+// requests succeed in total, and every response carries the headers.
+func TestMiddlewareRedisConcurrent(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	rc, err := redis.Open(context.Background(), redis.Config{URL: url, Timeout: 2 * time.Second}, quietLogger(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	rs := mustParse(t, strings.Replace(testRules, "limit: 5", "limit: 50", 1))
+	var hs []http.Handler
+	for range 3 {
+		hs = append(hs, handler(t, Config{Service: "svc", Prefix: prefix, Rules: rs, Shared: rc}))
+	}
+	var ok, limited, missing atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			for range 5 {
+				w := get(hs[i%3], "/search")
+				switch w.Code {
+				case 200:
+					ok.Add(1)
+				case 429:
+					limited.Add(1)
+				}
+				if w.Header().Get(HeaderLimit) != "50" || w.Header().Get(HeaderRemaining) == "" || w.Header().Get(HeaderRetryAfter) == "" {
+					missing.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 50 || limited.Load() != 150 || missing.Load() != 0 {
+		t.Errorf("%d ok, %d limited, %d without headers; want 50, 150, 0", ok.Load(), limited.Load(), missing.Load())
+	}
+	if !rc.Available() {
+		t.Error("Redis circuit opened")
+	}
+}

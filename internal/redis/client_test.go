@@ -1,0 +1,331 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby/internal/redis/redistest"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// open returns a client of url with test settings, closed when t ends.
+func open(t testing.TB, url string, cfg Config) *Client {
+	t.Helper()
+	cfg.URL = url
+	c, err := Open(context.Background(), cfg, quietLogger(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestParseURL(t *testing.T) {
+	for _, tc := range []struct {
+		url                      string
+		addrs                    []string
+		db                       int
+		user, pass, master       string
+		cluster, tls, wantErrSet bool
+	}{
+		{url: "redis://127.0.0.1:6379/0", addrs: []string{"127.0.0.1:6379"}},
+		{url: "redis://localhost", addrs: []string{"localhost:6379"}},
+		{url: "redis://u:p@h:1/3", addrs: []string{"h:1"}, db: 3, user: "u", pass: "p"},
+		{url: "rediss://:secret@h:6380", addrs: []string{"h:6380"}, pass: "secret", tls: true},
+		{url: "redis://a:1?addr=b:2&addr=c:3", addrs: []string{"a:1", "b:2", "c:3"}},
+		{url: "redis://cfg:6379?cluster=true", addrs: []string{"cfg:6379"}, cluster: true},
+		{url: "redis://s1:26379?addr=s2:26379&master_name=mymaster", addrs: []string{"s1:26379", "s2:26379"}, master: "mymaster"},
+		{url: "http://h:1", wantErrSet: true},
+		{url: "redis://h:1/x", wantErrSet: true},
+		{url: "redis://h:1?pool=3", wantErrSet: true},
+		{url: "redis://a:1/2?addr=b:2", wantErrSet: true}, // clusters have only db 0
+		{url: "not a url", wantErrSet: true},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			o, err := ParseURL(tc.url)
+			if tc.wantErrSet {
+				if err == nil {
+					t.Fatalf("ParseURL(%q) = %+v, want an error", tc.url, o)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.Addrs, tc.addrs) || o.DB != tc.db || o.Username != tc.user || o.Password != tc.pass ||
+				o.MasterName != tc.master || o.IsClusterMode != tc.cluster || (o.TLSConfig != nil) != tc.tls {
+				t.Errorf("ParseURL(%q) = %+v", tc.url, o)
+			}
+		})
+	}
+	if got := Redact("redis://u:pw@h:1/0?sentinel_password=s&master_name=m"); got != "redis://u:xxxxx@h:1/0?master_name=m&sentinel_password=xxxxx" {
+		t.Errorf("Redact = %s", got)
+	}
+}
+
+func TestStore(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	c := open(t, url, Config{})
+	ctx := context.Background()
+	key := prefix + ":k"
+
+	if _, ok, err := c.Get(ctx, key); ok || err != nil {
+		t.Fatalf("Get of a missing key: ok=%v err=%v, want a miss without error", ok, err)
+	}
+	if err := c.Set(ctx, key, []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok, err := c.Get(ctx, key); !ok || err != nil || string(v) != "v" {
+		t.Fatalf("Get = %q %v %v", v, ok, err)
+	}
+	if ttl := redistest.Client(t, url).PTTL(ctx, key).Val(); ttl <= 0 || ttl > time.Minute {
+		t.Errorf("PTTL = %v, want in (0, 1m]", ttl)
+	}
+
+	vkey := prefix + ":versioned"
+	for _, step := range []struct {
+		val    string
+		stored bool
+	}{
+		{"0:", true},       // negative entry on an empty key
+		{"0:", false},      // same version: kept
+		{"2:two", true},    // a record replaces a negative entry
+		{"1:one", false},   // an older record (a lagging replica) does not
+		{"2:again", false}, // nor does the same version
+		{"10:ten", true},   // numeric, not lexical, comparison
+		{"9:nine", false},  //
+		{strconv.FormatInt(math.MaxInt64, 10) + ":", true}, // a tombstone
+		{"11:eleven", false}, // nothing replaces a tombstone
+	} {
+		stored, err := c.SetNewer(ctx, vkey, []byte(step.val), time.Minute)
+		if err != nil || stored != step.stored {
+			t.Fatalf("SetNewer(%q) = %v, %v; want %v", step.val, stored, err, step.stored)
+		}
+	}
+	if _, err := c.SetNewer(ctx, vkey, []byte("no version"), time.Minute); err == nil {
+		t.Error("SetNewer of an unversioned value succeeded")
+	}
+	if !c.Available() {
+		t.Error("a script error opened the circuit")
+	}
+	if err := c.Delete(ctx, vkey); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := c.Get(ctx, vkey); ok {
+		t.Error("Delete left the key")
+	}
+}
+
+// TestAllowConcurrent: 64 clients hammer one key with a limit of 100 per
+// minute. Exactly 100 requests are admitted, and the remaining counts they
+// were told are 99, 98, ..., 0, each exactly once: every decision saw all
+// the ones before it.
+func TestAllowConcurrent(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	c := open(t, url, Config{Timeout: 2 * time.Second})
+	const clients, perClient, limit = 64, 10, 100
+	var mu sync.Mutex
+	var remaining []int
+	refused := 0
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for range perClient {
+				ok, rem, retry, err := c.Allow(context.Background(), prefix+":rl", limit, time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if ok {
+					remaining = append(remaining, rem)
+				} else {
+					refused++
+					if rem != 0 || retry <= 0 || retry > time.Minute {
+						t.Errorf("refused with remaining %d, retry after %v", rem, retry)
+					}
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.Sort(remaining)
+	if len(remaining) != limit || refused != clients*perClient-limit {
+		t.Fatalf("%d admitted, %d refused; want %d and %d", len(remaining), refused, limit, clients*perClient-limit)
+	}
+	for i, r := range remaining {
+		if r != i {
+			t.Fatalf("remaining counts %v, want 0..%d once each", remaining, limit-1)
+		}
+	}
+}
+
+// TestAllowSlidingWindow hammers a limit of 10 per 300 ms for 1.5 s and
+// checks that no window of 300 ms (less the round-trip uncertainty of the
+// client's clock) holds more than 10 admissions, and that the limiter
+// keeps admitting as the window slides.
+func TestAllowSlidingWindow(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	c := open(t, url, Config{Timeout: 2 * time.Second})
+	const limit, window = 10, 300 * time.Millisecond
+	var mu sync.Mutex
+	var admitted []time.Time
+	var maxRTT time.Duration
+	stop := time.Now().Add(1500 * time.Millisecond)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for time.Now().Before(stop) {
+				start := time.Now()
+				ok, _, _, err := c.Allow(context.Background(), prefix+":rl", limit, window)
+				end := time.Now()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				maxRTT = max(maxRTT, end.Sub(start))
+				if ok {
+					admitted = append(admitted, start.Add(end.Sub(start)/2))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(admitted, func(a, b time.Time) int { return a.Compare(b) })
+	span := window - maxRTT
+	for i, at := range admitted {
+		n := 0
+		for _, b := range admitted[i:] {
+			if b.Sub(at) >= span {
+				break
+			}
+			n++
+		}
+		if n > limit {
+			t.Fatalf("%d admissions within %v of %v (limit %d per %v)", n, span, at, limit, window)
+		}
+	}
+	// 1.5 s is 5 windows: at least 4 windows' worth must have been admitted.
+	if len(admitted) < 4*limit || len(admitted) > 6*limit {
+		t.Errorf("%d admitted in 1.5 s at %d per %v", len(admitted), limit, window)
+	}
+	t.Logf("%d admitted; max round trip %v", len(admitted), maxRTT)
+}
+
+// TestRedisKilledAndRestarted: calls fail fast once Redis is gone, the
+// circuit opens after the threshold, and closes by itself once a restarted
+// Redis answers.
+func TestRedisKilledAndRestarted(t *testing.T) {
+	srv := redistest.Start(t)
+	c := open(t, srv.URL(), Config{Timeout: 50 * time.Millisecond, FailureThreshold: 3, ProbeInterval: 50 * time.Millisecond})
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	for i := range 3 {
+		start := time.Now()
+		_, _, err := c.Get(ctx, "k")
+		if err == nil || errors.Is(err, ErrUnavailable) {
+			t.Fatalf("call %d with Redis killed: err = %v, want a connection error", i, err)
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("call %d took %v with a 50ms timeout", i, d)
+		}
+	}
+	if c.Available() {
+		t.Fatal("circuit still closed after 3 failures")
+	}
+	start := time.Now()
+	if _, _, err := c.Get(ctx, "k"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("with the circuit open: err = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 5*time.Millisecond {
+		t.Errorf("short-circuited call took %v", d)
+	}
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Available() {
+		if time.Now().After(deadline) {
+			t.Fatal("circuit did not close after Redis came back")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.Set(ctx, "k", []byte("w"), time.Minute); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// TestSlowRedis: a Redis that hangs (CLIENT PAUSE) costs a call at most the
+// timeout, and after the threshold nothing, until it answers again.
+func TestSlowRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	const timeout = 50 * time.Millisecond
+	c := open(t, srv.URL(), Config{Timeout: timeout, FailureThreshold: 3, ProbeInterval: 50 * time.Millisecond})
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause(time.Second)
+	pausedAt := time.Now()
+	for i := range 5 {
+		start := time.Now()
+		_, _, err := c.Get(ctx, "k")
+		d := time.Since(start)
+		if err == nil {
+			t.Fatalf("call %d answered during the pause", i)
+		}
+		if d > timeout+100*time.Millisecond {
+			t.Errorf("call %d took %v with a %v timeout", i, d, timeout)
+		}
+		if i >= 3 && !errors.Is(err, ErrUnavailable) {
+			t.Errorf("call %d: %v, want ErrUnavailable after 3 timeouts", i, err)
+		}
+	}
+	deadline := pausedAt.Add(5 * time.Second)
+	for !c.Available() {
+		if time.Now().After(deadline) {
+			t.Fatal("circuit did not close after the pause")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v, ok, err := c.Get(ctx, "k"); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("after the pause: %q %v %v", v, ok, err)
+	}
+}
+
+// TestOpenWhileDown: a service starts with Redis down, degraded, and picks
+// Redis up when it starts.
+func TestOpenWhileDown(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Kill()
+	c := open(t, srv.URL(), Config{Timeout: 50 * time.Millisecond, ProbeInterval: 50 * time.Millisecond})
+	if c.Available() {
+		t.Fatal("circuit closed with Redis down at start")
+	}
+	srv.Restart()
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Available() {
+		if time.Now().After(deadline) {
+			t.Fatal("circuit did not close once Redis started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
