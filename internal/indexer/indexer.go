@@ -1,19 +1,35 @@
 // Package indexer turns a stream of businesses into published seeds: it
 // partitions them into regions, builds each region's quadtree, writes each
 // seed and then, atomically, a manifest naming them all.
+//
+// Rules:
+//   - A build publishes all of its regions or none: seeds are written
+//     first, then the manifest that names them replaces the previous one
+//     in a single rename. A build that fails at any point (the source
+//     breaks off, a disk fills up, the directory is read-only, the context
+//     ends) leaves the previous manifest, and the seeds it names, in force,
+//     and removes the seeds it wrote.
+//   - Every business the source yields lands in exactly one region (see
+//     Regions.Of), except impossible ones, which are skipped and counted:
+//     coordinates that are not valid degrees (NaN, ±Inf, out of range), a
+//     category the domain does not know, a name longer than the index
+//     takes. The database's constraints rule them out; the indexer does
+//     not rely on that.
+//   - Memory grows with the businesses of the build (about 50 bytes each
+//     while streaming, names included), plus the working set of one
+//     region's tree at a time: regions are built and written one by one.
+//   - Package indexer knows no database: a Source yields the businesses,
+//     and a Leader (see Scheduler) says whether this process may publish.
 package indexer
 
 import (
-	"errors"
-	"fmt"
+	"context"
 	"io"
-	"io/fs"
 	"os"
 	"time"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/internal/dataset"
-	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -25,43 +41,13 @@ const KeepSeeds = 2
 // publishes them in dir under a new manifest. Nothing becomes visible unless
 // every seed is written: on error the previous manifest stays in force.
 // watermark is the newest updated_at the source saw (zero when unknown).
+// Impossible businesses are skipped (see Build, which reports them).
 func Publish(dir string, rs Regions, watermark time.Time, source func(yield func(nearby.Business) error) error) (seeds.Manifest, error) {
-	builders := make([]*quadtree.Builder, len(rs))
-	for i := range builders {
-		builders[i] = quadtree.NewBuilder(0)
-	}
-	err := source(func(b nearby.Business) error {
-		return builders[rs.Of(b.Lat, b.Lon)].Add(b.ID, b.Lat, b.Lon, uint8(b.Category), b.Name)
-	})
-	if err != nil {
-		return seeds.Manifest{}, err
-	}
-	prev, err := seeds.ReadManifest(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return seeds.Manifest{}, err
-	}
-	var newest uint64
-	for _, r := range prev.Regions {
-		newest = max(newest, r.IndexVersion)
-	}
-	m := seeds.Manifest{Generation: prev.Generation + 1, CreatedAt: time.Now().UTC()}
-	version := seeds.NextVersion(newest, m.CreatedAt)
-	for i, r := range rs {
-		h := seeds.Header{Region: r.Name, IndexVersion: version, Watermark: watermark, CreatedAt: m.CreatedAt}
-		entry, err := seeds.WriteSeed(dir, h, builders[i].Build())
-		builders[i] = nil
-		if err != nil {
-			return seeds.Manifest{}, err
-		}
-		m.Regions = append(m.Regions, entry)
-	}
-	if err := seeds.WriteManifest(dir, m); err != nil {
-		return seeds.Manifest{}, err
-	}
-	if _, err := seeds.GC(dir, KeepSeeds); err != nil {
-		return m, fmt.Errorf("published, but garbage collection failed: %w", err)
-	}
-	return m, nil
+	res, err := Build(context.Background(), Config{Dir: dir, Regions: rs, ProgressEvery: -1},
+		func(_ context.Context, yield func(nearby.Business) error) (time.Time, error) {
+			return watermark, source(yield)
+		})
+	return res.Manifest, err
 }
 
 // PublishCSV publishes the businesses of a CSV file (header id,name,
@@ -77,10 +63,20 @@ func PublishCSV(path, dir string, rs Regions) (seeds.Manifest, error) {
 
 // PublishReader is PublishCSV for CSV data from r.
 func PublishReader(r io.Reader, dir string, rs Regions) (seeds.Manifest, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return seeds.Manifest{}, err
-	}
 	return Publish(dir, rs, time.Time{}, func(yield func(nearby.Business) error) error {
 		return dataset.ReadCSV(r, yield)
 	})
+}
+
+// CSVSource is a Source over the CSV file at path (see PublishCSV). Its
+// watermark is zero: a file says nothing about freshness.
+func CSVSource(path string) Source {
+	return func(_ context.Context, yield func(nearby.Business) error) (time.Time, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return time.Time{}, err
+		}
+		defer f.Close()
+		return time.Time{}, dataset.ReadCSV(f, yield)
+	}
 }

@@ -1,0 +1,291 @@
+package indexer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/quadtree"
+	"github.com/nearby/nearby/seeds"
+)
+
+// Source yields every business of one consistent snapshot, in any order,
+// and returns the snapshot's watermark: every change committed before it is
+// in the stream (zero when unknown). It stops at yield's first error and
+// returns it.
+type Source func(ctx context.Context, yield func(nearby.Business) error) (watermark time.Time, err error)
+
+// MaxLoggedSkips is how many skipped businesses a build logs one by one
+// (and lists in Result.SkippedIDs); the rest are counted.
+const MaxLoggedSkips = 100
+
+// DefaultProgressEvery is the interval of progress log lines.
+const DefaultProgressEvery = 10 * time.Second
+
+// Config configures a build.
+type Config struct {
+	Dir     string  // seed directory, created if missing
+	Regions Regions // from NewRegions or ReadRegions
+	Logger  *slog.Logger
+	Metrics *Metrics // nil records nothing
+	// Expected estimates how many businesses the source yields, for the
+	// ETA of progress reports; ≤ 0 when unknown.
+	Expected int64
+	// ProgressEvery is the interval of progress log lines while reading:
+	// 0 means DefaultProgressEvery, a negative value none.
+	ProgressEvery time.Duration
+	// Terminal, if not nil, gets a progress bar while reading.
+	Terminal *Terminal
+	// BeforePublish, if not nil, runs after every seed is written and
+	// before the manifest is: its error cancels the publish. A Scheduler
+	// checks there that it still leads.
+	BeforePublish func(context.Context) error
+}
+
+// Result describes a build.
+type Result struct {
+	Manifest   seeds.Manifest // the published manifest (zero on error)
+	Rows       int64          // businesses the source yielded
+	Skipped    int64          // of which skipped as impossible
+	SkippedIDs []int64        // the first MaxLoggedSkips skipped
+	Watermark  time.Time      // the source's
+	ReadTook   time.Duration  // streaming and partitioning
+	Took       time.Duration  // the whole build
+}
+
+// Build reads every business from src, partitions them into cfg.Regions,
+// builds each region's quadtree, writes its seed into cfg.Dir and then
+// publishes a manifest naming them all, atomically. Impossible businesses
+// are skipped, counted and logged with their ids (see the package rules).
+// On error nothing is published: the previous manifest stays in force and
+// the seeds this build wrote are removed. The Result's counts are filled
+// in as far as the build got.
+func Build(ctx context.Context, cfg Config, src Source) (Result, error) {
+	start := time.Now()
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	var res Result
+	if len(cfg.Regions) == 0 {
+		return res, errors.New("build: no regions")
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return res, fmt.Errorf("seed directory: %w", err)
+	}
+	prev, err := seeds.ReadManifest(cfg.Dir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return res, err
+	}
+
+	p := newPartition(cfg.Regions, prev, cfg.Metrics, logger)
+	prog := startProgress(logger, cfg.Terminal, cfg.Expected, cfg.ProgressEvery, &p.rows)
+	res.Watermark, err = src(ctx, p.add)
+	prog.stop(err == nil)
+	res.Rows, res.Skipped, res.SkippedIDs = p.rows.Load(), p.skipped, p.skippedIDs
+	res.ReadTook = time.Since(start)
+	if cfg.Metrics != nil {
+		cfg.Metrics.rowsRead.Add(float64(res.Rows))
+	}
+	if err == nil {
+		err = ctx.Err() // a source that ignores its context still stops here
+	}
+	if err != nil {
+		return res, fmt.Errorf("read businesses: %w", err)
+	}
+	if p.skipped > 0 {
+		logger.Warn("skipped impossible businesses", "skipped", p.skipped, "rows", res.Rows,
+			"first_ids", p.skippedIDs, "reasons", p.reasons)
+	}
+
+	m, err := publish(ctx, cfg, p, prev, res.Watermark, logger)
+	res.Took = time.Since(start)
+	if err != nil {
+		return res, err
+	}
+	res.Manifest = m
+	if cfg.Metrics != nil {
+		cfg.Metrics.published(m, res)
+	}
+	return res, nil
+}
+
+// partition holds the businesses read so far, one builder per region.
+type partition struct {
+	rs         Regions
+	builders   []*quadtree.Builder
+	rows       atomic.Int64 // read by the progress reporter
+	skipped    int64
+	skippedIDs []int64
+	reasons    map[string]int64
+	metrics    *Metrics
+	logger     *slog.Logger
+}
+
+// newPartition makes builders sized for the previous build's regions, with
+// a little room to grow, so a steady table is read without regrowing them.
+func newPartition(rs Regions, prev seeds.Manifest, metrics *Metrics, logger *slog.Logger) *partition {
+	sizes := map[string]int{}
+	for _, r := range prev.Regions {
+		sizes[r.Name] = r.Count
+	}
+	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), reasons: map[string]int64{}, metrics: metrics, logger: logger}
+	for i, r := range rs {
+		n := sizes[r.Name]
+		p.builders[i] = quadtree.NewBuilder(n + n/20)
+	}
+	return p
+}
+
+// add is the Source's yield.
+func (p *partition) add(b nearby.Business) error {
+	p.rows.Add(1)
+	if reason := impossible(b); reason != "" {
+		p.skip(b, reason)
+		return nil
+	}
+	return p.builders[p.rs.Of(b.Lat, b.Lon)].Add(b.ID, b.Lat, b.Lon, uint8(b.Category), b.Name)
+}
+
+// impossible says why b cannot be indexed, or "".
+func impossible(b nearby.Business) string {
+	switch {
+	case !geo.Valid(b.Lat, b.Lon): // NaN and ±Inf too
+		return "coordinates"
+	case !b.Category.Valid():
+		return "category"
+	case len(b.Name) > quadtree.MaxNameLen:
+		return "name"
+	}
+	return ""
+}
+
+func (p *partition) skip(b nearby.Business, reason string) {
+	p.skipped++
+	p.reasons[reason]++
+	if p.metrics != nil {
+		p.metrics.rowsSkipped.WithLabelValues(reason).Inc()
+	}
+	if len(p.skippedIDs) < MaxLoggedSkips {
+		p.skippedIDs = append(p.skippedIDs, b.ID)
+		p.logger.Warn("skipping impossible business", "id", b.ID, "reason", reason,
+			"lat", fmt.Sprint(b.Lat), "lon", fmt.Sprint(b.Lon), "category", int(b.Category))
+	}
+}
+
+// parallelRegions is how many regions are built and written at a time. A
+// seed's compression runs in parallel only over its six sections, of which
+// the names dominate; a second region keeps both cores of a small machine
+// busy. Each costs memory for its tree and its encoded sections while it
+// is in progress.
+const parallelRegions = 2
+
+// publish builds and writes each region's seed, then the manifest. On
+// error it removes the seeds it wrote.
+func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest, watermark time.Time, logger *slog.Logger) (m seeds.Manifest, err error) {
+	var newest uint64
+	for _, r := range prev.Regions {
+		newest = max(newest, r.IndexVersion)
+	}
+	m = seeds.Manifest{Generation: prev.Generation + 1, CreatedAt: time.Now().UTC()}
+	version := seeds.NextVersion(newest, m.CreatedAt)
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, name := range written {
+				os.Remove(filepath.Join(cfg.Dir, name))
+			}
+		}
+	}()
+	// Largest regions first, so the last to finish is a small one.
+	order := make([]int, len(p.rs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return p.builders[b].Len() - p.builders[a].Len() })
+	entries := make([]seeds.Region, len(p.rs))
+	errs := make([]error, len(p.rs))
+	var mu sync.Mutex // guards written
+	var next atomic.Int64
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(parallelRegions, len(order)) {
+		wg.Go(func() {
+			for !failed.Load() {
+				k := int(next.Add(1)) - 1
+				if k >= len(order) {
+					return
+				}
+				i := order[k]
+				entry, err := writeRegion(ctx, cfg.Dir, p, i, seeds.Header{
+					Region: p.rs[i].Name, IndexVersion: version, Watermark: watermark, CreatedAt: m.CreatedAt}, logger)
+				if err != nil {
+					errs[i] = err
+					failed.Store(true)
+					return
+				}
+				mu.Lock()
+				written = append(written, entry.File)
+				mu.Unlock()
+				entries[i] = entry
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return m, err
+		}
+	}
+	m.Regions = entries
+	if cfg.BeforePublish != nil {
+		if err := cfg.BeforePublish(ctx); err != nil {
+			return m, fmt.Errorf("not publishing: %w", err)
+		}
+	}
+	if err := seeds.WriteManifest(cfg.Dir, m); err != nil {
+		// The rename may have happened before the failure (syncing the
+		// directory): then the seeds are named and must stay.
+		if cur, rerr := seeds.ReadManifest(cfg.Dir); rerr == nil && cur.Generation == m.Generation && slices.EqualFunc(cur.Regions, m.Regions,
+			func(a, b seeds.Region) bool { return a.File == b.File }) {
+			written = nil
+		}
+		return m, err
+	}
+	written = nil // published: they are the current seeds now
+	if _, err := seeds.GC(cfg.Dir, KeepSeeds); err != nil {
+		// The publish stands; old files linger until the next GC.
+		logger.Warn("published, but removing superseded seeds failed", "err", err)
+	}
+	return m, nil
+}
+
+// writeRegion builds region i's tree, releasing its builder, and writes its
+// seed.
+func writeRegion(ctx context.Context, dir string, p *partition, i int, h seeds.Header, logger *slog.Logger) (seeds.Region, error) {
+	if err := ctx.Err(); err != nil {
+		return seeds.Region{}, err
+	}
+	start := time.Now()
+	tree := p.builders[i].Build()
+	p.builders[i] = nil
+	built := time.Since(start)
+	entry, err := seeds.WriteSeed(dir, h, tree)
+	if err != nil {
+		return entry, fmt.Errorf("region %s: %w", h.Region, err)
+	}
+	logger.Info("seed written", "region", h.Region, "file", entry.File, "businesses", entry.Count, "bytes", entry.Bytes,
+		"build_s", built.Seconds(), "write_s", (time.Since(start) - built).Seconds())
+	return entry, nil
+}
