@@ -1,7 +1,7 @@
 # nearby — one command to run, one to test.
 GO ?= go
 
-.PHONY: run test services bench bench-quick fuzz lint
+.PHONY: run test services bench fuzz lint cluster cluster-down
 
 ## run: start searchd on its embedded demo data (http://localhost:8080)
 run:
@@ -32,3 +32,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzAppendNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeInput -fuzztime 60s ./internal/ownerapi/
+
+## cluster: a whole deployment on this machine (Postgres primary + replica, Redis,
+## owner-api, indexer, three searchd nodes); cluster-down stops it
+cluster:
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
