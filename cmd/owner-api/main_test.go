@@ -24,6 +24,7 @@ import (
 	"github.com/nearby/nearby/internal/ownerapi"
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
+	"github.com/nearby/nearby/internal/problem"
 )
 
 const testSecret = "owner-api-test-secret-0123456789abcdef"
@@ -135,7 +136,7 @@ func (r response) json(t *testing.T) map[string]any {
 // params returns the names in a problem document's invalid_params.
 func (r response) params(t *testing.T) []string {
 	t.Helper()
-	var p ownerapi.Problem
+	var p problem.Problem
 	if err := json.Unmarshal(r.body, &p); err != nil {
 		t.Fatalf("not a problem document: %v\n%s", err, r.body)
 	}

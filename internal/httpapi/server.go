@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/problem"
 	"github.com/nearby/nearby/internal/web"
 )
 
@@ -83,7 +84,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, echoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, s.recoverer, middleware.GetHead)
 	r.Use(s.middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
@@ -117,7 +118,7 @@ var errMethod = errors.New("method not allowed")
 func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.RawQuery) > MaxQueryBytes {
-			s.problem(w, r, http.StatusRequestURITooLong, "query string too long", nil)
+			problem.Write(w, r, http.StatusRequestURITooLong, "query string too long", nil)
 			return
 		}
 		err := h(w, r)
@@ -125,7 +126,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 			return
 		}
 		if errors.Is(err, errMethod) {
-			s.problem(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
+			problem.Write(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
 			return
 		}
 		code := nearby.ErrorCode(err)
@@ -137,46 +138,12 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		if errors.As(err, &de) {
 			params = de.Params
 		}
-		status := statusOf[code]
+		status := problem.Status(code)
 		if code == nearby.EUNAVAILABLE {
 			w.Header().Set("Retry-After", "1")
 		}
-		s.problem(w, r, status, nearby.ErrorMessage(err), params)
+		problem.Write(w, r, status, nearby.ErrorMessage(err), params)
 	}
-}
-
-// statusOf maps domain error codes to HTTP statuses, in one place.
-var statusOf = map[string]int{
-	nearby.EINVALID:      http.StatusBadRequest,
-	nearby.EUNAUTHORIZED: http.StatusUnauthorized,
-	nearby.EFORBIDDEN:    http.StatusForbidden,
-	nearby.ENOTFOUND:     http.StatusNotFound,
-	nearby.ECONFLICT:     http.StatusConflict,
-	nearby.EPRECONDITION: http.StatusPreconditionFailed,
-	nearby.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	nearby.EINTERNAL:     http.StatusInternalServerError,
-}
-
-// Problem is an RFC 9457 problem document.
-type Problem struct {
-	Type          string                `json:"type"`
-	Title         string                `json:"title"`
-	Status        int                   `json:"status"`
-	Detail        string                `json:"detail"`
-	Instance      string                `json:"instance,omitempty"`
-	InvalidParams []nearby.InvalidParam `json:"invalid_params,omitempty"`
-	RequestID     string                `json:"request_id,omitempty"`
-}
-
-func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, params []nearby.InvalidParam) {
-	p := Problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(p)
 }
 
 // observe counts requests and measures their latency by route pattern, and
@@ -196,14 +163,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// echoRequestID returns the request id to the client, for bug reports.
-func echoRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
-		next.ServeHTTP(w, r)
-	})
-}
-
 // recoverer turns a panic into a logged 500 problem. Panics are bugs; this
 // keeps one from taking the process down.
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -214,7 +173,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
-				s.problem(w, r, http.StatusInternalServerError, "internal error", nil)
+				problem.Write(w, r, http.StatusInternalServerError, "internal error", nil)
 			}
 		}()
 		next.ServeHTTP(w, r)

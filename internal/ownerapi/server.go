@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/problem"
 )
 
 // Limits of a request.
@@ -93,7 +94,7 @@ func NewServer(cfg Config) *Server {
 	cfg.Registerer.MustRegister(s.requests, s.latency)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, echoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, s.recoverer, middleware.GetHead)
 	r.Use(cfg.Middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
@@ -140,26 +141,13 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.detail }
 
-// statusOf maps domain error codes to HTTP statuses, in one place.
-var statusOf = map[string]int{
-	nearby.EINVALID:      http.StatusBadRequest,
-	nearby.EUNAUTHORIZED: http.StatusUnauthorized,
-	nearby.EFORBIDDEN:    http.StatusForbidden,
-	nearby.ENOTFOUND:     http.StatusNotFound,
-	nearby.ECONFLICT:     http.StatusConflict,
-	nearby.EPRECONDITION: http.StatusPreconditionFailed,
-	nearby.EKEYREUSED:    http.StatusUnprocessableEntity,
-	nearby.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	nearby.EINTERNAL:     http.StatusInternalServerError,
-}
-
 // handle adapts a handler that returns an error: errors become problem
 // documents; internal errors and unavailable dependencies are logged here,
 // once, with the request id.
 func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.RawQuery) > MaxQueryBytes {
-			s.problem(w, r, http.StatusRequestURITooLong, "query string too long", nil)
+			problem.Write(w, r, http.StatusRequestURITooLong, "query string too long", nil)
 			return
 		}
 		err := h(w, r)
@@ -168,7 +156,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		}
 		var se *statusError
 		if errors.As(err, &se) {
-			s.problem(w, r, se.status, se.detail, nil)
+			problem.Write(w, r, se.status, se.detail, nil)
 			return
 		}
 		code := nearby.ErrorCode(err)
@@ -191,37 +179,9 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		if errors.As(err, &de) {
 			params = de.Params
 		}
-		status, ok := statusOf[code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
-		s.problem(w, r, status, nearby.ErrorMessage(err), params)
+		status := problem.Status(code)
+		problem.Write(w, r, status, nearby.ErrorMessage(err), params)
 	}
-}
-
-// Problem is an RFC 9457 problem document.
-type Problem struct {
-	Type          string                `json:"type"`
-	Title         string                `json:"title"`
-	Status        int                   `json:"status"`
-	Detail        string                `json:"detail"`
-	Instance      string                `json:"instance,omitempty"`
-	InvalidParams []nearby.InvalidParam `json:"invalid_params,omitempty"`
-	RequestID     string                `json:"request_id,omitempty"`
-}
-
-func (s *Server) problem(w http.ResponseWriter, r *http.Request, status int, detail string, params []nearby.InvalidParam) {
-	p := Problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
-	}
-	h := w.Header()
-	h.Del("ETag")
-	h.Del("Location")
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(p)
 }
 
 // reqInfo is filled in while a request is served, for its log line.
@@ -259,14 +219,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// echoRequestID returns the request id to the client, for bug reports.
-func echoRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
-		next.ServeHTTP(w, r)
-	})
-}
-
 // recoverer turns a panic into a logged 500 problem. Panics are bugs; this
 // keeps one from taking the process down.
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -277,7 +229,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
-				s.problem(w, r, http.StatusInternalServerError, "internal error", nil)
+				problem.Write(w, r, http.StatusInternalServerError, "internal error", nil)
 			}
 		}()
 		next.ServeHTTP(w, r)

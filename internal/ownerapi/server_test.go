@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/problem"
 )
 
 var secret = []byte("test-secret-test-secret-test-secret")
@@ -64,7 +65,7 @@ type resp struct {
 	status  int
 	header  http.Header
 	body    []byte
-	problem Problem
+	problem problem.Problem
 }
 
 func (s *testServer) do(t *testing.T, q req) resp {

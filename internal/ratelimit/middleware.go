@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby/internal/problem"
 )
 
 // Limiter decides one request of a client against a limit of limit
@@ -112,7 +112,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 				h.Set(HeaderRetryAfter, secs)
 			}
 			h.Set("Retry-After", secs)
-			problem(w, r, "rate limit exceeded: at most "+strconv.Itoa(c.Limit)+" "+c.Name+" requests per "+c.Window.String()+"; retry in "+secs+" s")
+			problem.Write(w, r, http.StatusTooManyRequests, "rate limit exceeded: at most "+strconv.Itoa(c.Limit)+" "+c.Name+" requests per "+c.Window.String()+"; retry in "+secs+" s", nil)
 		})
 	}
 }
@@ -189,24 +189,4 @@ func BearerKey(verify func(token string) (int64, error)) func(*http.Request) str
 		}
 		return "owner:" + strconv.FormatInt(owner, 10)
 	}
-}
-
-// problemJSON is an RFC 9457 problem document.
-type problemJSON struct {
-	Type      string `json:"type"`
-	Title     string `json:"title"`
-	Status    int    `json:"status"`
-	Detail    string `json:"detail"`
-	Instance  string `json:"instance,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-}
-
-func problem(w http.ResponseWriter, r *http.Request, detail string) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusTooManyRequests)
-	json.NewEncoder(w).Encode(problemJSON{
-		Type: "about:blank", Title: http.StatusText(http.StatusTooManyRequests), Status: http.StatusTooManyRequests,
-		Detail: detail, Instance: r.URL.Path, RequestID: middleware.GetReqID(r.Context()),
-	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/nearby/nearby/internal/problem"
 	"github.com/nearby/nearby/internal/redis"
 	"github.com/nearby/nearby/internal/redis/redistest"
 )
@@ -190,7 +191,7 @@ func TestMiddleware(t *testing.T) {
 		w.Header().Get(HeaderRetryAfter) != "60" || w.Header().Get(HeaderRemaining) != "0" || w.Header().Get(HeaderLimit) != "5" {
 		t.Fatalf("6th: %d %v", w.Code, w.Header())
 	}
-	var p problemJSON
+	var p problem.Problem
 	if w.Header().Get("Content-Type") != "application/problem+json" || json.Unmarshal(w.Body.Bytes(), &p) != nil ||
 		p.Status != 429 || !strings.Contains(p.Detail, "5 search requests per 1m0s") {
 		t.Errorf("429 body: %s", w.Body)

@@ -1,0 +1,72 @@
+// Package problem writes RFC 9457 problem documents for nearby's HTTP
+// services and holds the one table that maps domain error codes to HTTP
+// statuses.
+package problem
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/nearby/nearby"
+)
+
+// Problem is an RFC 9457 problem document (application/problem+json).
+type Problem struct {
+	Type          string                `json:"type"`
+	Title         string                `json:"title"`
+	Status        int                   `json:"status"`
+	Detail        string                `json:"detail"`
+	Instance      string                `json:"instance,omitempty"`
+	InvalidParams []nearby.InvalidParam `json:"invalid_params,omitempty"`
+	RequestID     string                `json:"request_id,omitempty"`
+}
+
+// statuses maps domain error codes to HTTP statuses.
+var statuses = map[string]int{
+	nearby.EINVALID:      http.StatusBadRequest,
+	nearby.EUNAUTHORIZED: http.StatusUnauthorized,
+	nearby.EFORBIDDEN:    http.StatusForbidden,
+	nearby.ENOTFOUND:     http.StatusNotFound,
+	nearby.ECONFLICT:     http.StatusConflict,
+	nearby.EPRECONDITION: http.StatusPreconditionFailed,
+	nearby.EKEYREUSED:    http.StatusUnprocessableEntity,
+	nearby.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	nearby.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// Status returns the HTTP status of a domain error code; unknown codes are
+// internal errors.
+func Status(code string) int {
+	if s, ok := statuses[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Write writes a problem document for r with the status, a detail safe to
+// show the client and the refused parameters, if any. Headers that only
+// describe a success (ETag, Location) are dropped.
+func Write(w http.ResponseWriter, r *http.Request, status int, detail string, params []nearby.InvalidParam) {
+	p := Problem{
+		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Instance: r.URL.Path, InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
+	}
+	h := w.Header()
+	h.Del("ETag")
+	h.Del("Location")
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// EchoRequestID returns the request id (set by chi's RequestID middleware)
+// to the client in X-Request-Id, for bug reports.
+func EchoRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
+		next.ServeHTTP(w, r)
+	})
+}
