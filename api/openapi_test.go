@@ -1,8 +1,15 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
@@ -11,10 +18,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gopkg.in/yaml.v3"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/ratelimit"
 	"github.com/nearby/nearby/internal/web"
 )
 
@@ -154,18 +164,20 @@ var methods = []string{"get", "put", "post", "delete", "options", "head", "patch
 
 // routes are the paths searchd serves (internal/httpapi, internal/web), with
 // the statuses GET can answer on each.
+// Every route but the internal shard API is rate-limited by the built-in
+// rules, hence its 429 (TestRateLimits checks that against the middleware).
 var routes = map[string][]string{
-	"/v1/search/nearby":                  {"200", "400", "409", "414", "500", "503"},
-	"/v1/businesses/{id}":                {"200", "400", "404", "414", "500", "503"},
-	"/v1/index":                          {"200", "400", "414", "503"},
-	"/v1/index/density":                  {"200", "400", "404", "414", "500", "503"},
-	"/v1/cities":                         {"200", "400", "414", "500"},
-	"/":                                  {"200", "206", "304", "412", "414", "416", "500"},
-	"/static/{name}":                     {"200", "206", "304", "404", "412", "414", "416", "500"},
-	"/healthz":                           {"200", "414"},
-	"/readyz":                            {"200", "414", "503"},
-	"/metrics":                           {"200"},
-	"/openapi.yaml":                      {"200", "414"},
+	"/v1/search/nearby":                  {"200", "400", "409", "414", "429", "500", "503"},
+	"/v1/businesses/{id}":                {"200", "400", "404", "414", "429", "500", "503"},
+	"/v1/index":                          {"200", "400", "414", "429", "503"},
+	"/v1/index/density":                  {"200", "400", "404", "414", "429", "500", "503"},
+	"/v1/cities":                         {"200", "400", "414", "429", "500"},
+	"/":                                  {"200", "206", "304", "412", "414", "416", "429", "500"},
+	"/static/{name}":                     {"200", "206", "304", "404", "412", "414", "416", "429", "500"},
+	"/healthz":                           {"200", "414", "429"},
+	"/readyz":                            {"200", "414", "429", "503"},
+	"/metrics":                           {"200", "429"},
+	"/openapi.yaml":                      {"200", "414", "429"},
 	"/internal/v1/shard/nearby":          {"200", "400", "414", "500", "503"},
 	"/internal/v1/shard/businesses/{id}": {"200", "400", "404", "414", "500", "503"},
 }
@@ -592,4 +604,377 @@ func TestCategoryEnum(t *testing.T) {
 	if !slices.Equal(asList(t, get(t, items, "enum"), "category items enum"), enum) {
 		t.Error("category parameter items are not the Category enum")
 	}
+}
+
+// sample fills a path template with values the routes accept.
+func sample(path string) string {
+	return strings.NewReplacer("{id}", "1207", "{name}", "app.js").Replace(path)
+}
+
+// classOf returns the first class of rules with a route matching the
+// request, as "[METHOD ]PATH" patterns read (PATH exact, or a prefix when
+// it ends in "*"), or nil. TestRateLimits checks it against the middleware.
+func classOf(rules *ratelimit.Rules, method, path string) *ratelimit.Class {
+	for i, c := range rules.Classes {
+		for _, rt := range c.Routes {
+			m, p, ok := strings.Cut(rt, " ")
+			if !ok {
+				m, p = "", rt
+			}
+			if m != "" && m != method {
+				continue
+			}
+			if prefix, isPrefix := strings.CutSuffix(p, "*"); p == path || isPrefix && strings.HasPrefix(path, prefix) {
+				return &rules.Classes[i]
+			}
+		}
+	}
+	return nil
+}
+
+// limited is what the rate-limiting middleware with a service's built-in
+// rules did to a request from a client that is not exempt.
+type limited struct {
+	class   string      // from the decision metric; "" if none was taken
+	headers http.Header // of the last response
+	status  int
+	body    []byte
+}
+
+// throughLimiter sends n requests (method, path) from 192.0.2.1 through
+// the middleware with the service's built-in rules, and returns what
+// happened to the last.
+func throughLimiter(t *testing.T, service, method, path string, n int) limited {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	h := ratelimit.Middleware(ratelimit.Config{
+		Service: service, Rules: ratelimit.Defaults(service), Local: ratelimit.NewLocal(),
+		Logger: slog.New(slog.DiscardHandler), Registerer: reg,
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var w *httptest.ResponseRecorder
+	for range n {
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(method, path, nil)) // from 192.0.2.1
+	}
+	out := limited{headers: w.Header(), status: w.Code, body: w.Body.Bytes()}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if mf.GetName() == "nearby_ratelimit_requests_total" && l.GetName() == "class" {
+					out.class = l.GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+// rateLimitHeaders are the headers of every response to a limited request.
+var rateLimitHeaders = []string{ratelimit.HeaderLimit, ratelimit.HeaderRemaining, ratelimit.HeaderRetryAfter}
+
+// checkRateLimits checks a document against a service's built-in rate
+// limits and the middleware: every operation states its class in
+// x-rate-limit (class, limit, window) as the rules sort its requests;
+// every response of a limited operation documents the X-Ratelimit-*
+// headers and a limited operation has a 429 (tooMany for the methods with
+// a body, head for HEAD); an unlimited one has neither; and the documented
+// 429 has every header the middleware sends with it, and a body the
+// Problem schema describes.
+func checkRateLimits(t *testing.T, doc map[string]any, service, tooMany, head string) {
+	t.Helper()
+	rules := ratelimit.Defaults(service)
+	paths := asMap(t, get(t, doc, "paths"), "paths")
+	nLimited := 0
+	for p, item := range paths {
+		pi := asMap(t, resolve(t, doc, item), p)
+		for _, m := range methods {
+			opv, ok := pi[m]
+			if !ok {
+				continue
+			}
+			op := asMap(t, opv, m+" "+p)
+			method, what := strings.ToUpper(m), strings.ToUpper(m)+" "+p
+			xrl, ok := op["x-rate-limit"].(map[string]any)
+			if !ok {
+				t.Errorf("%s: no x-rate-limit", what)
+				continue
+			}
+			class := classOf(rules, method, sample(p))
+			if class == nil {
+				t.Errorf("%s: no class of the %s rules matches; every route has one", what, service)
+				continue
+			}
+			if xrl["class"] != class.Name || number(t, xrl["limit"]) != float64(class.Limit) {
+				t.Errorf("%s: x-rate-limit %v, but the %s rules put it in class %q, limit %d", what, xrl, service, class.Name, class.Limit)
+			}
+			if class.Limit > 0 {
+				if w, _ := xrl["window"].(string); w != class.Window.String() && !equalDuration(w, class.Window) {
+					t.Errorf("%s: x-rate-limit window %v, want %v", what, xrl["window"], class.Window)
+				}
+			} else if _, ok := xrl["window"]; ok {
+				t.Errorf("%s: x-rate-limit has a window but the class is not limited", what)
+			}
+			// The middleware agrees with classOf.
+			got := throughLimiter(t, service, method, sample(p), 1)
+			if class.Limit > 0 && (got.class != class.Name || got.headers.Get(ratelimit.HeaderLimit) != strconv.Itoa(class.Limit)) ||
+				class.Limit == 0 && (got.class != "" || got.headers.Get(ratelimit.HeaderLimit) != "") {
+				t.Errorf("%s: the middleware limits it as class %q (%s: %q), not as %q", what, got.class,
+					ratelimit.HeaderLimit, got.headers.Get(ratelimit.HeaderLimit), class.Name)
+			}
+
+			responses := asMap(t, op["responses"], what+" responses")
+			_, has429 := responses["429"]
+			if has429 != (class.Limit > 0) {
+				t.Errorf("%s: 429 documented = %v, but class %q has limit %d", what, has429, class.Name, class.Limit)
+			}
+			if class.Limit > 0 {
+				nLimited++
+				want := tooMany
+				if m == "head" {
+					want = head
+				}
+				if ref, _ := asMap(t, responses["429"], what+" 429")["$ref"].(string); has429 && ref != "#/components/responses/"+want {
+					t.Errorf("%s: 429 is %q, want the %s response", what, ref, want)
+				}
+			}
+			for c, r := range responses {
+				h, _ := asMap(t, resolve(t, doc, r), what+" "+c)["headers"].(map[string]any)
+				for _, name := range rateLimitHeaders {
+					if _, ok := h[name]; ok != (class.Limit > 0) {
+						t.Errorf("%s: response %s documents %s = %v, but class %q has limit %d", what, c, name, ok, class.Name, class.Limit)
+					}
+				}
+			}
+		}
+	}
+	if nLimited == 0 {
+		t.Fatal("no limited operation: the walk is broken")
+	}
+
+	// The 429 the middleware writes: every header documented (but
+	// Content-Type, which the media type says), and a problem document.
+	var limitedClass *ratelimit.Class
+	for i := range rules.Classes {
+		if rules.Classes[i].Limit > 0 {
+			limitedClass = &rules.Classes[i]
+			break
+		}
+	}
+	method, path, _ := strings.Cut(limitedClass.Routes[0], " ")
+	path = strings.Replace(path, "*", "1207", 1)
+	got := throughLimiter(t, service, method, path, limitedClass.Limit+1)
+	if got.status != http.StatusTooManyRequests {
+		t.Fatalf("%s %s, request %d of a limit of %d: %d, want 429", method, path, limitedClass.Limit+1, limitedClass.Limit, got.status)
+	}
+	resp := asMap(t, resolve(t, doc, get(t, doc, "components", "responses", tooMany)), tooMany)
+	documented := asMap(t, resp["headers"], tooMany+" headers")
+	for name := range got.headers {
+		if _, ok := documented[name]; !ok && name != "Content-Type" {
+			t.Errorf("%s: the middleware's 429 carries %s, not documented", tooMany, name)
+		}
+	}
+	for _, name := range append([]string{"Retry-After"}, rateLimitHeaders...) {
+		if _, ok := documented[name]; !ok {
+			t.Errorf("%s: no %s header", tooMany, name)
+		}
+	}
+	ra := asMap(t, resolve(t, doc, documented["Retry-After"]), "429 Retry-After")
+	if number(t, get(t, ra, "schema", "minimum")) != 1 {
+		t.Errorf("%s: Retry-After schema %v, want an integer of at least 1", tooMany, ra["schema"])
+	}
+	content := asMap(t, resp["content"], tooMany+" content")
+	if _, ok := content["application/problem+json"]; !ok || len(content) != 1 || got.headers.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s: content %v; the middleware sends %s", tooMany, content, got.headers.Get("Content-Type"))
+	}
+	var body map[string]any
+	if err := json.Unmarshal(got.body, &body); err != nil {
+		t.Fatalf("429 body %q: %v", got.body, err)
+	}
+	props := asMap(t, get(t, resolve(t, doc, get(t, doc, "components", "schemas", "Problem")), "properties"), "Problem properties")
+	for k := range body {
+		if _, ok := props[k]; !ok {
+			t.Errorf("the middleware's 429 has %q, not a Problem property", k)
+		}
+	}
+	for _, ex := range asMap(t, get(t, content, "application/problem+json", "examples"), tooMany+" examples") {
+		v := asMap(t, get(t, resolve(t, doc, ex), "value"), tooMany+" example")
+		if number(t, v["status"]) != 429 || v["title"] != "Too Many Requests" ||
+			!regexp.MustCompile(`^rate limit exceeded: at most [1-9][0-9]* [a-z_-]+ requests per [0-9a-z.]+; retry in [1-9][0-9]* s$`).MatchString(fmt.Sprint(v["detail"])) {
+			t.Errorf("%s example %v is not what the middleware writes (%s)", tooMany, v, got.body)
+		}
+	}
+
+	// Loopback clients are exempt by default, and the document says so.
+	if *rules.ExemptLoopback {
+		if d, _ := get(t, doc, "info", "description").(string); !regexp.MustCompile(`(?i)loopback clients are exempt`).MatchString(d) {
+			t.Errorf("%s exempts loopback clients; info.description does not say \"loopback clients are exempt\"", service)
+		}
+	}
+}
+
+// equalDuration reports whether s parses as d.
+func equalDuration(s string, d time.Duration) bool {
+	v, err := time.ParseDuration(s)
+	return err == nil && v == d
+}
+
+// TestRateLimits checks searchd's document against its built-in rate limits.
+func TestRateLimits(t *testing.T) {
+	doc := loadSpec(t)
+	checkRateLimits(t, doc, "searchd", "TooManyRequests", "Head")
+	// The internal API's responses are not shared with limited routes.
+	for _, name := range []string{"Head", "QueryTooLong", "InternalError", "NotLoaded", "StaleCursor", "MethodNotAllowed"} {
+		h := asMap(t, get(t, doc, "components", "responses", name, "headers"), name)
+		for _, hn := range rateLimitHeaders {
+			if _, ok := h[hn]; !ok {
+				t.Errorf("response %s: no %s", name, hn)
+			}
+		}
+	}
+	// The headers' schemas.
+	for name, min := range map[string]float64{"XRatelimitLimit": 1, "XRatelimitRemaining": 0, "XRatelimitRetryAfter": 0, "RetryAfterRateLimit": 1} {
+		s := asMap(t, get(t, doc, "components", "headers", name, "schema"), name)
+		if s["type"] != "integer" || number(t, s["minimum"]) != min {
+			t.Errorf("header %s schema %v, want an integer of at least %v", name, s, min)
+		}
+	}
+}
+
+// TestBusinessDetail checks the schema of GET /v1/businesses/{id} against
+// internal/httpapi: the full record has exactly the fields of detailJSON,
+// the summary exactly those of the index's Business, and both are allowed.
+func TestBusinessDetail(t *testing.T) {
+	doc := loadSpec(t)
+	schema := func(name string) map[string]any {
+		return asMap(t, get(t, doc, "components", "schemas", name), name)
+	}
+	keys := func(m map[string]any) []string {
+		var out []string
+		for k := range m {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
+	}
+	toStrings := func(l []any) []string {
+		var out []string
+		for _, e := range l {
+			out = append(out, fmt.Sprint(e))
+		}
+		slices.Sort(out)
+		return out
+	}
+	full := jsonFields(t, "../internal/httpapi/detail.go", "detailJSON")
+	if len(full) != 13 {
+		t.Fatalf("detailJSON has %d fields %v; this test expects 13", len(full), full)
+	}
+	slices.Sort(full)
+	detail := schema("BusinessDetail")
+	if got := keys(asMap(t, detail["properties"], "BusinessDetail properties")); !slices.Equal(got, full) {
+		t.Errorf("BusinessDetail properties %v, want detailJSON's %v", got, full)
+	}
+	summary := keys(asMap(t, schema("Business")["properties"], "Business properties"))
+	if got := toStrings(asList(t, detail["required"], "BusinessDetail required")); !slices.Equal(got, summary) {
+		t.Errorf("BusinessDetail required %v, want the summary's fields %v", got, summary)
+	}
+	if detail["additionalProperties"] != false {
+		t.Error("BusinessDetail allows additional properties")
+	}
+	extra := slices.DeleteFunc(slices.Clone(full), func(f string) bool { return slices.Contains(summary, f) })
+	branches := asList(t, detail["oneOf"], "BusinessDetail oneOf")
+	if len(branches) != 2 {
+		t.Fatalf("BusinessDetail oneOf has %d branches, want summary and full", len(branches))
+	}
+	if got := toStrings(asList(t, get(t, branches[0], "propertyNames", "enum"), "summary branch")); !slices.Equal(got, summary) {
+		t.Errorf("summary branch allows %v, want %v", got, summary)
+	}
+	if got := toStrings(asList(t, get(t, branches[1], "required"), "full branch")); !slices.Equal(got, extra) {
+		t.Errorf("full branch requires %v, want %v", got, extra)
+	}
+	// The examples: one of each shape.
+	shapes := map[string]bool{}
+	ok200 := get(t, doc, "paths", "/v1/businesses/{id}", "get", "responses", "200", "content", "application/json")
+	if ref, _ := get(t, ok200, "schema", "$ref").(string); ref != "#/components/schemas/BusinessDetail" {
+		t.Errorf("GET /v1/businesses/{id} 200 schema is %q, want BusinessDetail", ref)
+	}
+	for name, ex := range asMap(t, get(t, ok200, "examples"), "200 examples") {
+		got := keys(asMap(t, get(t, ex, "value"), name))
+		switch {
+		case slices.Equal(got, summary):
+			shapes["summary"] = true
+		case slices.Equal(got, full):
+			shapes["full"] = true
+		default:
+			t.Errorf("example %s has fields %v: neither the summary nor the full record", name, got)
+		}
+	}
+	if !shapes["summary"] || !shapes["full"] {
+		t.Errorf("examples of shapes %v, want both summary and full", shapes)
+	}
+	// The detail fields' limits are owner-api's, which validates them.
+	props := asMap(t, detail["properties"], "properties")
+	for _, c := range []struct {
+		field, key string
+		want       int
+	}{
+		{"address", "maxLength", nearby.MaxAddressChars}, {"city", "maxLength", nearby.MaxCityChars},
+		{"state", "maxLength", nearby.MaxStateChars}, {"zip", "maxLength", nearby.MaxZipChars},
+		{"description", "maxLength", nearby.MaxDescriptionBytes}, {"photos", "maxItems", nearby.MaxPhotos},
+	} {
+		if got := number(t, get(t, props, c.field, c.key)); got != float64(c.want) {
+			t.Errorf("BusinessDetail %s %s = %v, want %d", c.field, c.key, got, c.want)
+		}
+	}
+	// With --db, a replica that cannot be reached is a 503 with Retry-After.
+	r503 := get(t, doc, "paths", "/v1/businesses/{id}", "get", "responses", "503")
+	if _, ok := asMap(t, get(t, r503, "headers"), "503 headers")["Retry-After"]; !ok {
+		t.Error("GET /v1/businesses/{id} 503: no Retry-After")
+	}
+	found := false
+	for _, ex := range asMap(t, get(t, r503, "content", "application/problem+json", "examples"), "503 examples") {
+		if get(t, ex, "value", "detail") == "the database is unavailable; retry later" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("GET /v1/businesses/{id} 503: no example of the replica being unavailable")
+	}
+}
+
+// jsonFields returns the JSON names of the fields of struct typ declared
+// in the Go file at path.
+func jsonFields(t *testing.T, path, typ string) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok || ts.Name.Name != typ {
+			return true
+		}
+		st, ok := ts.Type.(*ast.StructType)
+		if !ok {
+			t.Fatalf("%s is not a struct", typ)
+		}
+		for _, fld := range st.Fields.List {
+			if fld.Tag == nil {
+				t.Fatalf("%s: field without a json tag", typ)
+			}
+			tag, _ := strconv.Unquote(fld.Tag.Value)
+			name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+			out = append(out, name)
+		}
+		return false
+	})
+	if out == nil {
+		t.Fatalf("%s: no struct %s", path, typ)
+	}
+	return out
 }

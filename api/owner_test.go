@@ -56,7 +56,9 @@ func TestOwnerInfo(t *testing.T) {
 func TestOwnerPaths(t *testing.T) {
 	doc := loadOwnerSpec(t)
 	paths := asMap(t, get(t, doc, "paths"), "paths")
-	authed := []string{"401", "414", "500", "503"}
+	// Every route is rate-limited by the built-in rules, hence a 429
+	// everywhere (TestOwnerRateLimits checks that against the middleware).
+	authed := []string{"401", "414", "429", "500", "503"}
 	want := map[string]map[string][]string{
 		"/v1/businesses": {"post": append([]string{"201", "400", "413", "415", "422"}, authed...)},
 		"/v1/businesses/{id}": {
@@ -66,10 +68,10 @@ func TestOwnerPaths(t *testing.T) {
 			"delete": append([]string{"204", "400", "404", "412"}, authed...),
 		},
 		"/v1/owners/me/businesses": {"get": append([]string{"200", "400"}, authed...)},
-		"/healthz":                 {"get": {"200"}},
-		"/readyz":                  {"get": {"200", "503"}},
-		"/metrics":                 {"get": {"200"}},
-		"/openapi.yaml":            {"get": {"200"}},
+		"/healthz":                 {"get": {"200", "429"}},
+		"/readyz":                  {"get": {"200", "429", "503"}},
+		"/metrics":                 {"get": {"200", "429"}},
+		"/openapi.yaml":            {"get": {"200", "429"}},
 	}
 	for p := range paths {
 		if _, ok := want[p]; !ok {
@@ -141,7 +143,7 @@ func TestOwnerPaths(t *testing.T) {
 			t.Errorf("%s: If-Match is not a required header", m)
 		}
 	}
-	for _, name := range []string{"Unavailable"} {
+	for _, name := range []string{"Unavailable", "TooManyRequests"} {
 		if _, ok := asMap(t, get(t, doc, "components", "responses", name, "headers"), name)["Retry-After"]; !ok {
 			t.Errorf("%s: no Retry-After", name)
 		}
@@ -272,5 +274,23 @@ func TestOwnerRefsResolve(t *testing.T) {
 	walk(doc, "#")
 	if n < 20 {
 		t.Errorf("only %d $refs found; the walk is broken", n)
+	}
+}
+
+// TestOwnerRateLimits checks owner-api's document against its built-in
+// rate limits and the middleware (see checkRateLimits): every operation's
+// class, its 429, and the X-Ratelimit-* headers on every response.
+func TestOwnerRateLimits(t *testing.T) {
+	doc := loadOwnerSpec(t)
+	checkRateLimits(t, doc, "owner-api", "TooManyRequests", "")
+	// Owners are limited per owner: the document says so.
+	if d, _ := get(t, doc, "info", "description").(string); !strings.Contains(d, "owner of a **valid** bearer token") {
+		t.Error("info.description does not say owners are limited per owner of a valid token")
+	}
+	for name, min := range map[string]float64{"XRatelimitLimit": 1, "XRatelimitRemaining": 0, "XRatelimitRetryAfter": 0, "RetryAfterRateLimit": 1} {
+		s := asMap(t, get(t, doc, "components", "headers", name, "schema"), name)
+		if s["type"] != "integer" || number(t, s["minimum"]) != min {
+			t.Errorf("header %s schema %v, want an integer of at least %v", name, s, min)
+		}
 	}
 }
