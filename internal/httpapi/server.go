@@ -84,7 +84,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, problem.Recoverer(s.logger), middleware.GetHead)
 	r.Use(s.middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
@@ -160,23 +160,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		status := strconv.Itoa(ww.Status())
 		s.requests.WithLabelValues(route, r.Method, status).Inc()
 		s.latency.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
-	})
-}
-
-// recoverer turns a panic into a logged 500 problem. Panics are bugs; this
-// keeps one from taking the process down.
-func (s *Server) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
-				problem.Write(w, r, http.StatusInternalServerError, "internal error", nil)
-			}
-		}()
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -94,7 +94,7 @@ func NewServer(cfg Config) *Server {
 	cfg.Registerer.MustRegister(s.requests, s.latency)
 
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, s.recoverer, middleware.GetHead)
+	r.Use(middleware.RequestID, problem.EchoRequestID, s.observe, problem.Recoverer(s.logger), middleware.GetHead)
 	r.Use(cfg.Middleware...)
 	r.Get("/healthz", s.handle(s.healthz))
 	r.Get("/readyz", s.handle(s.readyz))
@@ -216,23 +216,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			attrs = append(attrs, "owner_id", info.owner)
 		}
 		s.logger.Log(r.Context(), level, "request", attrs...)
-	})
-}
-
-// recoverer turns a panic into a logged 500 problem. Panics are bugs; this
-// keeps one from taking the process down.
-func (s *Server) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
-				problem.Write(w, r, http.StatusInternalServerError, "internal error", nil)
-			}
-		}()
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -5,6 +5,7 @@ package problem
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
 	"github.com/go-chi/chi/v5/middleware"
@@ -69,4 +70,23 @@ func EchoRequestID(next http.Handler) http.Handler {
 		w.Header().Set(middleware.RequestIDHeader, middleware.GetReqID(r.Context()))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Recoverer turns a panic in a handler into a logged 500 problem document.
+// Panics are bugs; this keeps one from taking the process down.
+func Recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.Error("panic", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "panic", v)
+					Write(w, r, http.StatusInternalServerError, "internal error", nil)
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }

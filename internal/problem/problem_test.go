@@ -2,6 +2,8 @@ package problem
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -33,5 +35,16 @@ func TestWrite(t *testing.T) {
 	if w.Code != 400 || w.Header().Get("Content-Type") != "application/problem+json" || w.Header().Get("ETag") != "" ||
 		p.Status != 400 || p.Title != "Bad Request" || p.Detail != "bad lat" || p.Instance != "/v1/x" || p.InvalidParams[0].Name != "lat" {
 		t.Fatalf("%d %v %+v", w.Code, w.Header(), p)
+	}
+}
+
+func TestRecoverer(t *testing.T) {
+	h := Recoverer(slog.New(slog.NewTextHandler(io.Discard, nil)))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("bug")
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/x", nil))
+	if w.Code != 500 || w.Header().Get("Content-Type") != "application/problem+json" {
+		t.Fatalf("%d %v", w.Code, w.Header())
 	}
 }
