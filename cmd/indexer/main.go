@@ -18,12 +18,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
@@ -242,7 +240,7 @@ func logConfig(logger *slog.Logger, cfg config) {
 	if cfg.FromCSV != "" {
 		attrs = append(attrs, "from_csv", cfg.FromCSV)
 	} else {
-		attrs = append(attrs, "db", redact(cfg.DB), "lock_db", redact(cfg.LockDB), "lock_name", cfg.LockName)
+		attrs = append(attrs, "db", postgres.Redact(cfg.DB), "lock_db", postgres.Redact(cfg.LockDB), "lock_name", cfg.LockName)
 	}
 	if cfg.Command == "run" {
 		attrs = append(attrs, "every", cfg.Every.String(), "admin_addr", cfg.AdminAddr)
@@ -399,23 +397,4 @@ func schedule(ctx context.Context, cfg config, stdout io.Writer) error {
 		return errors.Join(err, serr)
 	}
 	return err
-}
-
-// redact hides a DSN's password for logs.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if q := u.Query(); q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.Redacted()
-	}
-	var out []string
-	for _, f := range strings.Fields(dsn) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=xxxxx"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
 }

@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -190,7 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	logger.Info("config", "addr", cfg.Addr, "db", redact(cfg.DB), "db_replica", redact(cfg.DBReplica),
+	logger.Info("config", "addr", cfg.Addr, "db", postgres.Redact(cfg.DB), "db_replica", postgres.Redact(cfg.DBReplica),
 		"jwt_secret", "[redacted]", "db_max_conns", cfg.DBMaxConns, "request_timeout", cfg.RequestTimeout.String(),
 		"migrate", cfg.Migrate, "log_level", cfg.LogLevel.String())
 	if len(cfg.JWTSecret) < 32 {
@@ -383,23 +382,4 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("purged", "businesses", nb, "idempotency_keys", nk,
 		"deleted_before", now.Add(-olderThan).UTC().Format(time.RFC3339), "keys_before", now.Add(-keysOlderThan).UTC().Format(time.RFC3339))
 	return err
-}
-
-// redact hides a DSN's password for logs.
-func redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if q := u.Query(); q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.Redacted()
-	}
-	var out []string
-	for _, f := range strings.Fields(dsn) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=xxxxx"
-		}
-		out = append(out, f)
-	}
-	return strings.Join(out, " ")
 }

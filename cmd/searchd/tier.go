@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -153,23 +152,8 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 		rateLimits += " (per process: no Redis)"
 	}
 	logger.Info("config: data tier", "redis", redis.Redact(c.Redis), "redis_timeout", c.RedisTimeout.String(),
-		"redis_prefix", c.RedisPrefix, "db", redactDSN(c.DB), "detail_ttl", c.DetailTTL.String(),
+		"redis_prefix", c.RedisPrefix, "db", postgres.Redact(c.DB), "detail_ttl", c.DetailTTL.String(),
 		"detail_negative_ttl", c.NegativeTTL.String(), "search_cache", c.SearchCache,
 		"search_cache_ttl", c.SearchCacheTTL.String(), "rate_limits", rateLimits)
 	return svc, opts, closeAll, nil
-}
-
-// redactDSN hides a DSN's password for logs.
-func redactDSN(dsn string) string {
-	if dsn == "" {
-		return ""
-	}
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if q := u.Query(); q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-		}
-		return u.Redacted()
-	}
-	return "(key=value DSN, not shown)"
 }
