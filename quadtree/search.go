@@ -29,10 +29,21 @@ type Filter struct {
 	// After, if set, passes only entries that sort strictly after it in
 	// (distance, id) order: the next page of a Nearest query.
 	After *Hit
+	// Skip, if set, is a bit set of entry positions that are not reported:
+	// entry i is skipped when Skip[i/64] has bit i%64 set. It may be shorter
+	// than the tree. A live delta uses it to hide entries that changed
+	// since the tree was built.
+	Skip []uint64
 }
 
 func (f Filter) passes(h Hit) bool {
 	return f.After == nil || f.After.Less(h)
+}
+
+// skips reports whether f.Skip hides entry i.
+func (f *Filter) skips(i uint32) bool {
+	w := int(i >> 6)
+	return w < len(f.Skip) && f.Skip[w]&(1<<(i&63)) != 0
 }
 
 // searcher is the per-query scratch space, pooled so queries do not allocate.
@@ -107,7 +118,7 @@ func (t *Tree) Nearest(dst []Hit, lat, lon, radiusM float64, k int, f Filter) ([
 			continue
 		}
 		for i := n.lo; i < n.hi; i++ {
-			if mask != 0 && mask&(1<<t.cats[i]) == 0 {
+			if mask != 0 && mask&(1<<t.cats[i]) == 0 || f.Skip != nil && f.skips(i) {
 				continue
 			}
 			lat, lon := FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)
@@ -155,9 +166,9 @@ func (t *Tree) nodeBound(o *geo.Origin, i uint32) float64 {
 }
 
 // Within calls fn for every entry within radiusM metres of lat, lon degrees
-// (distance ≤ radiusM) that passes f's categories, in tree order, until fn
-// returns false. It returns the number of entries passed to fn. f.After is
-// ignored.
+// (distance ≤ radiusM) that passes f's categories and Skip, in tree order,
+// until fn returns false. It returns the number of entries passed to fn.
+// f.After is ignored.
 func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (int, error) {
 	if err := checkCircle(lat, lon, radiusM); err != nil {
 		return 0, err
@@ -165,7 +176,7 @@ func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (i
 	o := geo.NewOrigin(lat, lon)
 	bound := geo.HavBound(radiusM)
 	count := 0
-	t.walk(f.Categories, func(i uint32) bool {
+	t.walk(&f, func(i uint32) bool {
 		return t.nodeBound(&o, i) <= bound
 	}, func(i uint32) bool {
 		lat, lon := FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)
@@ -183,7 +194,7 @@ func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (i
 }
 
 // InBox calls fn with the position of every entry inside r (edges included)
-// that passes f's categories, in tree order, until fn returns false. r may
+// that passes f's categories and Skip, in tree order, until fn returns false. r may
 // cross the antimeridian (MinLon > MaxLon). It returns the number of entries
 // passed to fn. f.After is ignored.
 func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
@@ -197,7 +208,7 @@ func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 		minLat, maxLat := ToE7(part.MinLat)-1, ToE7(part.MaxLat)+1
 		minLon, maxLon := ToE7(part.MinLon)-1, ToE7(part.MaxLon)+1
 		stopped := false
-		t.walk(f.Categories, func(i uint32) bool {
+		t.walk(&f, func(i uint32) bool {
 			n := &t.nodes[i]
 			return n.maxLat >= minLat && n.minLat <= maxLat && n.maxLon >= minLon && n.minLon <= maxLon
 		}, func(i uint32) bool {
@@ -215,15 +226,17 @@ func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 	return count, nil
 }
 
-// walk visits, depth first, the nodes that have a category of mask (all when
-// mask is 0) and that visit accepts, and calls entry for each entry of the
-// visited leaves that has a category of mask, until entry returns false.
-func (t *Tree) walk(mask uint32, visit func(node uint32) bool, entry func(i uint32) bool) {
+// walk visits, depth first, the nodes that have a category of f's (all when
+// it has none) and that visit accepts, and calls entry for each entry of the
+// visited leaves that has a category of f's and that f does not skip, until
+// entry returns false.
+func (t *Tree) walk(f *Filter, visit func(node uint32) bool, entry func(i uint32) bool) {
 	if len(t.nodes) == 0 {
 		return
 	}
 	s := searchers.Get().(*searcher)
 	defer searchers.Put(s)
+	mask := f.Categories
 	s.stack = append(s.stack[:0], 0)
 	for len(s.stack) > 0 {
 		i := s.stack[len(s.stack)-1]
@@ -242,7 +255,7 @@ func (t *Tree) walk(mask uint32, visit func(node uint32) bool, entry func(i uint
 			continue
 		}
 		for e := n.lo; e < n.hi; e++ {
-			if mask != 0 && mask&(1<<t.cats[e]) == 0 {
+			if mask != 0 && mask&(1<<t.cats[e]) == 0 || f.Skip != nil && f.skips(e) {
 				continue
 			}
 			if !entry(e) {

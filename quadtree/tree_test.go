@@ -349,3 +349,49 @@ func TestFromColumnsRoundTrip(t *testing.T) {
 		t.Errorf("short column: %v", err)
 	}
 }
+
+func TestSkipHidesEntries(t *testing.T) {
+	r := newRand(t)
+	for trial := range 30 {
+		tr := mustBuild(t, randEntries(r, []int{1, 40, 700, 3000}[trial%4]))
+		skip := make([]uint64, r.IntN(tr.Len()/64+2)) // may be shorter than the tree
+		for i := range skip {
+			skip[i] = r.Uint64() & r.Uint64()
+		}
+		hidden := func(i int) bool { return i/64 < len(skip) && skip[i/64]&(1<<(i%64)) != 0 }
+		for range 30 {
+			lat, lon, radiusM, k, cats := randQuery(r, tr)
+			var want []Hit
+			for _, h := range bruteWithin(tr, lat, lon, radiusM, cats) {
+				if !hidden(h.Index) {
+					want = append(want, h)
+				}
+			}
+			f := Filter{Categories: cats, Skip: skip}
+			got, err := tr.Nearest(nil, lat, lon, radiusM, k, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameHits(got, want[:min(k, len(want))]) {
+				t.Fatalf("Nearest with Skip: got %v, want %v", got, want[:min(k, len(want))])
+			}
+			var within []Hit
+			if _, err := tr.Within(lat, lon, radiusM, f, func(h Hit) bool { within = append(within, h); return true }); err != nil {
+				t.Fatal(err)
+			}
+			slices.SortFunc(within, cmpHit)
+			if !sameHits(within, want) {
+				t.Fatalf("Within with Skip: got %d hits, want %d", len(within), len(want))
+			}
+			box := geo.CircleBounds(lat, lon, radiusM)
+			if _, err := tr.InBox(box, f, func(i int) bool {
+				if hidden(i) {
+					t.Fatalf("InBox reported hidden entry %d", i)
+				}
+				return true
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

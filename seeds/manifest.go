@@ -27,6 +27,10 @@ type Manifest struct {
 	Generation uint64    `json:"generation"` // grows with every publish
 	CreatedAt  time.Time `json:"created_at"`
 	Regions    []Region  `json:"regions"` // sorted by name, names unique
+	// Partition is the indexer's rule for which region a business belongs
+	// to; every region it names has an entry in Regions. It may be absent
+	// (manifests written before it existed).
+	Partition Partition `json:"partition,omitempty"`
 }
 
 // Region is one region's current seed in a manifest.
@@ -99,6 +103,14 @@ func ReadManifest(dir string) (Manifest, error) {
 }
 
 func (m Manifest) validate() error {
+	if err := m.Partition.validate(); err != nil {
+		return err
+	}
+	for _, a := range m.Partition {
+		if _, ok := slices.BinarySearchFunc(m.Regions, a.Name, func(r Region, name string) int { return strings.Compare(r.Name, name) }); !ok {
+			return fmt.Errorf("%w: partition names region %q, which has no seed", ErrManifest, a.Name)
+		}
+	}
 	for i, r := range m.Regions {
 		if !ValidRegion(r.Name) {
 			return fmt.Errorf("%w: region name %q", ErrManifest, r.Name)

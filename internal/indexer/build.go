@@ -249,6 +249,7 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 		}
 	}
 	m.Regions = entries
+	m.Partition = cfg.Regions
 	if cfg.BeforePublish != nil {
 		if err := cfg.BeforePublish(ctx); err != nil {
 			return m, fmt.Errorf("not publishing: %w", err)

@@ -13,16 +13,9 @@ import (
 const CatchAll = "rest"
 
 // Region is a named deployment region: the businesses whose coordinates
-// fall in its box. Boxes are half-open, [MinLat, MaxLat) × [MinLon, MaxLon),
-// except that MaxLat 90 and MaxLon 180 include the edge, so a business on a
-// border belongs to exactly one region. The first matching region wins.
-type Region struct {
-	Name   string  `json:"name"`
-	MinLat float64 `json:"min_lat"`
-	MinLon float64 `json:"min_lon"`
-	MaxLat float64 `json:"max_lat"`
-	MaxLon float64 `json:"max_lon"`
-}
+// fall in its box (see seeds.Area for the border rule). The first matching
+// region wins.
+type Region = seeds.Area
 
 // DefaultRegions split the world by longitude into four regions, plus the
 // catch-all (the Pacific west of -170°).
@@ -33,14 +26,8 @@ var DefaultRegions = []Region{
 	{Name: "asia-oceania", MinLat: -90, MaxLat: 90, MinLon: 60, MaxLon: 180},
 }
 
-// Contains reports whether the point lat, lon degrees belongs to r's box.
-func (r Region) Contains(lat, lon float64) bool {
-	in := func(v, lo, hi, top float64) bool { return v >= lo && (v < hi || hi == top && v == top) }
-	return in(lat, r.MinLat, r.MaxLat, 90) && in(lon, r.MinLon, r.MaxLon, 180)
-}
-
 // Regions is a validated list of regions that ends with the catch-all.
-type Regions []Region
+type Regions = seeds.Partition
 
 // NewRegions validates rs and appends the catch-all if it is missing.
 func NewRegions(rs []Region) (Regions, error) {
@@ -83,14 +70,4 @@ func ReadRegions(path string) (Regions, error) {
 		return nil, fmt.Errorf("regions file %q: %w", path, err)
 	}
 	return rs, nil
-}
-
-// Of returns the index of the region a point belongs to.
-func (rs Regions) Of(lat, lon float64) int {
-	for i, r := range rs[:len(rs)-1] {
-		if r.Contains(lat, lon) {
-			return i
-		}
-	}
-	return len(rs) - 1
 }
