@@ -149,10 +149,13 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// insert stores a new business. Writes stamp updated_at with
+// clock_timestamp(), not the transaction's start, to keep the stamp close
+// to the commit, as the change feed needs (see FeedSlack).
 func insert(ctx context.Context, q querier, r *nearby.BusinessRecord) (*nearby.BusinessRecord, error) {
 	return scanRecord(q.QueryRow(ctx, `INSERT INTO businesses
-		(owner_id, name, category, lat, lon, geohash, address, city, state, country, zip, description, photos)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		(owner_id, name, category, lat, lon, geohash, address, city, state, country, zip, description, photos, created_at, updated_at)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, t, t FROM (SELECT clock_timestamp() AS t) AS now
 		RETURNING `+columns,
 		r.OwnerID, r.Name, r.Category.String(), r.Lat, r.Lon, hashOf(r), r.Address, r.City, r.State,
 		r.Country, r.Zip, r.Description, r.Photos))
@@ -296,7 +299,7 @@ func (s *BusinessService) update(ctx context.Context, ownerID, id, version int64
 		}
 		out, err := scanRecord(s.db.primary.QueryRow(ctx, `UPDATE businesses SET
 			name = $4, category = $5, lat = $6, lon = $7, geohash = $8, address = $9, city = $10, state = $11,
-			country = $12, zip = $13, description = $14, photos = $15, version = version + 1, updated_at = now()
+			country = $12, zip = $13, description = $14, photos = $15, version = version + 1, updated_at = clock_timestamp()
 			WHERE id = $1 AND owner_id = $2 AND version = $3 AND deleted_at IS NULL
 			RETURNING `+columns,
 			id, ownerID, cur.Version, next.Name, next.Category.String(), next.Lat, next.Lon, hashOf(&next),
@@ -332,7 +335,7 @@ func sameContent(a, b *nearby.BusinessRecord) bool {
 // removes it later.
 func (s *BusinessService) Delete(ctx context.Context, ownerID, id, version int64) error {
 	tag, err := s.db.primary.Exec(ctx, `UPDATE businesses
-		SET deleted_at = now(), updated_at = now(), version = version + 1
+		SET deleted_at = now(), updated_at = clock_timestamp(), version = version + 1
 		WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL AND ($3::bigint = 0 OR version = $3::bigint)`, id, ownerID, version)
 	if err != nil {
 		return translate(err, "delete business")

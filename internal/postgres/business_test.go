@@ -590,7 +590,7 @@ func TestReplicaRouting(t *testing.T) {
 	wantCode(t, err, nearby.EUNAVAILABLE)
 	_, err = s.StreamLive(ctx, func(nearby.Business) error { return nil })
 	wantCode(t, err, nearby.EUNAVAILABLE)
-	_, err = s.ChangedSince(ctx, time.Time{}, 0, 10)
+	_, err = s.Changes(ctx, time.Time{}, 0, 10)
 	wantCode(t, err, nearby.EUNAVAILABLE)
 	if st := db.Stats(); st.Total < 1 || st.Acquires < 1 {
 		t.Errorf("primary pool stats %+v", st)

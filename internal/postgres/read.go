@@ -148,19 +148,17 @@ func scanBusiness(row pgx.Row) (nearby.Business, error) {
 // StreamLive calls fn with every live business, in no particular order,
 // from one consistent snapshot of the replica, streaming rows as they
 // arrive (memory does not grow with the table). It stops at fn's first
-// error and returns it. The watermark is the snapshot's time: every change
-// committed before it is in the stream. A change whose transaction began
-// before the watermark but committed after it carries an updated_at before
-// the watermark, so a follower reading ChangedSince should start a little
-// before it (longer than any write transaction, e.g. a minute): re-applying
-// a change is harmless.
+// error and returns it. The watermark is the newest change stamp in the
+// snapshot (1970-01-01 UTC for an empty table): a follower of Changes that
+// starts at the watermark less FeedSlack misses no change the stream
+// lacks.
 func (s *BusinessService) StreamLive(ctx context.Context, fn func(nearby.Business) error) (watermark time.Time, err error) {
 	tx, err := s.db.replica.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return time.Time{}, translate(err, "stream businesses")
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&watermark); err != nil {
+	if err := tx.QueryRow(ctx, watermarkSQL).Scan(&watermark); err != nil {
 		return time.Time{}, translate(err, "stream businesses")
 	}
 	rows, err := tx.Query(ctx, `SELECT id, name, category, lat, lon FROM businesses WHERE deleted_at IS NULL`)
@@ -181,21 +179,4 @@ func (s *BusinessService) StreamLive(ctx context.Context, fn func(nearby.Busines
 		return time.Time{}, translate(err, "stream businesses")
 	}
 	return watermark.UTC(), nil
-}
-
-// ChangedSince returns up to limit records changed after the position
-// (after, afterID) in (updated_at, id) order, deleted ones included (their
-// DeletedAt is set), read from the replica. The last record's (UpdatedAt,
-// ID) is the position of the next call. See StreamLive for where to start.
-func (s *BusinessService) ChangedSince(ctx context.Context, after time.Time, afterID int64, limit int) ([]*nearby.BusinessRecord, error) {
-	if limit < 1 {
-		return nil, nearby.InvalidParams([]nearby.InvalidParam{{Name: "limit", Reason: "must be positive"}})
-	}
-	rows, err := s.db.replica.Query(ctx, `SELECT `+columns+` FROM businesses
-		WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`, after, afterID, limit)
-	if err != nil {
-		return nil, translate(err, "changed businesses")
-	}
-	recs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*nearby.BusinessRecord, error) { return scanRecord(row) })
-	return recs, translate(err, "changed businesses")
 }

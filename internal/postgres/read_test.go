@@ -166,7 +166,7 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 
 func head(rs []nearby.SearchResult) []nearby.SearchResult { return rs[:min(len(rs), 5)] }
 
-func TestStreamLiveAndChangedSince(t *testing.T) {
+func TestStreamLiveAndChanges(t *testing.T) {
 	ctx := context.Background()
 	s, _ := freshService(t)
 	owner := newOwner()
@@ -203,8 +203,10 @@ func TestStreamLiveAndChangedSince(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("streamed %v, want %v", got, want)
 	}
-	if wm.Before(recs[len(recs)-1].UpdatedAt) || wm.After(before.Add(time.Minute)) {
-		t.Errorf("watermark %v; last update %v", wm, recs[len(recs)-1].UpdatedAt)
+	// The watermark is the newest change in the snapshot (checked against
+	// the feed below).
+	if wm.Before(recs[len(recs)-1].UpdatedAt) || wm.After(before) {
+		t.Errorf("watermark %v; last create %v, stream started %v", wm, recs[len(recs)-1].UpdatedAt, before)
 	}
 	// fn's error stops the stream and is returned as is.
 	stop := fmt.Errorf("stop")
@@ -214,12 +216,12 @@ func TestStreamLiveAndChangedSince(t *testing.T) {
 	}
 
 	// The change feed has every row once, deletions included, in
-	// (updated_at, id) order.
-	var feed []*nearby.BusinessRecord
+	// (updated_at, id) order, each at its current version.
+	var feed []nearby.Change
 	var after time.Time
 	var afterID int64
 	for {
-		page, err := s.ChangedSince(ctx, after, afterID, 7)
+		page, err := s.Changes(ctx, after, afterID, 7)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,12 +243,20 @@ func TestStreamLiveAndChangedSince(t *testing.T) {
 				t.Errorf("feed out of order at %d", i)
 			}
 		}
-		if r.DeletedAt != nil {
+		if r.Deleted {
 			deletedSeen++
+			if r.Version != 2 {
+				t.Errorf("deleted %d at version %d, want 2", r.ID, r.Version)
+			}
+		} else if r.Version != 1 || r.Name == "" || r.Category != nearby.Cafe || r.Lat != 40.758 {
+			t.Errorf("feed has %+v", r)
 		}
 	}
 	if deletedSeen != 5 {
 		t.Errorf("feed shows %d deletions, want 5", deletedSeen)
+	}
+	if last := feed[len(feed)-1]; !wm.Equal(last.UpdatedAt) {
+		t.Errorf("watermark %v, newest change %v", wm, last.UpdatedAt)
 	}
 }
 

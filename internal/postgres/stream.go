@@ -39,7 +39,7 @@ func (s *BusinessService) CopyLive(ctx context.Context, fn func(nearby.Business)
 		return time.Time{}, translate(err, "copy businesses")
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&watermark); err != nil {
+	if err := tx.QueryRow(ctx, watermarkSQL).Scan(&watermark); err != nil {
 		return time.Time{}, translate(err, "copy businesses")
 	}
 	d := newCopyDecoder(fn)

@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/nearby/nearby"
+)
+
+// FeedSlack bounds how long a write may take between stamping updated_at
+// and committing. Writers stamp with clock_timestamp() in the statement
+// that changes the row, and every write to businesses is one short
+// statement (or a short transaction), so a few milliseconds is typical; the
+// bound leaves three orders of magnitude of room.
+//
+// It is what makes the (updated_at, id) change feed complete: a change that
+// was not yet visible when a reader last saw a row stamped T commits after
+// that row, so it carries a stamp after T - FeedSlack. A follower that
+// re-reads from its newest stamp minus FeedSlack, and a seed's follower
+// that starts at the seed's watermark minus FeedSlack, miss nothing.
+const FeedSlack = 5 * time.Second
+
+// Changes returns up to limit changes after the position (after, afterID)
+// in (updated_at, id) order, deletions included, read from the replica:
+// each business at most once, in its current state. The last change's
+// (UpdatedAt, ID) is the position of the next page. See FeedSlack for where
+// a follower must start.
+func (s *BusinessService) Changes(ctx context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error) {
+	if limit < 1 {
+		return nil, nearby.InvalidParams([]nearby.InvalidParam{{Name: "limit", Reason: "must be positive"}})
+	}
+	rows, err := s.db.replica.Query(ctx, `SELECT id, name, category, lat, lon, version, updated_at, deleted_at IS NOT NULL
+		FROM businesses WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`, after, afterID, limit)
+	if err != nil {
+		return nil, translate(err, "changed businesses")
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (nearby.Change, error) {
+		var c nearby.Change
+		var category string
+		if err := row.Scan(&c.ID, &c.Name, &category, &c.Lat, &c.Lon, &c.Version, &c.UpdatedAt, &c.Deleted); err != nil {
+			return c, err
+		}
+		c.UpdatedAt = c.UpdatedAt.UTC()
+		c.Category, err = nearby.ParseCategory(category)
+		return c, err
+	})
+	return cs, translate(err, "changed businesses")
+}
+
+// watermarkSQL is a snapshot's watermark: the newest change stamp it holds.
+// Every change the snapshot lacks carries a later stamp, less FeedSlack.
+const watermarkSQL = `SELECT coalesce(max(updated_at), 'epoch') FROM businesses`
