@@ -34,6 +34,7 @@ type RegionStats struct {
 	Count     int
 	IndexSize int // bytes of the spatial index
 	NameSize  int // bytes of names
+	Live      int // businesses changed since the region's seed (live delta)
 }
 
 // SearchService answers nearby searches and business lookups.

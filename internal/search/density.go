@@ -28,7 +28,7 @@ const MaxDensityCells = 4096
 // MinLat < MaxLat and MinLon ≠ MaxLon, and 1 ≤ cols·rows ≤ MaxDensityCells;
 // otherwise the error is EINVALID.
 //
-// The cost is one InBox walk per region: proportional to the businesses in
+// The cost is one InBox walk per region (and per live delta): proportional to the businesses in
 // the box, not to the grid.
 func (e *Engine) Density(box geo.Rect, cols, rows int, cats nearby.CategorySet) (counts []int, version string, err error) {
 	if !box.Valid() || !(box.MinLat < box.MaxLat) || box.MinLon == box.MaxLon {
@@ -44,14 +44,15 @@ func (e *Engine) Density(box geo.Rect, cols, rows int, cats nearby.CategorySet) 
 	g := newGrid(box, cols, rows)
 	counts = make([]int, cols*rows)
 	f := quadtree.Filter{Categories: uint32(cats)}
-	for _, r := range ix.Regions {
-		t := r.Tree
+	for _, p := range ix.parts {
+		t := p.region.Tree
+		f.Skip = p.skip
 		if _, err := t.InBox(box, f, func(i int) bool {
 			lat, lon := t.Point(i)
 			counts[g.cell(lat, lon)]++
 			return true
 		}); err != nil {
-			return nil, "", nearby.Errorf(nearby.EINTERNAL, "density in region %s: %v", r.Name, err)
+			return nil, "", nearby.Errorf(nearby.EINTERNAL, "density in region %s: %v", p.region.Name, err)
 		}
 	}
 	return counts, ix.Version, nil

@@ -71,11 +71,19 @@ func (r *Region) business(i int) nearby.Business {
 
 // Index is a consistent set of regions, immutable once made: the regions
 // this node holds and, in a cluster, the regions it asks other nodes for.
+//
+// Live changes since the seeds (see Follower) ride along as deltas of the
+// local regions and widened bounds of the remote ones: each batch of
+// changes makes a new Index sharing the seeds' trees, so every search reads
+// one consistent state. The version names the seeds only: live changes do
+// not invalidate cursors.
 type Index struct {
-	Version string // changes whenever any region changes
+	Version string // changes whenever any region's seed changes
 	Regions []*Region
 	Remote  []RemoteRegion
 	count   int
+	deltas  []*Delta // parallel to Regions, or nil
+	parts   []part   // the trees a search reads
 }
 
 // RemoteRegion is a region held by other nodes, as the manifest describes it.
@@ -84,6 +92,10 @@ type RemoteRegion struct {
 	Version uint64
 	Count   int
 	Bounds  geo.Rect // of its entries; a query whose circle misses it skips it
+	// Live, if set, bounds the places of businesses created or moved into
+	// the region since its seed: a query that reaches it asks the region
+	// even if it misses Bounds.
+	Live *geo.Rect
 }
 
 // NewIndex makes an index of local regions.
@@ -95,14 +107,13 @@ func NewClusterIndex(regions []*Region, remote []RemoteRegion) *Index {
 	ix := &Index{Regions: regions, Remote: remote}
 	var vs []regionVersion
 	for _, r := range regions {
-		ix.count += r.Tree.Len()
 		vs = append(vs, regionVersion{r.Name, r.Version})
 	}
 	for _, r := range remote {
-		ix.count += r.Count
 		vs = append(vs, regionVersion{r.Name, r.Version})
 	}
 	ix.Version = versionOf(vs)
+	ix.init()
 	return ix
 }
 
@@ -216,14 +227,14 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 	defer candidateBufs.Put(bufp)
 	merged := (*bufp)[:0]
 	var hits []quadtree.Hit
-	for _, r := range ix.Regions {
+	for _, p := range ix.parts {
 		var err error
-		hits, err = r.Tree.Nearest(hits[:0], q.Lat, q.Lon, q.RadiusM, q.Limit+1, f)
+		hits, err = p.search(hits[:0], q, q.Limit+1, f)
 		if err != nil {
 			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
 		}
 		for _, h := range hits {
-			merged = append(merged, candidate{distanceM: h.DistanceM, id: h.ID, region: r, index: h.Index})
+			merged = append(merged, candidate{distanceM: h.DistanceM, id: h.ID, region: p.region, index: h.Index})
 		}
 	}
 	for _, a := range remote.answers {
@@ -232,7 +243,7 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 			merged = append(merged, candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
 		}
 	}
-	if len(ix.Regions)+len(remote.answers) > 1 {
+	if len(ix.parts)+len(remote.answers) > 1 {
 		slices.SortFunc(merged, cmpCandidates)
 	}
 	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
@@ -287,9 +298,8 @@ func (e *Engine) askRemote(ctx context.Context, ix *Index, q nearby.SearchQuery,
 	o := geo.NewOrigin(q.Lat, q.Lon)
 	bound := geo.HavBound(q.RadiusM)
 	var touched []string
-	for _, r := range ix.Remote {
-		b := r.Bounds
-		if r.Count > 0 && o.RectHavLowerBound(b.MinLat, b.MinLon, b.MaxLat, b.MaxLon) <= bound {
+	for i := range ix.Remote {
+		if r := &ix.Remote[i]; r.reaches(&o, bound) {
 			touched = append(touched, r.Name)
 		}
 	}
@@ -345,15 +355,31 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 	if after != nil {
 		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
 	}
-	hits, err := r.Tree.Nearest(nil, q.Lat, q.Lon, q.RadiusM, limit, f)
-	if err != nil {
-		return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
+	parts := []part{{region: r}}
+	if d := ix.delta(i); d != nil {
+		parts[0].skip = d.hidden
+		if d.live != nil {
+			parts = append(parts, part{region: d.live})
+		}
 	}
-	a := &nearby.ShardAnswer{Region: r.Name, Version: r.Version, Results: make([]nearby.SearchResult, len(hits))}
-	for i, h := range hits {
-		a.Results[i] = nearby.SearchResult{Business: r.business(h.Index), DistanceM: h.DistanceM}
+	var results []nearby.SearchResult
+	var hits []quadtree.Hit
+	for _, p := range parts {
+		var err error
+		if hits, err = p.search(hits[:0], q, limit, f); err != nil {
+			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
+		}
+		for _, h := range hits {
+			results = append(results, nearby.SearchResult{Business: p.region.business(h.Index), DistanceM: h.DistanceM})
+		}
 	}
-	return a, nil
+	if len(parts) > 1 {
+		slices.SortFunc(results, func(a, b nearby.SearchResult) int {
+			return cmpCandidates(candidate{distanceM: a.DistanceM, id: a.ID}, candidate{distanceM: b.DistanceM, id: b.ID})
+		})
+		results = results[:min(len(results), limit)]
+	}
+	return &nearby.ShardAnswer{Region: r.Name, Version: r.Version, Results: results}, nil
 }
 
 // Business implements nearby.SearchService from the index's summaries,
@@ -363,9 +389,8 @@ func (e *Engine) Business(ctx context.Context, id int64) (*nearby.Business, erro
 	if ix == nil {
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	for _, r := range ix.Regions {
-		if i := r.find(id); i >= 0 {
-			b := r.business(i)
+	for i := range ix.Regions {
+		if b, ok := ix.lookup(i, id); ok {
 			return &b, nil
 		}
 	}
@@ -393,12 +418,11 @@ func (e *Engine) LocalBusiness(_ context.Context, region string, id int64) (*nea
 	if ix == nil {
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	for _, r := range ix.Regions {
+	for i, r := range ix.Regions {
 		if r.Name != region {
 			continue
 		}
-		if i := r.find(id); i >= 0 {
-			b := r.business(i)
+		if b, ok := ix.lookup(i, id); ok {
 			return &b, nil
 		}
 		return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
@@ -413,11 +437,22 @@ func (e *Engine) Stats() (nearby.IndexStats, bool) {
 		return nearby.IndexStats{}, false
 	}
 	s := nearby.IndexStats{Version: ix.Version, Count: ix.count}
-	for _, r := range ix.Regions {
-		s.Regions = append(s.Regions, nearby.RegionStats{
+	for i, r := range ix.Regions {
+		rs := nearby.RegionStats{
 			Name: r.Name, Version: r.Version, Count: r.Tree.Len(),
 			IndexSize: r.Tree.IndexBytes() + 4*r.Tree.Len(), NameSize: r.Tree.NameBytes(),
-		})
+		}
+		if d := ix.delta(i); d != nil {
+			rs.Count -= d.nHidden
+			rs.Live = d.Len()
+			if d.live != nil {
+				rs.Count += d.live.Tree.Len()
+				rs.IndexSize += d.live.Tree.IndexBytes() + 4*d.live.Tree.Len()
+				rs.NameSize += d.live.Tree.NameBytes()
+			}
+			rs.IndexSize += 8 * len(d.hidden)
+		}
+		s.Regions = append(s.Regions, rs)
 	}
 	return s, true
 }

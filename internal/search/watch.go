@@ -45,6 +45,9 @@ type Watcher struct {
 	// Want says which regions to load; the others are asked of other
 	// nodes. Nil loads every region.
 	Want func(region string) bool
+	// Install, if set, makes a loaded index current instead of
+	// Engine.Swap: a Follower's Install adds the live changes.
+	Install func(*Index, seeds.Manifest)
 
 	reloads *prometheus.CounterVec
 	current seeds.Manifest
@@ -86,7 +89,11 @@ func (w *Watcher) Reload() (bool, error) {
 		w.Logger.Error("index reload refused; keeping the current index", "dir", w.Dir, "err", err)
 		return false, err
 	}
-	w.Engine.Swap(ix)
+	if w.Install != nil {
+		w.Install(ix, m)
+	} else {
+		w.Engine.Swap(ix)
+	}
 	w.current, w.loaded = m, true
 	debug.FreeOSMemory() // return the replaced index's memory once readers drain
 	w.reloads.WithLabelValues("ok").Inc()

@@ -1,0 +1,451 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/quadtree"
+	"github.com/nearby/nearby/seeds"
+)
+
+// fakeDB is a businesses table as a change feed sees it: each write is
+// stamped when made and becomes visible (commits) up to slack later, in
+// commit order, as on a replica.
+type fakeDB struct {
+	now     time.Time
+	rows    map[int64]*fakeRow
+	pending []*fakeRow // written, not yet committed
+	nextID  int64
+}
+
+type fakeRow struct {
+	nearby.Change
+	visible  nearby.Change // the committed state
+	commitAt time.Time
+	seen     bool // committed at least once
+}
+
+func newFakeDB() *fakeDB {
+	return &fakeDB{now: time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC), rows: map[int64]*fakeRow{}, nextID: 1}
+}
+
+// write stamps c now and commits it after delay.
+func (db *fakeDB) write(c nearby.Change, delay time.Duration) {
+	r := db.rows[c.ID]
+	if r == nil {
+		r = &fakeRow{}
+		db.rows[c.ID] = r
+	}
+	c.UpdatedAt = db.now
+	c.Version = r.Version + 1
+	r.Change, r.commitAt = c, db.now.Add(delay)
+	db.pending = append(db.pending, r)
+}
+
+// advance moves the clock on and commits what is due.
+func (db *fakeDB) advance(d time.Duration) {
+	db.now = db.now.Add(d)
+	keep := db.pending[:0]
+	for _, r := range db.pending {
+		if r.commitAt.After(db.now) {
+			keep = append(keep, r)
+			continue
+		}
+		r.visible, r.seen = r.Change, true
+	}
+	db.pending = keep
+}
+
+func (db *fakeDB) Changes(_ context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error) {
+	var out []nearby.Change
+	for _, r := range db.rows {
+		c := r.visible
+		if r.seen && (c.UpdatedAt.After(after) || c.UpdatedAt.Equal(after) && c.ID > afterID) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b nearby.Change) int {
+		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out[:min(limit, len(out))], nil
+}
+
+// live returns the committed live businesses.
+func (db *fakeDB) live() []nearby.Business {
+	var bs []nearby.Business
+	for _, r := range db.rows {
+		if r.seen && !r.visible.Deleted {
+			bs = append(bs, r.visible.Business)
+		}
+	}
+	return bs
+}
+
+// snapshot builds seeds of the committed rows: regions per areas, the
+// watermark the newest committed stamp, as the indexer does.
+func (db *fakeDB) snapshot(t *testing.T, areas seeds.Partition, version uint64) ([]*Region, seeds.Manifest) {
+	t.Helper()
+	var watermark time.Time
+	for _, r := range db.rows {
+		if r.seen && r.visible.UpdatedAt.After(watermark) {
+			watermark = r.visible.UpdatedAt
+		}
+	}
+	per := make([][]nearby.Business, len(areas))
+	for _, b := range db.live() {
+		a := areas.Of(b.Lat, b.Lon)
+		per[a] = append(per[a], b)
+	}
+	m := seeds.Manifest{Generation: version, Partition: areas}
+	var regions []*Region
+	for i, a := range areas {
+		tree, err := BuildTree(per[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := NewRegion(a.Name, version, tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regions = append(regions, r)
+		bounds, _ := tree.Bounds()
+		m.Regions = append(m.Regions, seeds.Region{Name: a.Name, IndexVersion: version, Count: tree.Len(), Watermark: watermark, Bounds: bounds})
+	}
+	return regions, m
+}
+
+var testAreas = seeds.Partition{
+	{Name: "west", MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 0},
+	{Name: "east", MinLat: -90, MaxLat: 90, MinLon: 0, MaxLon: 180},
+}
+
+// centres put businesses on both sides of the regions' borders (0° and the
+// antimeridian) and near a pole.
+var centres = [][2]float64{{51.5, -0.01}, {51.5, 0.01}, {-17, 179.99}, {-17, -179.99}, {89.99, 40}, {40.7, -74}}
+
+func randPlace(r *rand.Rand) (lat, lon float64) {
+	c := centres[r.IntN(len(centres))]
+	lat = max(-90, min(90, c[0]+r.NormFloat64()*0.02))
+	lon = c[1] + r.NormFloat64()*0.02
+	if lon > 180 {
+		lon -= 360
+	} else if lon < -180 {
+		lon += 360
+	}
+	return quadtree.FromE7(quadtree.ToE7(lat)), quadtree.FromE7(quadtree.ToE7(lon))
+}
+
+// randWrite makes a create, move, rename, recategorisation or delete.
+func (db *fakeDB) randWrite(r *rand.Rand, slack time.Duration) {
+	var c nearby.Change
+	ids := make([]int64, 0, len(db.rows))
+	for id, row := range db.rows {
+		if !row.Deleted {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 || r.IntN(4) == 0 {
+		c.ID = db.nextID
+		db.nextID++
+		c.Name = fmt.Sprint("shop ", c.ID)
+		c.Category = nearby.Category(r.IntN(4))
+		c.Lat, c.Lon = randPlace(r)
+	} else {
+		c = db.rows[ids[r.IntN(len(ids))]].Change
+		switch r.IntN(4) {
+		case 0:
+			c.Lat, c.Lon = randPlace(r)
+		case 1:
+			c.Name += "!"
+		case 2:
+			c.Category = nearby.Category(r.IntN(4))
+		case 3:
+			c.Deleted = true
+		}
+	}
+	db.write(c, time.Duration(r.Int64N(int64(slack)+1)))
+}
+
+func bruteNearby(bs []nearby.Business, q nearby.SearchQuery) []nearby.SearchResult {
+	var out []nearby.SearchResult
+	for _, b := range bs {
+		if q.Categories != 0 && !q.Categories.Has(b.Category) {
+			continue
+		}
+		if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM {
+			out = append(out, nearby.SearchResult{Business: b, DistanceM: d})
+		}
+	}
+	slices.SortFunc(out, func(a, b nearby.SearchResult) int {
+		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// checkExact compares every page of random searches, and lookups of every
+// id ever written, with the committed rows.
+func checkExact(t *testing.T, r *rand.Rand, e *Engine, db *fakeDB, label string) {
+	t.Helper()
+	ctx := context.Background()
+	live := db.live()
+	for range 40 {
+		q := nearby.SearchQuery{Limit: 1 + r.IntN(15), RadiusM: 50 + r.Float64()*5000}
+		q.Lat, q.Lon = randPlace(r)
+		if r.IntN(3) == 0 {
+			q.Categories = nearby.CategorySet(1 + r.IntN(15))
+		}
+		want := bruteNearby(live, q)
+		var got []nearby.SearchResult
+		var after *nearby.Cursor
+		for {
+			page, err := e.Nearby(ctx, q, after)
+			if err != nil {
+				t.Fatalf("%s: %v", label, err)
+			}
+			if page.Partial {
+				t.Fatalf("%s: partial answer, missing %v", label, page.Missing)
+			}
+			got = append(got, page.Results...)
+			if page.Next == nil {
+				break
+			}
+			after = page.Next
+		}
+		if !slices.EqualFunc(got, want, func(a, b nearby.SearchResult) bool { return a == b }) {
+			t.Fatalf("%s: search %+v:\n got %d %v\nwant %d %v", label, q, len(got), got, len(want), want)
+		}
+	}
+	for id, row := range db.rows {
+		b, err := e.Business(ctx, id)
+		switch {
+		case !row.seen || row.visible.Deleted:
+			if nearby.ErrorCode(err) != nearby.ENOTFOUND {
+				t.Fatalf("%s: deleted or uncommitted %d: %+v, %v", label, id, b, err)
+			}
+		case err != nil || *b != row.visible.Business:
+			t.Fatalf("%s: lookup %d: %+v, %v; want %+v", label, id, b, err, row.visible.Business)
+		}
+	}
+	// Remote regions are counted as of their seeds.
+	if st, _ := e.Stats(); len(e.Current().Remote) == 0 && st.Count != len(live) {
+		t.Fatalf("%s: index counts %d businesses, %d are live", label, st.Count, len(live))
+	}
+}
+
+func newTestFollower(e *Engine, feed Feed, slack time.Duration, maxChanges int) *Follower {
+	f := NewFollower(e, feed, slack, maxChanges, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	f.PageSize = 7 // exercise paging
+	return f
+}
+
+// TestFollowerStaysExact applies random creates, moves, updates and
+// deletes that commit out of stamp order, through restarts and new seeds,
+// and compares searches and lookups with the committed rows after each
+// catch-up.
+func TestFollowerStaysExact(t *testing.T) {
+	const slack = 5 * time.Second
+	r := rand.New(rand.NewPCG(1, 2))
+	db := newFakeDB()
+	for range 300 {
+		db.randWrite(r, slack)
+		db.advance(100 * time.Millisecond)
+	}
+	db.advance(slack)
+	regions, m := db.snapshot(t, testAreas, 1)
+
+	e := &Engine{}
+	f := newTestFollower(e, db, slack, 1<<20)
+	f.Install(NewIndex(regions...), m)
+	checkExact(t, r, e, db, "seed only")
+
+	for round := range 12 {
+		for range 40 {
+			db.randWrite(r, slack)
+			db.advance(time.Duration(r.Int64N(int64(time.Second))))
+			if r.IntN(4) == 0 {
+				if _, err := f.Poll(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		db.advance(slack) // everything committed
+		if _, err := f.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		checkExact(t, r, e, db, fmt.Sprintf("round %d", round))
+
+		switch round % 3 {
+		case 1: // restart: a new node from the same seeds replays the changes since
+			e = &Engine{}
+			f = newTestFollower(e, db, slack, 1<<20)
+			f.Install(NewIndex(regions...), m)
+			if _, err := f.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, r, e, db, fmt.Sprintf("restart after round %d", round))
+		case 2: // a new seed absorbs what it holds; writes in flight stay in the delta
+			for range 10 {
+				db.randWrite(r, slack)
+				db.advance(300 * time.Millisecond)
+			}
+			held := len(f.changes)
+			regions, m = db.snapshot(t, testAreas, uint64(round+2))
+			f.Install(NewIndex(regions...), m)
+			if len(f.changes) >= held {
+				t.Errorf("new seed absorbed nothing: %d changes held before, %d after", held, len(f.changes))
+			}
+			db.advance(slack)
+			if _, err := f.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, r, e, db, fmt.Sprintf("new seed after round %d", round))
+		}
+	}
+}
+
+// TestFollowerAppliesOnce re-reads the same window many times: each change
+// counts once.
+func TestFollowerAppliesOnce(t *testing.T) {
+	const slack = 5 * time.Second
+	r := rand.New(rand.NewPCG(3, 4))
+	db := newFakeDB()
+	regions, m := db.snapshot(t, testAreas, 1)
+	m.Regions[0].Watermark, m.Regions[1].Watermark = db.now, db.now
+	e := &Engine{}
+	f := newTestFollower(e, db, slack, 1<<20)
+	f.Install(NewIndex(regions...), m)
+	writes := 0
+	for range 50 {
+		db.randWrite(r, 0)
+		writes++
+		db.advance(10 * time.Millisecond)
+	}
+	total := 0
+	for range 5 {
+		n, err := f.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	// Several writes may hit one business between polls: the feed shows
+	// its latest version only, so applied ≤ writes, and the later polls
+	// re-read the same window and apply nothing.
+	if total == 0 || total > writes {
+		t.Fatalf("applied %d changes for %d writes", total, writes)
+	}
+	if n, _ := f.Poll(context.Background()); n != 0 {
+		t.Fatalf("a re-read applied %d changes again", n)
+	}
+	checkExact(t, r, e, db, "after re-reads")
+}
+
+// TestFollowerPausesAtLimit checks the bound: at MaxChanges following
+// stops, and a new seed lets it resume with nothing lost.
+func TestFollowerPausesAtLimit(t *testing.T) {
+	const slack = time.Second
+	r := rand.New(rand.NewPCG(5, 6))
+	db := newFakeDB()
+	regions, m := db.snapshot(t, testAreas, 1)
+	m.Regions[0].Watermark, m.Regions[1].Watermark = db.now, db.now
+	e := &Engine{}
+	f := newTestFollower(e, db, slack, 20)
+	f.Install(NewIndex(regions...), m)
+	for range 200 {
+		db.randWrite(r, 0)
+		db.advance(100 * time.Millisecond)
+	}
+	db.advance(slack)
+	f.Poll(context.Background())
+	if !f.paused || len(f.changes) != 20 {
+		t.Fatalf("paused %v with %d changes held, want paused at 20", f.paused, len(f.changes))
+	}
+	if n, _ := f.Poll(context.Background()); n != 0 {
+		t.Fatalf("paused follower applied %d", n)
+	}
+	regions, m = db.snapshot(t, testAreas, 2)
+	f.Install(NewIndex(regions...), m)
+	f.Poll(context.Background())
+	if f.paused {
+		t.Fatal("still paused after a new seed")
+	}
+	checkExact(t, r, e, db, "after resuming")
+}
+
+// shards connects engines in one process as the cluster client would.
+type shards map[string]*Engine
+
+func (s shards) Shard(ctx context.Context, region string, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	return s[region].Shard(ctx, region, q, after)
+}
+
+func (s shards) Business(ctx context.Context, region string, id int64) (*nearby.Business, error) {
+	return s[region].LocalBusiness(ctx, region, id)
+}
+
+// TestFollowersInCluster runs one node per region, each following the
+// feed: a business moved across the border is found at its new place from
+// either node, and a business created outside its region's seed bounds is
+// found through the widened bounds.
+func TestFollowersInCluster(t *testing.T) {
+	const slack = 2 * time.Second
+	r := rand.New(rand.NewPCG(7, 8))
+	db := newFakeDB()
+	for range 200 {
+		db.randWrite(r, 0)
+		db.advance(50 * time.Millisecond)
+	}
+	regions, m := db.snapshot(t, testAreas, 1)
+	sh := shards{}
+	var followers []*Follower
+	var nodes []*Engine
+	for i, name := range []string{"west", "east"} {
+		e := &Engine{Shards: sh}
+		sh[name] = e
+		ix := NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)})
+		f := newTestFollower(e, db, slack, 1<<20)
+		f.Install(ix, m)
+		followers = append(followers, f)
+		nodes = append(nodes, e)
+	}
+	for round := range 6 {
+		for range 30 {
+			db.randWrite(r, slack)
+			db.advance(200 * time.Millisecond)
+		}
+		// A business far from every seed's entries, in the east.
+		db.write(nearby.Change{Business: nearby.Business{ID: db.nextID, Name: "far", Lat: -45, Lon: 100}}, 0)
+		db.nextID++
+		db.advance(slack)
+		for _, f := range followers {
+			if _, err := f.Poll(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, e := range nodes {
+			checkExact(t, r, e, db, fmt.Sprintf("round %d, node %d", round, i))
+		}
+		q := nearby.SearchQuery{Lat: -45, Lon: 100, RadiusM: 1000, Limit: 100}
+		want := bruteNearby(db.live(), q)
+		if page, err := nodes[0].Nearby(context.Background(), q, nil); err != nil || len(want) == 0 || !slices.Equal(page.Results, want) {
+			t.Fatalf("west node finds %v (err %v) near the far businesses, want %v", page, err, want)
+		}
+	}
+}
+
+func remoteOf(m seeds.Manifest, i int) RemoteRegion {
+	r := m.Regions[i]
+	return RemoteRegion{Name: r.Name, Version: r.IndexVersion, Count: r.Count, Bounds: r.Bounds}
+}
