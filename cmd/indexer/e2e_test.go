@@ -50,9 +50,16 @@ func buildCommands(t *testing.T, names ...string) string {
 	return dir
 }
 
-// startProcess runs a service binary, waits for its "listening" log line
-// and returns its URL; it is stopped with SIGTERM when t ends.
-func startProcess(t *testing.T, bin string, args []string, vars ...string) (string, *syncBuffer) {
+// process is a running service binary.
+type process struct {
+	URL  string
+	Logs *syncBuffer
+	Cmd  *osexec.Cmd
+}
+
+// startProcess runs a service binary and waits for its "listening" log
+// line; it is stopped with SIGTERM when t ends.
+func startProcess(t *testing.T, bin string, args []string, vars ...string) *process {
 	t.Helper()
 	cmd := osexec.Command(bin, args...)
 	// The developer's own NEARBY_* settings must not leak into the test.
@@ -99,14 +106,14 @@ func startProcess(t *testing.T, bin string, args []string, vars ...string) (stri
 	})
 	select {
 	case u := <-urlc:
-		return u, logs
+		return &process{URL: u, Logs: logs, Cmd: cmd}
 	case <-exited:
 		cmd.Wait()
 		t.Fatalf("%s exited early:\n%s", filepath.Base(bin), logs.String())
 	case <-time.After(30 * time.Second):
 		t.Fatalf("%s did not start listening:\n%s", filepath.Base(bin), logs.String())
 	}
-	return "", nil
+	return nil
 }
 
 // call sends a JSON request and decodes a JSON answer into v (if not nil).
@@ -238,8 +245,8 @@ func TestReplicaEndToEnd(t *testing.T) {
 	const secret = "indexer-e2e-secret-0123456789abcdef0123"
 
 	// owner-api on the primary migrates it at start.
-	ownerURL, _ := startProcess(t, filepath.Join(bins, "owner-api"),
-		[]string{"serve", "--addr", "127.0.0.1:0", "--db", primary, "--db-replica", replica}, "NEARBY_JWT_SECRET="+secret)
+	ownerURL := startProcess(t, filepath.Join(bins, "owner-api"),
+		[]string{"serve", "--addr", "127.0.0.1:0", "--db", primary, "--db-replica", replica}, "NEARBY_JWT_SECRET="+secret).URL
 	// Background businesses around real cities, by bulk load.
 	loadGenerated(t, primary, 20000, 8)
 	tokOut, err := osexec.Command(filepath.Join(bins, "owner-api"), "token", "--owner", "42", "--jwt-secret", secret).Output()
@@ -259,8 +266,8 @@ func TestReplicaEndToEnd(t *testing.T) {
 	if logs, err := runIndexer(t, []string{"build", "--db", replica, "--out", out}, nil); err != nil {
 		t.Fatalf("build from the replica: %v\n%s", err, logs)
 	}
-	searchURLBase, _ := startProcess(t, filepath.Join(bins, "searchd"),
-		[]string{"--addr", "127.0.0.1:0", "--seeds", out, "--reload-interval", "100ms"})
+	searchURLBase := startProcess(t, filepath.Join(bins, "searchd"),
+		[]string{"--addr", "127.0.0.1:0", "--seeds", out, "--reload-interval", "100ms"}).URL
 	waitFor(t, "searchd ready", func() bool {
 		resp, err := http.Get(searchURLBase + "/readyz")
 		if err != nil {

@@ -2,7 +2,8 @@
 //
 // With no configuration it generates a realistic demo dataset around real
 // cities and serves it; with --seeds DIR it serves the seeds named by DIR's
-// manifest and reloads them when the manifest changes.
+// manifest and reloads them when the manifest changes; with --db too, it
+// follows the database's changes between seeds.
 package main
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/nearby/nearby/internal/cluster"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/httpapi"
+	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/search"
 )
 
@@ -55,6 +57,9 @@ type config struct {
 	Node           string     // this node's name in the cluster map
 	Regions        []string   // regions to load; empty: the cluster map's, else all
 	Tier           tierConfig // Redis, details from the replica, caches, rate limits (tier.go)
+	Follow         bool          // apply the replica's live changes on top of the seeds
+	FollowInterval time.Duration // how often the change feed is read
+	MaxLive        int           // the most live changes held before following pauses
 }
 
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
@@ -78,6 +83,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.Node, "node", env("NEARBY_NODE", ""), "this node's name in the cluster map (env NEARBY_NODE)")
 	var regions string
 	fs.StringVar(&regions, "regions", env("NEARBY_REGIONS", ""), "comma-separated regions to load from --seeds; default: this node's regions in the cluster map, else all (env NEARBY_REGIONS)")
+	var follow, followInterval, maxLive string
+	fs.StringVar(&follow, "follow", env("NEARBY_FOLLOW", "true"), "with --seeds and --db, apply the database's changes to the index within a second instead of waiting for the next seed (env NEARBY_FOLLOW)")
+	fs.StringVar(&followInterval, "follow-interval", env("NEARBY_FOLLOW_INTERVAL", "250ms"), "how often the change feed is read (env NEARBY_FOLLOW_INTERVAL)")
+	fs.StringVar(&maxLive, "max-live-changes", env("NEARBY_MAX_LIVE_CHANGES", "1000000"), "the most businesses changed since the seeds held in memory; beyond, following pauses until the next seed (env NEARBY_MAX_LIVE_CHANGES)")
 	checkTier := c.Tier.flags(fs, env)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -101,6 +110,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("bad log level %q", level)
 	}
+	if c.Follow, err = strconv.ParseBool(follow); err != nil {
+		return c, fmt.Errorf("bad --follow %q: want true or false", follow)
+	}
+	if c.FollowInterval, err = time.ParseDuration(followInterval); err != nil || c.FollowInterval <= 0 {
+		return c, fmt.Errorf("bad --follow-interval %q", followInterval)
+	}
+	if c.MaxLive, err = strconv.Atoi(maxLive); err != nil || c.MaxLive < 1 {
+		return c, fmt.Errorf("bad --max-live-changes %q", maxLive)
+	}
+	c.Follow = c.Follow && c.Seeds != "" && c.Tier.DB != ""
 	if regions != "" {
 		c.Regions = strings.Split(regions, ",")
 	}
@@ -121,17 +140,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	logger.Info("config", "addr", cfg.Addr, "seeds", cfg.Seeds, "reload_interval", cfg.ReloadInterval.String(),
 		"demo_size", cfg.DemoSize, "demo_seed", cfg.DemoSeed, "log_level", cfg.LogLevel.String(),
-		"cluster", cfg.Cluster, "node", cfg.Node, "regions", cfg.Regions)
+		"cluster", cfg.Cluster, "node", cfg.Node, "regions", cfg.Regions,
+		"follow", cfg.Follow, "follow_interval", cfg.FollowInterval.String(), "max_live_changes", cfg.MaxLive)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	engine := &search.Engine{}
-	svc, opts, closeTier, err := buildTier(ctx, cfg.Tier, engine, logger, reg)
+	tier, err := buildTier(ctx, cfg.Tier, engine, logger, reg)
 	if err != nil {
 		return err
 	}
-	defer closeTier()
-	handler := httpapi.NewServer(svc, logger, reg, reg, api.OpenAPI, opts...)
+	defer tier.close()
+	handler := httpapi.NewServer(tier.svc, logger, reg, reg, api.OpenAPI, tier.opts...)
 
 	// Listen before loading, so a bad address fails at once and /healthz
 	// answers while the index loads (/readyz says 503 until it is in).
@@ -175,6 +195,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		if len(regions) > 0 {
 			w.Want = func(r string) bool { return slices.Contains(regions, r) }
+		}
+		if cfg.Follow {
+			f := search.NewFollower(engine, tier.feed, postgres.FeedSlack, cfg.MaxLive, logger, reg)
+			w.Install = f.Install
+			go f.Run(ctx, cfg.FollowInterval)
 		}
 		w.Reload() // errors are logged; the watcher keeps trying
 		go w.Run(ctx)

@@ -40,12 +40,12 @@ func tierServer(b *testing.B, engine *search.Engine, args ...string) string {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	reg := prometheus.NewRegistry()
 	c.RedisPrefix = "bench:" + b.Name() // every case starts cold
-	svc, opts, closeTier, err := buildTier(context.Background(), c, engine, logger, reg)
+	tier, err := buildTier(context.Background(), c, engine, logger, reg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.NewServer(svc, logger, reg, reg, api.OpenAPI, opts...))
-	b.Cleanup(func() { srv.Close(); closeTier() })
+	srv := httptest.NewServer(httpapi.NewServer(tier.svc, logger, reg, reg, api.OpenAPI, tier.opts...))
+	b.Cleanup(func() { srv.Close(); tier.close() })
 	return srv.URL
 }
 

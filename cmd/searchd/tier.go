@@ -26,7 +26,7 @@ type tierConfig struct {
 	Redis          string // URL; "" keeps caches and rate limits in the process
 	RedisTimeout   time.Duration
 	RedisPrefix    string
-	DB             string        // read replica DSN for details; "" serves the index's summaries
+	DB             string        // read replica DSN for details and live changes; "" serves the index's summaries
 	DetailTTL      time.Duration // 0: cache.DefaultDetailTTL with Redis, cache.DefaultLocalDetailTTL without
 	NegativeTTL    time.Duration
 	SearchCache    bool
@@ -81,9 +81,16 @@ func (c *tierConfig) flags(fs *flag.FlagSet, env func(name, def string) string) 
 	}
 }
 
-// buildTier wires the tier around engine: the search service to serve, the
-// server's options, and a function that closes what was opened.
-func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger *slog.Logger, reg prometheus.Registerer) (nearby.SearchService, []httpapi.Option, func(), error) {
+// tier is what buildTier wired.
+type tier struct {
+	svc   nearby.SearchService // the search service to serve
+	opts  []httpapi.Option     // the server's options
+	feed  search.Feed          // the replica's change feed; nil without --db
+	close func()               // closes what was opened
+}
+
+// buildTier wires the tier around engine.
+func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger *slog.Logger, reg prometheus.Registerer) (*tier, error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -95,7 +102,7 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 	if c.Redis != "" {
 		rc, err := redis.Open(ctx, redis.Config{URL: c.Redis, Timeout: c.RedisTimeout}, logger, reg)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("redis: %w", err)
+			return nil, fmt.Errorf("redis: %w", err)
 		}
 		closers = append(closers, func() { rc.Close() })
 		store, shared = rc, rc
@@ -115,15 +122,18 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 
 	var svc nearby.SearchService = engine
 	var opts []httpapi.Option
+	var feed search.Feed
 	if c.DB != "" {
 		db, err := postgres.Open(ctx, postgres.Config{Primary: c.DB})
 		if err != nil {
 			closeAll()
-			return nil, nil, nil, fmt.Errorf("--db: %w", err)
+			return nil, fmt.Errorf("--db: %w", err)
 		}
 		closers = append(closers, db.Close)
+		businesses := postgres.NewBusinessService(db)
+		feed = businesses
 		opts = append(opts, httpapi.WithDetails(cache.NewDetails(cache.DetailsConfig{
-			Store: storeOr(), Source: postgres.NewBusinessService(db), Prefix: c.RedisPrefix,
+			Store: storeOr(), Source: businesses, Prefix: c.RedisPrefix,
 			TTL: c.DetailTTL, NegativeTTL: c.NegativeTTL, Logger: logger, Registerer: reg,
 		})))
 	}
@@ -132,7 +142,7 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 			Store: storeOr(), Prefix: c.RedisPrefix, TTL: c.SearchCacheTTL, Registerer: reg,
 			Version: func() string {
 				if ix := engine.Current(); ix != nil {
-					return ix.Version
+					return ix.State()
 				}
 				return ""
 			},
@@ -155,5 +165,5 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 		"redis_prefix", c.RedisPrefix, "db", postgres.Redact(c.DB), "detail_ttl", c.DetailTTL.String(),
 		"detail_negative_ttl", c.NegativeTTL.String(), "search_cache", c.SearchCache,
 		"search_cache_ttl", c.SearchCacheTTL.String(), "rate_limits", rateLimits)
-	return svc, opts, closeAll, nil
+	return &tier{svc: svc, opts: opts, feed: feed, close: closeAll}, nil
 }

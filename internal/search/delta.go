@@ -2,6 +2,7 @@ package search
 
 import (
 	"math/bits"
+	"strconv"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -54,11 +55,22 @@ type part struct {
 
 // withDeltas returns a copy of ix whose local regions carry deltas
 // (parallel to ix.Regions; nil entries for none) and whose remote regions
-// are remote (the same regions, their bounds widened by live changes).
-func (ix *Index) withDeltas(deltas []*Delta, remote []RemoteRegion) *Index {
-	out := &Index{Version: ix.Version, Regions: ix.Regions, Remote: remote, deltas: deltas}
+// are remote (the same regions, their bounds widened by live changes),
+// numbered seq among the deltas applied to ix.
+func (ix *Index) withDeltas(deltas []*Delta, remote []RemoteRegion, seq uint64) *Index {
+	out := &Index{Version: ix.Version, Regions: ix.Regions, Remote: remote, deltas: deltas, seq: seq}
 	out.init()
 	return out
+}
+
+// State names what the index answers: its version, and the live changes
+// applied to it when there are any. It changes with every batch of
+// changes, so it suits cache keys; cursors use Version.
+func (ix *Index) State() string {
+	if ix.seq == 0 {
+		return ix.Version
+	}
+	return ix.Version + "+" + strconv.FormatUint(ix.seq, 10)
 }
 
 // init counts the index's businesses and lists the trees searches read.

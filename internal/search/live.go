@@ -55,6 +55,7 @@ type Follower struct {
 	areas   seeds.Partition
 	paused  bool
 	failing bool
+	seq     uint64 // batches published
 
 	// Per region of areas: the live businesses filed under it (for the
 	// regions this node holds) and the bounds of their places.
@@ -289,7 +290,8 @@ func (f *Follower) publish() {
 			remote[i].Live = f.liveBounds[a]
 		}
 	}
-	f.Engine.Swap(ix.withDeltas(deltas, remote))
+	f.seq++
+	f.Engine.Swap(ix.withDeltas(deltas, remote, f.seq))
 	f.metrics.changes.Set(float64(len(f.changes)))
 	f.metrics.newest.Set(float64(f.newest.UnixNano()) / 1e9)
 	if f.paused {

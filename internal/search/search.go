@@ -83,6 +83,7 @@ type Index struct {
 	Remote  []RemoteRegion
 	count   int
 	deltas  []*Delta // parallel to Regions, or nil
+	seq     uint64   // batches of live changes applied
 	parts   []part   // the trees a search reads
 }
 
