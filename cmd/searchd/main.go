@@ -53,10 +53,10 @@ type config struct {
 	DemoSize       int
 	DemoSeed       uint64
 	LogLevel       slog.Level
-	Cluster        string     // cluster map file
-	Node           string     // this node's name in the cluster map
-	Regions        []string   // regions to load; empty: the cluster map's, else all
-	Tier           tierConfig // Redis, details from the replica, caches, rate limits (tier.go)
+	Cluster        string        // cluster map file
+	Node           string        // this node's name in the cluster map
+	Regions        []string      // regions to load; empty: the cluster map's, else all
+	Tier           tierConfig    // Redis, details from the replica, caches, rate limits (tier.go)
 	Follow         bool          // apply the replica's live changes on top of the seeds
 	FollowInterval time.Duration // how often the change feed is read
 	MaxLive        int           // the most live changes held before following pauses
