@@ -30,7 +30,7 @@ import (
 // buildCommands builds the named commands of this module (e.g.
 // "owner-api") into a temporary directory and returns it: a test cannot
 // import another command's package main, so it runs the real binaries.
-func buildCommands(t *testing.T, names ...string) string {
+func buildCommands(t testing.TB, names ...string) string {
 	t.Helper()
 	gomod, err := osexec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -59,7 +59,7 @@ type process struct {
 
 // startProcess runs a service binary and waits for its "listening" log
 // line; it is stopped with SIGTERM when t ends.
-func startProcess(t *testing.T, bin string, args []string, vars ...string) *process {
+func startProcess(t testing.TB, bin string, args []string, vars ...string) *process {
 	t.Helper()
 	cmd := osexec.Command(bin, args...)
 	// The developer's own NEARBY_* settings must not leak into the test.
@@ -117,7 +117,7 @@ func startProcess(t *testing.T, bin string, args []string, vars ...string) *proc
 }
 
 // call sends a JSON request and decodes a JSON answer into v (if not nil).
-func call(t *testing.T, method, u, token, body string, want int, v any) {
+func call(t testing.TB, method, u, token, body string, want int, v any) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	osexec "os/exec"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 )
 
@@ -34,7 +38,7 @@ var places = [][2]float64{{40.758, -73.9855}, {39.7392, -104.9903}, {41.88, -94.
 // ownerWriter makes random creates, moves (across the region border too),
 // renames, recategorisations and deletes through owner-api.
 type ownerWriter struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	token  string
 	r      *rand.Rand
@@ -125,7 +129,7 @@ func (w *ownerWriter) liveQueries() []nearby.SearchQuery {
 
 // converged reports whether the node answers every query as a brute-force
 // scan of the replica's live rows does.
-func converged(t *testing.T, node string, rows map[int64]nearby.Business, qs []nearby.SearchQuery) bool {
+func converged(t testing.TB, node string, rows map[int64]nearby.Business, qs []nearby.SearchQuery) bool {
 	for _, q := range qs {
 		var got answer
 		call(t, "GET", searchURL(node, q), "", "", 200, &got)
@@ -137,13 +141,75 @@ func converged(t *testing.T, node string, rows map[int64]nearby.Business, qs []n
 }
 
 // nodeMetric reads a sample of a node's /metrics.
-func nodeMetric(t *testing.T, node, name string) float64 {
+func nodeMetric(t testing.TB, node, name string) float64 {
 	t.Helper()
 	v := metric(get(t, node+"/metrics"), name)
 	if v < 0 {
 		t.Fatalf("%s has no metric %s", node, name)
 	}
 	return v
+}
+
+// live is a primary and a streaming replica, owner-api on the primary and
+// searchd nodes serving seeds built from the replica and following it.
+type live struct {
+	rep     *pgtest.Replication
+	replica string
+	writer  *ownerWriter
+	nodes   []*process
+	bins    string
+	seeds   string
+	args    []string // searchd's extra arguments
+}
+
+// startLive loads n generated businesses and some owner writes, builds
+// seeds from the replica and starts the searchd nodes, ready, with extra
+// arguments.
+func startLive(t testing.TB, n, nodes int, args ...string) *live {
+	t.Helper()
+	l := &live{bins: buildCommands(t, "owner-api", "searchd"), rep: pgtest.StartPrimaryAndReplica(t)}
+	primary := l.rep.Primary.DSN("test")
+	l.replica = l.rep.Replica.DSN("test")
+	const secret = "live-e2e-secret-0123456789abcdef0123456"
+	owner := startProcess(t, filepath.Join(l.bins, "owner-api"),
+		[]string{"serve", "--addr", "127.0.0.1:0", "--db", primary, "--db-replica", l.replica}, "NEARBY_JWT_SECRET="+secret)
+	loadGenerated(t, primary, n, 8)
+	tok, err := osexec.Command(filepath.Join(l.bins, "owner-api"), "token", "--owner", "7", "--jwt-secret", secret).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.writer = &ownerWriter{t: t, url: owner.URL, token: strings.TrimSpace(string(tok)), r: rand.New(rand.NewPCG(11, 12))}
+	for range 20 { // some changes before the seed, some after
+		l.writer.write()
+	}
+	l.rep.WaitReplayed(t)
+	l.seeds = t.TempDir()
+	if logs, err := runIndexer(t, []string{"build", "--db", l.replica, "--out", l.seeds}, nil); err != nil {
+		t.Fatalf("build: %v\n%s", err, logs)
+	}
+	l.args = args
+	for range nodes {
+		l.nodes = append(l.nodes, l.startNode())
+	}
+	return l
+}
+
+// startNode starts a searchd following the replica and waits until it is
+// ready.
+func (l *live) startNode() *process {
+	t := l.writer.t
+	t.Helper()
+	p := startProcess(t, filepath.Join(l.bins, "searchd"),
+		append([]string{"--addr", "127.0.0.1:0", "--seeds", l.seeds, "--db", l.replica}, l.args...))
+	waitFor(t, "searchd ready", func() bool {
+		resp, err := http.Get(p.URL + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return p
 }
 
 // TestLiveChangesEndToEnd follows owner writes into two searchd replicas
@@ -153,44 +219,12 @@ func nodeMetric(t *testing.T, node, name string) float64 {
 // again from the same seeds misses nothing; the replica stopped and started
 // again is caught up with.
 func TestLiveChangesEndToEnd(t *testing.T) {
-	bins := buildCommands(t, "owner-api", "searchd")
-	rep := pgtest.StartPrimaryAndReplica(t)
-	primary, replica := rep.Primary.DSN("test"), rep.Replica.DSN("test")
-	const secret = "live-e2e-secret-0123456789abcdef0123456"
-	owner := startProcess(t, filepath.Join(bins, "owner-api"),
-		[]string{"serve", "--addr", "127.0.0.1:0", "--db", primary, "--db-replica", replica}, "NEARBY_JWT_SECRET="+secret)
-	loadGenerated(t, primary, 5000, 8)
-	tok, err := osexec.Command(filepath.Join(bins, "owner-api"), "token", "--owner", "7", "--jwt-secret", secret).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &ownerWriter{t: t, url: owner.URL, token: strings.TrimSpace(string(tok)), r: rand.New(rand.NewPCG(11, 12))}
-	for range 20 { // some changes before the seed, some after
-		w.write()
-	}
-	rep.WaitReplayed(t)
-	out := t.TempDir()
-	if logs, err := runIndexer(t, []string{"build", "--db", replica, "--out", out}, nil); err != nil {
-		t.Fatalf("build: %v\n%s", err, logs)
-	}
-	args := []string{"--addr", "127.0.0.1:0", "--seeds", out, "--db", replica, "--follow-interval", "100ms"}
-	startNode := func() *process {
-		p := startProcess(t, filepath.Join(bins, "searchd"), args)
-		waitFor(t, "searchd ready", func() bool {
-			resp, err := http.Get(p.URL + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == 200
-		})
-		return p
-	}
-	nodes := []*process{startNode(), startNode()}
+	l := startLive(t, 5000, 2, "--follow-interval", "100ms")
+	w, nodes, rep := l.writer, l.nodes, l.rep
 	converge := func(what string) {
 		t.Helper()
 		rep.WaitReplayed(t)
-		rows, qs := liveRows(t, replica), w.liveQueries()
+		rows, qs := liveRows(t, l.replica), w.liveQueries()
 		for _, n := range nodes {
 			waitFor(t, what+" on "+n.URL, func() bool { return converged(t, n.URL, rows, qs) })
 		}
@@ -212,7 +246,7 @@ func TestLiveChangesEndToEnd(t *testing.T) {
 	for range 20 {
 		w.write()
 	}
-	nodes[0] = startNode()
+	nodes[0] = l.startNode()
 	for range 20 {
 		w.write()
 	}
@@ -226,14 +260,123 @@ func TestLiveChangesEndToEnd(t *testing.T) {
 	}
 
 	// The replica goes away while writes go on, and comes back.
-	rep.Replica.Stop(t)
+	l.rep.Replica.Stop(t)
 	for range 20 {
 		w.write()
 	}
 	time.Sleep(300 * time.Millisecond) // polls fail meanwhile
-	rep.Replica.Start(t)
+	l.rep.Replica.Start(t)
 	converge("after the replica came back")
 	if nodeMetric(t, nodes[1].URL, "nearby_live_errors_total") == 0 {
 		t.Fatal("no feed errors counted while the replica was down")
+	}
+}
+
+// BenchmarkLiveVisibility measures how long an owner's write takes to be
+// visible in nearby search on every searchd replica, under search load:
+// after a warm-up, 200 writes through owner-api at 10/s (creates and
+// moves, half each; moves only of businesses not being watched),
+// each timed from the owner-api's answer (the commit) until both nodes
+// (default --follow-interval) return the business at its new place, while
+// four clients search the nodes back to back with realistic queries.
+func BenchmarkLiveVisibility(b *testing.B) {
+	l := startLive(b, 100_000, 2)
+	w := l.writer
+	for range b.N {
+		ctx, stop := context.WithCancel(context.Background())
+		var searches atomic.Int64
+		var load sync.WaitGroup
+		qs := dataset.Queries(1000, 5)
+		for c := range 4 {
+			node := l.nodes[c%len(l.nodes)].URL
+			load.Go(func() {
+				for i := c; ctx.Err() == nil; i++ {
+					resp, err := http.Get(searchURL(node, qs[i%len(qs)].SearchQuery()))
+					if err != nil {
+						continue
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					searches.Add(1)
+				}
+			})
+		}
+
+		// Warm up: the replica is still replaying the bulk load's
+		// aftermath (autovacuum) for a second or so after start.
+		for range 20 {
+			w.write()
+			time.Sleep(100 * time.Millisecond)
+		}
+		l.rep.WaitReplayed(b)
+
+		const writes = 200
+		lat := make([]time.Duration, writes)
+		var watch sync.WaitGroup
+		var mu sync.Mutex
+		watched := map[string]bool{} // a business is not moved again while its last write is watched
+		start := time.Now()
+		tick := time.NewTicker(100 * time.Millisecond)
+		for i := range writes {
+			<-tick.C
+			var id string
+			var q nearby.SearchQuery
+			mu.Lock()
+			var o *owned
+			if i%2 == 1 {
+				for _, j := range w.r.Perm(len(w.owned)) {
+					if !watched[w.owned[j].id] {
+						o = w.owned[j]
+						break
+					}
+				}
+			}
+			mu.Unlock()
+			if o == nil {
+				plat, plon := w.place()
+				rec := w.do("POST", "/v1/businesses", 0, fmt.Sprintf(`{"name":"Visible %d","category":"bakery","lat":%v,"lon":%v}`, i, plat, plon), 201)
+				w.owned = append(w.owned, &owned{id: rec.ID, version: rec.Version, lat: rec.Lat, lon: rec.Lon})
+				id, q = rec.ID, nearby.SearchQuery{Lat: rec.Lat, Lon: rec.Lon, RadiusM: 1, Limit: 100}
+			} else {
+				plat, plon := w.place()
+				rec := w.do("PATCH", "/v1/businesses/"+o.id, o.version, fmt.Sprintf(`{"lat":%v,"lon":%v}`, plat, plon), 200)
+				o.version, o.lat, o.lon = rec.Version, rec.Lat, rec.Lon
+				id, q = rec.ID, nearby.SearchQuery{Lat: rec.Lat, Lon: rec.Lon, RadiusM: 1, Limit: 100}
+			}
+			committed := time.Now()
+			mu.Lock()
+			watched[id] = true
+			mu.Unlock()
+			watch.Go(func() {
+				defer func() { mu.Lock(); delete(watched, id); mu.Unlock() }()
+				for _, n := range l.nodes {
+					u := searchURL(n.URL, q)
+					for {
+						var got answer
+						call(b, "GET", u, "", "", 200, &got)
+						if slices.Contains(ids(got.Results), id) {
+							break
+						}
+						if time.Since(committed) > 30*time.Second {
+							b.Errorf("write %d (business %s) not visible on %s after 30 s", i, id, n.URL)
+							return
+						}
+						time.Sleep(5 * time.Millisecond)
+					}
+				}
+				lat[i] = time.Since(committed)
+			})
+		}
+		tick.Stop()
+		watch.Wait()
+		elapsed := time.Since(start)
+		stop()
+		load.Wait()
+		slices.Sort(lat)
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		b.ReportMetric(ms(lat[writes/2]), "p50-ms")
+		b.ReportMetric(ms(lat[writes*99/100]), "p99-ms")
+		b.ReportMetric(ms(lat[writes-1]), "max-ms")
+		b.ReportMetric(float64(searches.Load())/elapsed.Seconds(), "searches/s")
 	}
 }

@@ -496,7 +496,7 @@ func (s *syncBuffer) String() string {
 }
 
 // waitFor polls cond every 10 ms until it holds or 30 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -515,7 +515,7 @@ func generation(dir string) uint64 {
 	return m.Generation
 }
 
-func get(t *testing.T, url string) string {
+func get(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {

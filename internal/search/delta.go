@@ -129,8 +129,27 @@ func (r *RemoteRegion) reaches(o *geo.Origin, havBound float64) bool {
 	return r.Count > 0 && near(r.Bounds) || r.Live != nil && near(*r.Live)
 }
 
-// search appends to dst the best k hits of part p that pass f.
-func (p part) search(dst []quadtree.Hit, q nearby.SearchQuery, k int, f quadtree.Filter) ([]quadtree.Hit, error) {
-	f.Skip = p.skip
-	return p.region.Tree.Nearest(dst, q.Lat, q.Lon, q.RadiusM, k, f)
+// searchParts calls add with the best k hits of each part that pass f, in
+// (distance, id) order within a part, first set for a part's first hit. A part that yields k hits bounds the
+// later ones: nothing farther than its k-th hit can be among the best k of
+// all, so they search only that far. Seed trees come before their live
+// trees, so a sparse live tree is searched over a small circle.
+func searchParts(parts []part, q nearby.SearchQuery, k int, f quadtree.Filter, add func(p part, h quadtree.Hit, first bool)) error {
+	var buf [64]quadtree.Hit
+	hits := buf[:0]
+	radiusM := q.RadiusM
+	for _, p := range parts {
+		f.Skip = p.skip
+		var err error
+		if hits, err = p.region.Tree.Nearest(hits[:0], q.Lat, q.Lon, radiusM, k, f); err != nil {
+			return nearby.Errorf(nearby.EINVALID, "%v", err)
+		}
+		for i, h := range hits {
+			add(p, h, i == 0)
+		}
+		if len(hits) == k {
+			radiusM = min(radiusM, hits[k-1].DistanceM)
+		}
+	}
+	return nil
 }

@@ -195,7 +195,50 @@ func cmpCandidates(a, b candidate) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-var candidateBufs = sync.Pool{New: func() any { return new([]candidate) }}
+// candidates collects a search's hits as sorted runs, one per tree or
+// remote answer, and merges them.
+type candidates struct {
+	all    []candidate
+	starts []int // where each run begins in all
+	out    []candidate
+}
+
+var candidateBufs = sync.Pool{New: func() any { return new(candidates) }}
+
+// run starts a new sorted run.
+func (c *candidates) run() { c.starts = append(c.starts, len(c.all)) }
+
+// best returns the first n candidates of the runs' merge in (distance, id)
+// order: one pass over the heads of the runs, which are few.
+func (c *candidates) best(n int) []candidate {
+	if len(c.starts) <= 1 {
+		return c.all[:min(n, len(c.all))]
+	}
+	heads := append(c.starts[:0:0], c.starts...) // next candidate of each run
+	ends := append(c.starts[1:len(c.starts):len(c.starts)], len(c.all))
+	c.out = c.out[:0]
+	for len(c.out) < n {
+		m := -1
+		for r, h := range heads {
+			if h < ends[r] && (m < 0 || cmpCandidates(c.all[h], c.all[heads[m]]) < 0) {
+				m = r
+			}
+		}
+		if m < 0 {
+			break
+		}
+		c.out = append(c.out, c.all[heads[m]])
+		heads[m]++
+	}
+	return c.out
+}
+
+// reset drops references to remote answers before pooling.
+func (c *candidates) reset() {
+	clear(c.all)
+	clear(c.out)
+	c.all, c.out, c.starts = c.all[:0], c.out[:0], c.starts[:0]
+}
 
 // Nearby implements nearby.SearchService. Each region, local or remote,
 // returns its best Limit+1 hits after the cursor; their merge in (distance,
@@ -224,29 +267,24 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 		}
 		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
 	}
-	bufp := candidateBufs.Get().(*[]candidate)
-	defer candidateBufs.Put(bufp)
-	merged := (*bufp)[:0]
-	var hits []quadtree.Hit
-	for _, p := range ix.parts {
-		var err error
-		hits, err = p.search(hits[:0], q, q.Limit+1, f)
-		if err != nil {
-			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
+	c := candidateBufs.Get().(*candidates)
+	defer func() { c.reset(); candidateBufs.Put(c) }()
+	if err := searchParts(ix.parts, q, q.Limit+1, f, func(p part, h quadtree.Hit, first bool) {
+		if first {
+			c.run()
 		}
-		for _, h := range hits {
-			merged = append(merged, candidate{distanceM: h.DistanceM, id: h.ID, region: p.region, index: h.Index})
-		}
+		c.all = append(c.all, candidate{distanceM: h.DistanceM, id: h.ID, region: p.region, index: h.Index})
+	}); err != nil {
+		return nil, err
 	}
 	for _, a := range remote.answers {
+		c.run()
 		for i := range a.Results {
 			res := &a.Results[i]
-			merged = append(merged, candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
+			c.all = append(c.all, candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
 		}
 	}
-	if len(ix.parts)+len(remote.answers) > 1 {
-		slices.SortFunc(merged, cmpCandidates)
-	}
+	merged := c.best(q.Limit + 1)
 	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
 	n := min(len(merged), q.Limit)
 	page.Results = make([]nearby.SearchResult, n)
@@ -257,8 +295,6 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 		last := merged[n-1]
 		page.Next = &nearby.Cursor{IndexVersion: versions, DistanceM: last.distanceM, ID: last.id}
 	}
-	clear(merged) // drop references to remote answers before pooling
-	*bufp = merged[:0]
 	return page, nil
 }
 
@@ -364,15 +400,10 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 		}
 	}
 	var results []nearby.SearchResult
-	var hits []quadtree.Hit
-	for _, p := range parts {
-		var err error
-		if hits, err = p.search(hits[:0], q, limit, f); err != nil {
-			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
-		}
-		for _, h := range hits {
-			results = append(results, nearby.SearchResult{Business: p.region.business(h.Index), DistanceM: h.DistanceM})
-		}
+	if err := searchParts(parts, q, limit, f, func(p part, h quadtree.Hit, _ bool) {
+		results = append(results, nearby.SearchResult{Business: p.region.business(h.Index), DistanceM: h.DistanceM})
+	}); err != nil {
+		return nil, err
 	}
 	if len(parts) > 1 {
 		slices.SortFunc(results, func(a, b nearby.SearchResult) int {
