@@ -101,7 +101,7 @@ Try:
   TOKEN=$token
   curl -X POST http://127.0.0.1:8081/v1/businesses -H "Authorization: Bearer \$TOKEN" \\
     -H 'Content-Type: application/json' -d '{"name":"My Cafe","category":"cafe","lat":35.6812,"lon":139.7671}'
-  (it appears in search after the next indexer build, within a minute)
+  (it appears in search on every node within a second: searchd follows the replica)
   go run ./cmd/loadtest --target http://127.0.0.1:8091 --duration 20s
 Stop with: scripts/cluster.sh down
 EOF
