@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/nearby/nearby/hours"
 )
 
 // EKEYREUSED is the error code of a create whose idempotency key was already
@@ -50,6 +52,11 @@ type BusinessRecord struct {
 	Description          string
 	Photos               []string // absolute http(s) URLs
 
+	Price       Price           // 0 when not set
+	Rating      Rating          // Unrated when not rated
+	ReviewCount uint32          // reviews the rating averages
+	Hours       *hours.Schedule // opening hours; nil when not known
+
 	// Version starts at 1 and grows by one with every change, deletion
 	// included. It is the record's entity tag: a replace, patch or delete
 	// names the version it was based on and fails if it is not current.
@@ -61,7 +68,8 @@ type BusinessRecord struct {
 
 // Business returns the searchable summary of r.
 func (r *BusinessRecord) Business() Business {
-	return Business{ID: r.ID, Name: r.Name, Category: r.Category, Lat: r.Lat, Lon: r.Lon}
+	return Business{ID: r.ID, Name: r.Name, Category: r.Category, Lat: r.Lat, Lon: r.Lon,
+		Price: r.Price, Rating: r.Rating, ReviewCount: r.ReviewCount, Hours: r.Hours}
 }
 
 // BusinessInput is what an owner sends to create, replace or patch a
