@@ -31,7 +31,8 @@ const (
 	MaxDescriptionBytes = 5120
 	MaxPhotos           = 20
 	MaxPhotoURLBytes    = 2048
-	MaxIdempotencyKey   = 255 // bytes of printable ASCII
+	MaxIdempotencyKey   = 255       // bytes of printable ASCII
+	MaxReviewCount      = 1<<31 - 1 // the largest PostgreSQL integer
 )
 
 // BusinessRecord is a business as its owner and the database see it: the
@@ -76,7 +77,12 @@ func (r *BusinessRecord) Business() Business {
 // business. A nil field was not sent. On create and replace, nil optional
 // fields mean "empty" and the required fields (Name, Category, Lat, Lon) must
 // be set; on patch, nil fields are left as they are and a set field replaces
-// the stored value (an empty string or an empty Photos slice clears it).
+// the stored value (an empty string, an empty Photos slice, a Price of 0,
+// Unrated, a ReviewCount of 0 or the zero hours.Schedule clears it).
+//
+// Owners set the rating and review count themselves: this service has no
+// review system, so they are whatever the owner reports (typically copied
+// from a review site).
 type BusinessInput struct {
 	Name        *string
 	Category    *Category
@@ -88,12 +94,17 @@ type BusinessInput struct {
 	Zip         *string
 	Description *string
 	Photos      *[]string
+	Price       *Price          // 1 to 4; 0 clears
+	Rating      *Rating         // Unrated clears
+	ReviewCount *uint32         // at most MaxReviewCount
+	Hours       *hours.Schedule // the zero Schedule clears; valid by construction
 }
 
 // BusinessFields are the wire names of the fields of BusinessInput, in
 // documented order. Validation errors name fields by these names.
 var BusinessFields = []string{
 	"name", "category", "lat", "lon", "address", "city", "state", "country", "zip", "description", "photos",
+	"price", "rating", "review_count", "hours",
 }
 
 // Validate checks every field of in that is set and, when full is true (a
@@ -151,6 +162,15 @@ func (in *BusinessInput) Validate(full bool) error {
 			add("photos", r)
 		}
 	}
+	if in.Price != nil && !in.Price.Valid() {
+		add("price", "must be a price level from 1 to "+strconv.Itoa(int(MaxPrice)))
+	}
+	if in.Rating != nil && !in.Rating.Valid() {
+		add("rating", "must be 0 to 5 stars with at most one decimal")
+	}
+	if in.ReviewCount != nil && *in.ReviewCount > MaxReviewCount {
+		add("review_count", "must be an integer from 0 to "+strconv.Itoa(MaxReviewCount))
+	}
 	slices.SortStableFunc(bad, func(a, b InvalidParam) int {
 		return slices.Index(BusinessFields, a.Name) - slices.Index(BusinessFields, b.Name)
 	})
@@ -158,7 +178,9 @@ func (in *BusinessInput) Validate(full bool) error {
 }
 
 // Apply copies the fields of in that are set onto r, rounding coordinates to
-// 1e-7° as the index stores them, and copying Photos. It does not validate.
+// 1e-7° as the index stores them, and copying Photos. Hours are shared, not
+// copied (schedules are immutable); the zero Schedule sets r.Hours to nil. It
+// does not validate.
 func (in *BusinessInput) Apply(r *BusinessRecord) {
 	set := func(dst *string, src *string) {
 		if src != nil {
@@ -187,6 +209,21 @@ func (in *BusinessInput) Apply(r *BusinessRecord) {
 	if r.Photos == nil {
 		r.Photos = []string{}
 	}
+	if in.Price != nil {
+		r.Price = *in.Price
+	}
+	if in.Rating != nil {
+		r.Rating = *in.Rating
+	}
+	if in.ReviewCount != nil {
+		r.ReviewCount = *in.ReviewCount
+	}
+	if in.Hours != nil {
+		r.Hours = nil
+		if in.Hours.Known() {
+			r.Hours = in.Hours
+		}
+	}
 }
 
 // Validate checks a whole record's owner-editable fields, as a store does
@@ -196,6 +233,7 @@ func (r *BusinessRecord) Validate() error {
 		Name: &r.Name, Category: &r.Category, Lat: &r.Lat, Lon: &r.Lon,
 		Address: &r.Address, City: &r.City, State: &r.State, Country: &r.Country, Zip: &r.Zip,
 		Description: &r.Description, Photos: &r.Photos,
+		Price: &r.Price, Rating: &r.Rating, ReviewCount: &r.ReviewCount, Hours: r.Hours,
 	}
 	return in.Validate(true)
 }

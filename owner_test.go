@@ -6,15 +6,29 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nearby/nearby/hours"
 )
 
 func refOf[T any](v T) *T { return &v }
+
+// weekdays9to6 is a known schedule for tests.
+func weekdays9to6(t testing.TB) *hours.Schedule {
+	t.Helper()
+	nine := []hours.Span{{Open: 9 * 60, Close: 18 * 60}}
+	s, err := hours.New("America/New_York", [7][]hours.Span{1: nine, 2: nine, 3: nine, 4: nine, 5: nine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
 
 func validInput() BusinessInput {
 	return BusinessInput{
 		Name: refOf("Blue Bottle"), Category: refOf(Cafe), Lat: refOf(40.758), Lon: refOf(-73.9855),
 		Address: refOf("1 Main St"), City: refOf("New York"), State: refOf("NY"), Country: refOf("US"), Zip: refOf("10036"),
 		Description: refOf("Coffee.\nSince 2002."), Photos: refOf([]string{"https://example.com/a.jpg", "HTTP://example.com:8080/b?c=d#e"}),
+		Price: refOf(Price(2)), Rating: refOf(RatingOf(45)), ReviewCount: refOf(uint32(1234)),
 	}
 }
 
@@ -82,11 +96,25 @@ func TestBusinessInputValidate(t *testing.T) {
 		{"photo empty", func(in *BusinessInput) { in.Photos = refOf([]string{""}) }, true, []string{"photos"}},
 		{"photo long", func(in *BusinessInput) { in.Photos = refOf([]string{"https://x.example/" + strings.Repeat("a", 2048)}) }, true, []string{"photos"}},
 		{"photos empty", func(in *BusinessInput) { in.Photos = refOf([]string{}) }, true, nil},
+		{"price 1", func(in *BusinessInput) { in.Price = refOf(Price(1)) }, true, nil},
+		{"price 4", func(in *BusinessInput) { in.Price = refOf(MaxPrice) }, true, nil},
+		{"price cleared", func(in *BusinessInput) { in.Price = refOf(Price(0)) }, false, nil},
+		{"price 5", func(in *BusinessInput) { in.Price = refOf(Price(5)) }, true, []string{"price"}},
+		{"rating 0 stars", func(in *BusinessInput) { in.Rating = refOf(RatingOf(0)) }, true, nil},
+		{"rating 5 stars", func(in *BusinessInput) { in.Rating = refOf(RatingOf(50)) }, true, nil},
+		{"rating cleared", func(in *BusinessInput) { in.Rating = refOf(Unrated) }, false, nil},
+		{"rating 5.1", func(in *BusinessInput) { in.Rating = refOf(RatingOf(51)) }, false, []string{"rating"}},
+		{"review count 0", func(in *BusinessInput) { in.ReviewCount = refOf(uint32(0)) }, true, nil},
+		{"review count max", func(in *BusinessInput) { in.ReviewCount = refOf(uint32(MaxReviewCount)) }, true, nil},
+		{"review count 2^31", func(in *BusinessInput) { in.ReviewCount = refOf(uint32(MaxReviewCount + 1)) }, true, []string{"review_count"}},
+		{"hours", func(in *BusinessInput) { in.Hours = weekdays9to6(t) }, true, nil},
+		{"hours cleared", func(in *BusinessInput) { in.Hours = &hours.Schedule{} }, false, nil},
 		{"everything bad, in order", func(in *BusinessInput) {
 			*in = BusinessInput{Name: refOf(""), Category: refOf(Category(200)), Lat: refOf(91.0), Lon: refOf(181.0),
 				Address: refOf(strings.Repeat("a", 201)), City: refOf(strings.Repeat("a", 101)), State: refOf(strings.Repeat("a", 101)),
-				Country: refOf("U"), Zip: refOf(strings.Repeat("1", 21)), Description: refOf(strings.Repeat("a", 6000)), Photos: refOf([]string{"x"})}
-		}, true, BusinessFields},
+				Country: refOf("U"), Zip: refOf(strings.Repeat("1", 21)), Description: refOf(strings.Repeat("a", 6000)), Photos: refOf([]string{"x"}),
+				Price: refOf(Price(9)), Rating: refOf(Rating(99)), ReviewCount: refOf(uint32(math.MaxUint32))}
+		}, true, slices.DeleteFunc(slices.Clone(BusinessFields), func(f string) bool { return f == "hours" })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,8 +151,45 @@ func TestApply(t *testing.T) {
 	if r.City != "" || len(r.Photos) != 0 || r.Photos == nil || r.Name != "Blue Bottle" || r.State != "NY" {
 		t.Errorf("patched %+v", r)
 	}
-	if b := r.Business(); b.Name != r.Name || b.Lat != r.Lat || b.Category != r.Category {
+	if b := r.Business(); b.Name != r.Name || b.Lat != r.Lat || b.Category != r.Category ||
+		b.Price != 2 || b.Rating != RatingOf(45) || b.ReviewCount != 1234 {
 		t.Errorf("Business() = %+v", b)
+	}
+}
+
+// TestApplyAttributes checks the patch semantics of the attributes: nil
+// keeps, a set value replaces, the zero value clears (hours to nil), and
+// hours are shared, not copied.
+func TestApplyAttributes(t *testing.T) {
+	h := weekdays9to6(t)
+	var r BusinessRecord
+	full := validInput()
+	full.Hours = h
+	full.Apply(&r)
+	if r.Price != 2 || r.Rating != RatingOf(45) || r.ReviewCount != 1234 || r.Hours != h || r.Validate() != nil {
+		t.Fatalf("applied %+v", r)
+	}
+	if b := r.Business(); b.Hours != h {
+		t.Error("Business() does not carry the hours")
+	}
+	// Not sent: kept.
+	(&BusinessInput{Name: refOf("Renamed")}).Apply(&r)
+	if r.Price != 2 || r.Rating != RatingOf(45) || r.ReviewCount != 1234 || r.Hours != h {
+		t.Errorf("a patch of the name changed the attributes: %+v", r)
+	}
+	// Sent: replaced.
+	(&BusinessInput{Price: refOf(MaxPrice), Rating: refOf(RatingOf(0)), ReviewCount: refOf(uint32(1))}).Apply(&r)
+	if r.Price != 4 || r.Rating != RatingOf(0) || !r.Rating.Rated() || r.ReviewCount != 1 || r.Hours != h {
+		t.Errorf("replaced %+v", r)
+	}
+	// The zero values clear.
+	clear := BusinessInput{Price: refOf(Price(0)), Rating: refOf(Unrated), ReviewCount: refOf(uint32(0)), Hours: &hours.Schedule{}}
+	if err := clear.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	clear.Apply(&r)
+	if r.Price != 0 || r.Rating != Unrated || r.ReviewCount != 0 || r.Hours != nil || r.Validate() != nil {
+		t.Errorf("cleared %+v", r)
 	}
 }
 
