@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geohash"
+	"github.com/nearby/nearby/hours"
 )
 
 // BusinessService is nearby.OwnerService over the primary, plus the read
@@ -29,18 +31,32 @@ func NewBusinessService(db *DB) *BusinessService { return &BusinessService{db: d
 
 // columns are the columns of a BusinessRecord, in scanRecord's order.
 const columns = `id, owner_id, name, category, lat, lon, address, city, state, country, zip,
-	description, photos, version, created_at, updated_at, deleted_at`
+	description, photos, price, rating, review_count, hours, version, created_at, updated_at, deleted_at`
 
+// scanRecord scans a row of columns. Unlike the read path, it fails on
+// stored hours it cannot decode: an owner's update based on the record
+// would otherwise erase them.
 func scanRecord(row pgx.Row) (*nearby.BusinessRecord, error) {
 	var r nearby.BusinessRecord
 	var category string
+	var price, rating pgtype.Int2
+	var reviews int32
+	var hoursText []byte
 	err := row.Scan(&r.ID, &r.OwnerID, &r.Name, &category, &r.Lat, &r.Lon, &r.Address, &r.City, &r.State,
-		&r.Country, &r.Zip, &r.Description, &r.Photos, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt)
+		&r.Country, &r.Zip, &r.Description, &r.Photos, &price, &rating, &reviews, &hoursText,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.DeletedAt)
 	if err != nil {
 		return nil, err
 	}
 	if r.Category, err = nearby.ParseCategory(category); err != nil {
 		return nil, fmt.Errorf("business %d: stored category: %v", r.ID, err) // a bug, not bad input
+	}
+	r.Price, r.Rating, r.ReviewCount = priceOf(price), ratingOf(rating), reviewsOf(reviews)
+	if hoursText != nil {
+		r.Hours = new(hours.Schedule)
+		if err := r.Hours.UnmarshalJSON(hoursText); err != nil {
+			return nil, fmt.Errorf("business %d: stored hours: %w", r.ID, err)
+		}
 	}
 	normalize(&r)
 	return &r, nil
@@ -154,50 +170,64 @@ type querier interface {
 // to the commit, as the change feed needs (see FeedSlack).
 func insert(ctx context.Context, q querier, r *nearby.BusinessRecord) (*nearby.BusinessRecord, error) {
 	return scanRecord(q.QueryRow(ctx, `INSERT INTO businesses
-		(owner_id, name, category, lat, lon, geohash, address, city, state, country, zip, description, photos, created_at, updated_at)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, t, t FROM (SELECT clock_timestamp() AS t) AS now
+		(owner_id, name, category, lat, lon, geohash, address, city, state, country, zip, description, photos,
+		 price, rating, review_count, hours, created_at, updated_at)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, t, t
+		FROM (SELECT clock_timestamp() AS t) AS now
 		RETURNING `+columns,
 		r.OwnerID, r.Name, r.Category.String(), r.Lat, r.Lon, hashOf(r), r.Address, r.City, r.State,
-		r.Country, r.Zip, r.Description, r.Photos))
+		r.Country, r.Zip, r.Description, r.Photos,
+		priceParam(r.Price), ratingParam(r.Rating), int64(r.ReviewCount), hoursParam(r.Hours)))
 }
 
 // requestHash identifies a create's input: the record it would store, so
 // that bodies differing only in spelling (key order, whitespace, an empty
-// optional field sent or left out) count as the same request.
+// optional field sent or left out, hours written another way) count as the
+// same request. The attributes are left out when not set, so a request
+// without them hashes as it did before they existed.
 func requestHash(r *nearby.BusinessRecord) []byte {
-	data, _ := json.Marshal(toStored(r)) // plain strings and numbers: cannot fail
+	data, _ := json.Marshal(toStored(r)) // strings, numbers and valid hours: cannot fail
 	sum := sha256.Sum256(data)
 	return sum[:]
 }
 
 // storedRecord is a BusinessRecord as kept in idempotency_keys.response.
 type storedRecord struct {
-	ID          int64      `json:"id,omitempty"`
-	OwnerID     int64      `json:"owner_id"`
-	Name        string     `json:"name"`
-	Category    string     `json:"category"`
-	Lat         float64    `json:"lat"`
-	Lon         float64    `json:"lon"`
-	Address     string     `json:"address"`
-	City        string     `json:"city"`
-	State       string     `json:"state"`
-	Country     string     `json:"country"`
-	Zip         string     `json:"zip"`
-	Description string     `json:"description"`
-	Photos      []string   `json:"photos"`
-	Version     int64      `json:"version,omitempty"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	ID          int64           `json:"id,omitempty"`
+	OwnerID     int64           `json:"owner_id"`
+	Name        string          `json:"name"`
+	Category    string          `json:"category"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	Address     string          `json:"address"`
+	City        string          `json:"city"`
+	State       string          `json:"state"`
+	Country     string          `json:"country"`
+	Zip         string          `json:"zip"`
+	Description string          `json:"description"`
+	Photos      []string        `json:"photos"`
+	Price       nearby.Price    `json:"price,omitempty"`
+	Rating      *int            `json:"rating,omitempty"` // tenths of a star
+	ReviewCount uint32          `json:"review_count,omitempty"`
+	Hours       *hours.Schedule `json:"hours,omitempty"`
+	Version     int64           `json:"version,omitempty"`
+	CreatedAt   *time.Time      `json:"created_at,omitempty"`
+	UpdatedAt   *time.Time      `json:"updated_at,omitempty"`
 }
 
 func toStored(r *nearby.BusinessRecord) storedRecord {
 	st := storedRecord{
 		ID: r.ID, OwnerID: r.OwnerID, Name: r.Name, Category: r.Category.String(), Lat: r.Lat, Lon: r.Lon,
 		Address: r.Address, City: r.City, State: r.State, Country: r.Country, Zip: r.Zip,
-		Description: r.Description, Photos: r.Photos, Version: r.Version,
+		Description: r.Description, Photos: r.Photos, Price: r.Price, ReviewCount: r.ReviewCount, Hours: r.Hours,
+		Version: r.Version,
 	}
 	if st.Photos == nil {
 		st.Photos = []string{}
+	}
+	if r.Rating.Rated() {
+		tenths := r.Rating.Tenths()
+		st.Rating = &tenths
 	}
 	if !r.CreatedAt.IsZero() {
 		st.CreatedAt, st.UpdatedAt = &r.CreatedAt, &r.UpdatedAt
@@ -210,7 +240,11 @@ func (st storedRecord) record() *nearby.BusinessRecord {
 	r := &nearby.BusinessRecord{
 		ID: st.ID, OwnerID: st.OwnerID, Name: st.Name, Category: c, Lat: st.Lat, Lon: st.Lon,
 		Address: st.Address, City: st.City, State: st.State, Country: st.Country, Zip: st.Zip,
-		Description: st.Description, Photos: st.Photos, Version: st.Version,
+		Description: st.Description, Photos: st.Photos, Price: st.Price, ReviewCount: st.ReviewCount,
+		Hours: st.Hours, Version: st.Version,
+	}
+	if st.Rating != nil {
+		r.Rating = nearby.RatingOf(*st.Rating)
 	}
 	if st.CreatedAt != nil {
 		r.CreatedAt, r.UpdatedAt = *st.CreatedAt, *st.UpdatedAt
@@ -299,11 +333,13 @@ func (s *BusinessService) update(ctx context.Context, ownerID, id, version int64
 		}
 		out, err := scanRecord(s.db.primary.QueryRow(ctx, `UPDATE businesses SET
 			name = $4, category = $5, lat = $6, lon = $7, geohash = $8, address = $9, city = $10, state = $11,
-			country = $12, zip = $13, description = $14, photos = $15, version = version + 1, updated_at = clock_timestamp()
+			country = $12, zip = $13, description = $14, photos = $15, price = $16, rating = $17,
+			review_count = $18, hours = $19, version = version + 1, updated_at = clock_timestamp()
 			WHERE id = $1 AND owner_id = $2 AND version = $3 AND deleted_at IS NULL
 			RETURNING `+columns,
 			id, ownerID, cur.Version, next.Name, next.Category.String(), next.Lat, next.Lon, hashOf(&next),
-			next.Address, next.City, next.State, next.Country, next.Zip, next.Description, next.Photos))
+			next.Address, next.City, next.State, next.Country, next.Zip, next.Description, next.Photos,
+			priceParam(next.Price), ratingParam(next.Rating), int64(next.ReviewCount), hoursParam(next.Hours)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			// Changed or deleted since we read it.
 			if version == 0 && attempt < maxStarRetries {
@@ -323,11 +359,14 @@ func stale(id, want, have int64) error {
 	return nearby.Errorf(nearby.EPRECONDITION, "business %d is at version %d, not %d: read it again and retry", id, have, want)
 }
 
-// sameContent reports whether a and b have the same owner-editable fields.
+// sameContent reports whether a and b have the same owner-editable fields,
+// comparing hours by value.
 func sameContent(a, b *nearby.BusinessRecord) bool {
 	return a.Name == b.Name && a.Category == b.Category && a.Lat == b.Lat && a.Lon == b.Lon &&
 		a.Address == b.Address && a.City == b.City && a.State == b.State && a.Country == b.Country &&
-		a.Zip == b.Zip && a.Description == b.Description && slices.Equal(a.Photos, b.Photos)
+		a.Zip == b.Zip && a.Description == b.Description && slices.Equal(a.Photos, b.Photos) &&
+		a.Price == b.Price && a.Rating == b.Rating && a.ReviewCount == b.ReviewCount &&
+		(a.Hours == b.Hours || a.Hours != nil && b.Hours != nil && a.Hours.Equal(b.Hours))
 }
 
 // Delete implements nearby.OwnerService. The row stays, with deleted_at

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,9 +14,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geohash"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 )
 
@@ -421,6 +424,8 @@ func TestDatabaseConstraints(t *testing.T) {
 		{"photos", func(r *nearby.BusinessRecord) { r.Photos = []string{"https:///nohost"} }},
 		{"photos", func(r *nearby.BusinessRecord) { r.Photos = []string{"https://example.com/a b.jpg"} }},
 		{"photos", func(r *nearby.BusinessRecord) { r.Photos = []string{"https://x/" + strings.Repeat("a", 2048)} }},
+		{"price", func(r *nearby.BusinessRecord) { r.Price = 5 }},
+		{"rating", func(r *nearby.BusinessRecord) { r.Rating = nearby.RatingOf(51) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.field, func(t *testing.T) {
@@ -440,6 +445,29 @@ func TestDatabaseConstraints(t *testing.T) {
 			}
 		})
 	}
+	// Values Go cannot even hold, written in SQL.
+	for _, tt := range []struct{ field, set string }{
+		{"price", "price = 0"}, {"price", "price = -1"}, {"rating", "rating = -1"},
+		{"review_count", "review_count = -1"}, {"review_count", "review_count = NULL"},
+		{"hours", `hours = '"Europe/Paris"'`}, {"hours", `hours = 'null'`}, {"hours", `hours = '{}'`},
+		{"hours", `hours = '{"time_zone": 1}'`}, {"hours", `hours = '[{"time_zone": "UTC"}]'`},
+	} {
+		t.Run(tt.set, func(t *testing.T) {
+			r := valid()
+			rec, err := insert(ctx, db.primary, &r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.primary.Exec(ctx, `UPDATE businesses SET `+tt.set+` WHERE id = $1`, rec.ID)
+			err = translate(err, "update")
+			wantCode(t, err, nearby.EINVALID)
+			var de *nearby.Error
+			errors.As(err, &de)
+			if len(de.Params) != 1 || de.Params[0].Name != tt.field {
+				t.Errorf("params %v, want %s", de.Params, tt.field)
+			}
+		})
+	}
 	// Every category of the domain is accepted.
 	for _, c := range nearby.Categories() {
 		r := valid()
@@ -447,6 +475,161 @@ func TestDatabaseConstraints(t *testing.T) {
 		if _, err := insert(ctx, db.primary, &r); err != nil {
 			t.Errorf("category %s refused: %v", c, err)
 		}
+	}
+}
+
+// TestAttributes stores, reads, patches and clears the attributes: not set
+// is NULL (review_count 0), hours are compared by value, and the owner's
+// reads carry them.
+func TestAttributes(t *testing.T) {
+	ctx := context.Background()
+	s, db := sharedService(t)
+	owner := newOwner()
+	type stored struct {
+		price, rating *int16
+		reviews       int32
+		hours         map[string]any
+	}
+	column := func(id int64) stored {
+		t.Helper()
+		var st stored
+		if err := db.primary.QueryRow(ctx, `SELECT price, rating, review_count, hours FROM businesses WHERE id = $1`, id).
+			Scan(&st.price, &st.rating, &st.reviews, &st.hours); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// Everything set.
+	rec, _, err := s.Create(ctx, owner, "", input("attributes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Price != 2 || rec.Rating != nearby.RatingOf(46) || rec.ReviewCount != 1287 || rec.Hours == nil || !rec.Hours.Equal(schedule(cafeHours)) {
+		t.Fatalf("created %+v", rec)
+	}
+	st := column(rec.ID)
+	if st.price == nil || *st.price != 2 || st.rating == nil || *st.rating != 46 || st.reviews != 1287 ||
+		st.hours["time_zone"] != "America/New_York" || st.hours["weekly"] == nil {
+		t.Errorf("stored %+v", st)
+	}
+	got, err := s.Get(ctx, owner, rec.ID)
+	if err != nil || !equalRecords(got, rec) {
+		t.Fatalf("get: %+v, %v", got, err)
+	}
+	// A patch with the same hours at another address changes nothing.
+	same, err := s.Patch(ctx, owner, rec.ID, 1, nearby.BusinessInput{Hours: schedule(cafeHours), Rating: ptr(nearby.RatingOf(46))})
+	if err != nil || same.Version != 1 {
+		t.Fatalf("no-op patch: %+v, %v", same, err)
+	}
+	// A patch changes what it sends and keeps the rest; a rating of 0 stars is a rating.
+	pat, err := s.Patch(ctx, owner, rec.ID, 1, nearby.BusinessInput{Rating: ptr(nearby.RatingOf(0)), Hours: schedule(barHours)})
+	if err != nil || pat.Version != 2 || pat.Price != 2 || pat.Rating != nearby.RatingOf(0) || !pat.Rating.Rated() ||
+		pat.ReviewCount != 1287 || !pat.Hours.Equal(schedule(barHours)) {
+		t.Fatalf("patched %+v, %v", pat, err)
+	}
+	if st := column(rec.ID); st.rating == nil || *st.rating != 0 || st.hours["time_zone"] != "Europe/Paris" {
+		t.Errorf("stored after patch %+v", st)
+	}
+	// The zero values clear: NULL, and 0 reviews.
+	cleared, err := s.Patch(ctx, owner, rec.ID, 2, nearby.BusinessInput{Price: ptr(nearby.Price(0)),
+		Rating: ptr(nearby.Unrated), ReviewCount: ptr(uint32(0)), Hours: &hours.Schedule{}})
+	if err != nil || cleared.Version != 3 || cleared.Price != 0 || cleared.Rating.Rated() || cleared.ReviewCount != 0 || cleared.Hours != nil {
+		t.Fatalf("cleared %+v, %v", cleared, err)
+	}
+	if st := column(rec.ID); st.price != nil || st.rating != nil || st.reviews != 0 || st.hours != nil {
+		t.Errorf("stored after clearing %+v", st)
+	}
+	// A replace clears what it does not send.
+	if _, err := s.Patch(ctx, owner, rec.ID, 3, nearby.BusinessInput{Price: ptr(nearby.MaxPrice), Hours: schedule(barHours)}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.Replace(ctx, owner, rec.ID, 4, nearby.BusinessInput{Name: ptr("x"), Category: ptr(nearby.Bar), Lat: ptr(1.0), Lon: ptr(2.0)})
+	if err != nil || rep.Price != 0 || rep.Rating.Rated() || rep.ReviewCount != 0 || rep.Hours != nil {
+		t.Fatalf("replaced %+v, %v", rep, err)
+	}
+	if st := column(rec.ID); st.price != nil || st.rating != nil || st.reviews != 0 || st.hours != nil {
+		t.Errorf("stored after replace %+v", st)
+	}
+	// Invalid values never reach the database.
+	_, err = s.Patch(ctx, owner, rec.ID, 0, nearby.BusinessInput{Price: ptr(nearby.Price(5)), ReviewCount: ptr(uint32(1 << 31))})
+	wantCode(t, err, nearby.EINVALID)
+}
+
+// TestCreateIdempotentAttributes replays creates whose hours are spelled
+// differently, and refuses a key reused with other attributes.
+func TestCreateIdempotentAttributes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sharedService(t)
+	owner := newOwner()
+	first, _, err := s.Create(ctx, owner, "k", input("Once"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := input("Once")
+	// The same hours, written another way: midnight as 00:00, days in another order.
+	in.Hours = schedule(`{"weekly":{"sat":[["08:00","16:00"]],"mon":[["07:00","19:00"]],"tue":[["07:00","19:00"]],` +
+		`"wed":[["07:00","19:00"]],"thu":[["07:00","19:00"]],"fri":[["07:00","19:00"]],"sun":[]},"time_zone":"America/New_York"}`)
+	again, replayed, err := s.Create(ctx, owner, "k", in)
+	if err != nil || !replayed || !equalRecords(again, first) {
+		t.Fatalf("replay: %+v, %v, %v; want %+v", again, replayed, err, first)
+	}
+	for name, change := range map[string]func(*nearby.BusinessInput){
+		"price":        func(in *nearby.BusinessInput) { in.Price = ptr(nearby.Price(3)) },
+		"rating":       func(in *nearby.BusinessInput) { in.Rating = nil },
+		"review_count": func(in *nearby.BusinessInput) { in.ReviewCount = ptr(uint32(1288)) },
+		"hours":        func(in *nearby.BusinessInput) { in.Hours = schedule(barHours) },
+	} {
+		in := input("Once")
+		change(&in)
+		if _, _, err := s.Create(ctx, owner, "k", in); nearby.ErrorCode(err) != nearby.EKEYREUSED {
+			t.Errorf("key reused with another %s: %v", name, err)
+		}
+	}
+	// A request without attributes hashes as before they existed.
+	plain := nearby.BusinessRecord{OwnerID: 1, Name: "x", Category: nearby.Cafe, Photos: []string{}}
+	data, _ := json.Marshal(toStored(&plain))
+	if want := `{"owner_id":1,"name":"x","category":"cafe","lat":0,"lon":0,"address":"","city":"","state":"",` +
+		`"country":"","zip":"","description":"","photos":[]}`; string(data) != want {
+		t.Errorf("request without attributes hashes\n%s\nwant\n%s", data, want)
+	}
+}
+
+// TestMigrationKeepsRows applies the first migration, stores a business,
+// then the attributes' migration: the row has no attributes. Down and up
+// again work.
+func TestMigrationKeepsRows(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	pc, err := parseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := stdlib.OpenDB(*pc.ConnConfig)
+	defer sqlDB.Close()
+	p, err := provider(sqlDB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO businesses (owner_id, name, category, lat, lon, geohash)
+		VALUES (1, 'old', 'cafe', 1, 2, 's01mtw037ms0')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Migrate(ctx, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	s := NewBusinessService(open(t, dsn))
+	rec, err := s.Get(ctx, 1, 1)
+	if err != nil || rec.Price != 0 || rec.Rating.Rated() || rec.ReviewCount != 0 || rec.Hours != nil || rec.Name != "old" {
+		t.Fatalf("old row after the migration: %+v, %v", rec, err)
+	}
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
 	}
 }
 

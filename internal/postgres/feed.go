@@ -26,24 +26,23 @@ const FeedSlack = 5 * time.Second
 // in (updated_at, id) order, deletions included, read from the replica:
 // each business at most once, in its current state. The last change's
 // (UpdatedAt, ID) is the position of the next page. See FeedSlack for where
-// a follower must start.
+// a follower must start. Changes carry the attributes; the changes of one
+// page with the same hours share one *hours.Schedule.
 func (s *BusinessService) Changes(ctx context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error) {
 	if limit < 1 {
 		return nil, nearby.InvalidParams([]nearby.InvalidParam{{Name: "limit", Reason: "must be positive"}})
 	}
-	rows, err := s.db.replica.Query(ctx, `SELECT id, name, category, lat, lon, version, updated_at, deleted_at IS NOT NULL
+	rows, err := s.db.replica.Query(ctx, `SELECT `+businessColumns+`, version, updated_at, deleted_at IS NOT NULL
 		FROM businesses WHERE (updated_at, id) > ($1, $2) ORDER BY updated_at, id LIMIT $3`, after, afterID, limit)
 	if err != nil {
 		return nil, translate(err, "changed businesses")
 	}
+	schedules := newScheduleCache()
 	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (nearby.Change, error) {
 		var c nearby.Change
-		var category string
-		if err := row.Scan(&c.ID, &c.Name, &category, &c.Lat, &c.Lon, &c.Version, &c.UpdatedAt, &c.Deleted); err != nil {
-			return c, err
-		}
+		var err error
+		c.Business, err = scanBusiness(row, schedules, &c.Version, &c.UpdatedAt, &c.Deleted)
 		c.UpdatedAt = c.UpdatedAt.UTC()
-		c.Category, err = nearby.ParseCategory(category)
 		return c, err
 	})
 	return cs, translate(err, "changed businesses")

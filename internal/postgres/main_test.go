@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 )
 
@@ -73,12 +74,29 @@ func freshService(t *testing.T) (*BusinessService, *DB) {
 
 func ptr[T any](v T) *T { return &v }
 
-// input returns a valid full input named name.
+// schedule returns the hours of a JSON document, which must be valid.
+func schedule(doc string) *hours.Schedule {
+	var s hours.Schedule
+	if err := s.UnmarshalJSON([]byte(doc)); err != nil || !s.Known() {
+		panic(fmt.Sprintf("schedule %s: %v", doc, err))
+	}
+	return &s
+}
+
+// Opening hours of the tests: a café's, and a bar's past midnight.
+const (
+	cafeHours = `{"time_zone":"America/New_York","weekly":{"mon":[["07:00","19:00"]],"tue":[["07:00","19:00"]],` +
+		`"wed":[["07:00","19:00"]],"thu":[["07:00","19:00"]],"fri":[["07:00","19:00"]],"sat":[["08:00","16:00"]]}}`
+	barHours = `{"time_zone":"Europe/Paris","weekly":{"fri":[["17:00","02:00"]],"sat":[["17:00","02:00"]]}}`
+)
+
+// input returns a valid full input named name, attributes included.
 func input(name string) nearby.BusinessInput {
 	return nearby.BusinessInput{
 		Name: ptr(name), Category: ptr(nearby.Cafe), Lat: ptr(40.758), Lon: ptr(-73.9855),
 		Address: ptr("1 Times Sq"), City: ptr("New York"), State: ptr("NY"), Country: ptr("US"), Zip: ptr("10036"),
 		Description: ptr("Coffee."), Photos: ptr([]string{"https://example.com/a.jpg"}),
+		Price: ptr(nearby.Price(2)), Rating: ptr(nearby.RatingOf(46)), ReviewCount: ptr(uint32(1287)), Hours: schedule(cafeHours),
 	}
 }
 

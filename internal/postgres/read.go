@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -25,6 +26,8 @@ import (
 // circle is missed, at the antimeridian and the poles too), and each is kept
 // only if geo.Distance, the index's distance, puts it within the radius.
 // The radius may exceed nearby.MaxRadiusM: covers then use coarser cells.
+// Results carry the attributes; results with the same hours share one
+// *hours.Schedule.
 func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]nearby.SearchResult, error) {
 	var bad []nearby.InvalidParam
 	if !geo.Valid(q.Lat, q.Lon) {
@@ -49,7 +52,7 @@ func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]n
 			}
 		}
 	}
-	rows, err := s.db.replica.Query(ctx, `SELECT b.id, b.name, b.category, b.lat, b.lon
+	rows, err := s.db.replica.Query(ctx, `SELECT `+businessColumns+`
 		FROM unnest($1::text[], $2::text[]) AS r(lo, hi)
 		JOIN businesses b ON b.geohash >= r.lo COLLATE "C" AND b.geohash < r.hi COLLATE "C"
 		WHERE b.deleted_at IS NULL AND ($3::text[] IS NULL OR b.category = ANY($3::text[]))`, lo, hi, cats)
@@ -59,8 +62,9 @@ func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]n
 	defer rows.Close()
 	o := geo.NewOrigin(q.Lat, q.Lon)
 	var out []nearby.SearchResult
+	schedules := newScheduleCache()
 	for rows.Next() {
-		b, err := scanBusiness(rows)
+		b, err := scanBusiness(rows, schedules)
 		if err != nil {
 			return nil, translate(err, "nearby")
 		}
@@ -134,12 +138,24 @@ func successor(cell string) string {
 	return "~"
 }
 
-func scanBusiness(row pgx.Row) (nearby.Business, error) {
+// businessColumns are the columns of a nearby.Business, in scanBusiness's
+// order.
+const businessColumns = `id, name, category, lat, lon, price, rating, review_count, hours`
+
+// scanBusiness scans a row of businessColumns followed by the columns of
+// extra, decoding hours through schedules.
+func scanBusiness(row pgx.Row, schedules *scheduleCache, extra ...any) (nearby.Business, error) {
 	var b nearby.Business
 	var category string
-	if err := row.Scan(&b.ID, &b.Name, &category, &b.Lat, &b.Lon); err != nil {
+	var price, rating pgtype.Int2
+	var reviews int32
+	var hoursText pgtype.DriverBytes // valid until the next row: decoded at once
+	dest := append([]any{&b.ID, &b.Name, &category, &b.Lat, &b.Lon, &price, &rating, &reviews, &hoursText}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return b, err
 	}
+	b.Price, b.Rating, b.ReviewCount = priceOf(price), ratingOf(rating), reviewsOf(reviews)
+	b.Hours = schedules.get(hoursText)
 	c, err := nearby.ParseCategory(category)
 	b.Category = c
 	return b, err
@@ -147,8 +163,9 @@ func scanBusiness(row pgx.Row) (nearby.Business, error) {
 
 // StreamLive calls fn with every live business, in no particular order,
 // from one consistent snapshot of the replica, streaming rows as they
-// arrive (memory does not grow with the table). It stops at fn's first
-// error and returns it. The watermark is the newest change stamp in the
+// arrive: memory grows only with the distinct opening hours, as businesses
+// with the same hours share one *hours.Schedule (see CopyLive). It stops at
+// fn's first error and returns it. The watermark is the newest change stamp in the
 // snapshot (1970-01-01 UTC for an empty table): a follower of Changes that
 // starts at the watermark less FeedSlack misses no change the stream
 // lacks.
@@ -161,13 +178,14 @@ func (s *BusinessService) StreamLive(ctx context.Context, fn func(nearby.Busines
 	if err := tx.QueryRow(ctx, watermarkSQL).Scan(&watermark); err != nil {
 		return time.Time{}, translate(err, "stream businesses")
 	}
-	rows, err := tx.Query(ctx, `SELECT id, name, category, lat, lon FROM businesses WHERE deleted_at IS NULL`)
+	rows, err := tx.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE deleted_at IS NULL`)
 	if err != nil {
 		return time.Time{}, translate(err, "stream businesses")
 	}
 	defer rows.Close()
+	schedules := newScheduleCache()
 	for rows.Next() {
-		b, err := scanBusiness(rows)
+		b, err := scanBusiness(rows, schedules)
 		if err != nil {
 			return time.Time{}, translate(err, "stream businesses")
 		}

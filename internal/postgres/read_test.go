@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/dataset"
 )
 
@@ -35,13 +37,16 @@ func load(t *testing.T, db *DB, bs []nearby.Business) []nearby.Business {
 	rows := make([][]any, len(bs))
 	out := make([]nearby.Business, len(bs))
 	for i, b := range bs {
-		r := nearby.BusinessRecord{OwnerID: 1, Name: b.Name, Category: b.Category, Lat: nearby.RoundE7(b.Lat), Lon: nearby.RoundE7(b.Lon)}
-		rows[i] = []any{r.OwnerID, r.Name, r.Category.String(), r.Lat, r.Lon, hashOf(&r)}
+		r := nearby.BusinessRecord{OwnerID: 1, Name: b.Name, Category: b.Category, Lat: nearby.RoundE7(b.Lat), Lon: nearby.RoundE7(b.Lon),
+			Price: b.Price, Rating: b.Rating, ReviewCount: b.ReviewCount, Hours: b.Hours}
+		rows[i] = []any{r.OwnerID, r.Name, r.Category.String(), r.Lat, r.Lon, hashOf(&r),
+			priceParam(r.Price), ratingParam(r.Rating), int32(r.ReviewCount), hoursParam(r.Hours)}
 		out[i] = r.Business()
 	}
 	ctx := context.Background()
 	if _, err := db.primary.CopyFrom(ctx, pgx.Identifier{"businesses"},
-		[]string{"owner_id", "name", "category", "lat", "lon", "geohash"}, pgx.CopyFromRows(rows)); err != nil {
+		[]string{"owner_id", "name", "category", "lat", "lon", "geohash", "price", "rating", "review_count", "hours"},
+		pgx.CopyFromRows(rows)); err != nil {
 		t.Fatal(err)
 	}
 	// Ids are assigned in copy order.
@@ -63,7 +68,7 @@ func must[T any](v T, err error) T {
 }
 
 // testData is businesses around real cities plus clusters on the
-// antimeridian and near both poles.
+// antimeridian and near both poles, with random attributes.
 func testData(r *rand.Rand, n int) []nearby.Business {
 	bs := dataset.Generate(n, r.Uint64())
 	for _, c := range [][2]float64{{-17, 179.999}, {-17, -179.999}, {89.995, 10}, {-89.995, -120}, {0, 0}} {
@@ -84,7 +89,14 @@ func testData(r *rand.Rand, n int) []nearby.Business {
 		b.Name = "twin"
 		bs = append(bs, b)
 	}
+	decorate(r, bs)
 	return bs
+}
+
+func equalResults(a, b []nearby.SearchResult) bool {
+	return slices.EqualFunc(a, b, func(x, y nearby.SearchResult) bool {
+		return x.DistanceM == y.DistanceM && x.Business.Equal(y.Business)
+	})
 }
 
 func bruteForce(bs []nearby.Business, deleted map[int64]bool, q nearby.SearchQuery) []nearby.SearchResult {
@@ -149,7 +161,10 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 		if len(want) > 0 {
 			nonEmpty++
 		}
-		if !slices.Equal(got, want) {
+		if len(got) > 1 {
+			checkShared(t, businesses(got))
+		}
+		if !equalResults(got, want) {
 			t.Fatalf("query %+v:\n got %d results %v\nwant %d results %v", q, len(got), head(got), len(want), head(want))
 		}
 	}
@@ -165,6 +180,14 @@ func TestNearbyMatchesBruteForce(t *testing.T) {
 }
 
 func head(rs []nearby.SearchResult) []nearby.SearchResult { return rs[:min(len(rs), 5)] }
+
+func businesses(rs []nearby.SearchResult) []nearby.Business {
+	out := make([]nearby.Business, len(rs))
+	for i, r := range rs {
+		out[i] = r.Business
+	}
+	return out
+}
 
 func TestStreamLiveAndChanges(t *testing.T) {
 	ctx := context.Background()
@@ -183,17 +206,47 @@ func TestStreamLiveAndChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Attributes change, and clear, like any field.
+	if _, err := s.Patch(ctx, owner, recs[6].ID, 0, nearby.BusinessInput{Price: ptr(nearby.Price(4)), Hours: schedule(barHours)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Patch(ctx, owner, recs[7].ID, 0, nearby.BusinessInput{Price: ptr(nearby.Price(0)),
+		Rating: ptr(nearby.Unrated), ReviewCount: ptr(uint32(0)), Hours: &hours.Schedule{}}); err != nil {
+		t.Fatal(err)
+	}
+	// expected is a business as the read path shows it.
+	expected := func(id int64) nearby.Business {
+		b := nearby.Business{ID: id, Name: "shop", Category: nearby.Cafe, Lat: 40.758, Lon: -73.9855,
+			Price: 2, Rating: nearby.RatingOf(46), ReviewCount: 1287, Hours: schedule(cafeHours)}
+		switch id {
+		case recs[6].ID:
+			b.Price, b.Hours = 4, schedule(barHours)
+		case recs[7].ID:
+			b.Price, b.Rating, b.ReviewCount, b.Hours = 0, nearby.Unrated, 0, nil
+		}
+		return b
+	}
+	same := func(b nearby.Business) bool {
+		w := expected(b.ID)
+		w.Name = b.Name
+		return b.Equal(w) && strings.HasPrefix(b.Name, "shop ")
+	}
 	before := time.Now()
 	var got []int64
+	var streamed []nearby.Business
 	wm, err := s.StreamLive(ctx, func(b nearby.Business) error {
-		if b.Name == "" || b.Category != nearby.Cafe || b.Lat != 40.758 {
+		if !same(b) {
 			t.Errorf("streamed %+v", b)
 		}
 		got = append(got, b.ID)
+		streamed = append(streamed, b)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if checkShared(t, streamed) != 24 {
+		t.Errorf("%d streamed businesses have hours, want 24", checkShared(t, streamed))
 	}
 	slices.Sort(got)
 	var want []int64
@@ -229,6 +282,11 @@ func TestStreamLiveAndChanges(t *testing.T) {
 			break
 		}
 		feed = append(feed, page...)
+		var bs []nearby.Business
+		for _, c := range page {
+			bs = append(bs, c.Business)
+		}
+		checkShared(t, bs) // within a page
 		last := page[len(page)-1]
 		after, afterID = last.UpdatedAt, last.ID
 	}
@@ -243,12 +301,16 @@ func TestStreamLiveAndChanges(t *testing.T) {
 				t.Errorf("feed out of order at %d", i)
 			}
 		}
+		wantVersion := int64(1)
+		if r.ID == recs[6].ID || r.ID == recs[7].ID {
+			wantVersion = 2
+		}
 		if r.Deleted {
 			deletedSeen++
 			if r.Version != 2 {
 				t.Errorf("deleted %d at version %d, want 2", r.ID, r.Version)
 			}
-		} else if r.Version != 1 || r.Name == "" || r.Category != nearby.Cafe || r.Lat != 40.758 {
+		} else if r.Version != wantVersion || !same(r.Business) {
 			t.Errorf("feed has %+v", r)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/nearby/nearby"
 )
@@ -17,7 +18,7 @@ import (
 // copyLiveSQL streams the live businesses in PostgreSQL's binary COPY
 // format: no per-row protocol messages beyond one CopyData, no text
 // conversion of numbers on either side.
-const copyLiveSQL = `COPY (SELECT id, name, category, lat, lon FROM businesses WHERE deleted_at IS NULL) TO STDOUT (FORMAT binary)`
+const copyLiveSQL = `COPY (SELECT ` + businessColumns + ` FROM businesses WHERE deleted_at IS NULL) TO STDOUT (FORMAT binary)`
 
 // CopyLive is StreamLive's fast path for the indexer: it streams every live
 // business of one consistent snapshot of the replica with COPY ... TO STDOUT
@@ -26,9 +27,13 @@ const copyLiveSQL = `COPY (SELECT id, name, category, lat, lon FROM businesses W
 //
 // Rows are passed on as stored, unchecked: coordinates are whatever the
 // table holds (the schema's constraints keep them in range, but a reader of
-// the database must not rely on that) and a category the domain does not
-// know arrives as a Category that is not Valid. The caller decides what to
-// skip.
+// the database must not rely on that), and a category, price or rating the
+// domain does not know arrives as a value that is not Valid (a negative
+// review count as 0). The caller decides what to skip. Opening hours are
+// decoded once per distinct schedule and shared: all businesses with the
+// same hours get the same *hours.Schedule, so memory grows only with the
+// distinct schedules; hours that do not decode (a time zone missing from
+// this process's tz database) arrive unknown.
 //
 // fn's first error stops the stream (the connection carrying it is then
 // closed) and is returned as is. A lost or refused connection is
@@ -85,7 +90,9 @@ var copySignature = []byte("PGCOPY\n\xff\r\n\x00")
 // Binary COPY: an 11-byte signature, flags (int32), a header extension
 // (int32 length, then bytes); then per row a field count (int16; -1 ends
 // the stream) and per field an int32 length (-1 for NULL) and the value in
-// the type's binary send format, all integers big-endian.
+// the type's binary send format, all integers big-endian: int8 and float8
+// in 8 bytes, smallint in 2, integer in 4, text as its bytes, and jsonb as
+// a version byte (1) followed by the JSON text.
 type copyDecoder struct {
 	fn         func(nearby.Business) error
 	fnErr      error  // fn's error, returned as is
@@ -93,6 +100,7 @@ type copyDecoder struct {
 	headerDone bool
 	trailer    bool
 	categories map[string]nearby.Category
+	schedules  *scheduleCache
 }
 
 func newCopyDecoder(fn func(nearby.Business) error) *copyDecoder {
@@ -100,8 +108,28 @@ func newCopyDecoder(fn func(nearby.Business) error) *copyDecoder {
 	for _, c := range nearby.Categories() {
 		cats[c.String()] = c
 	}
-	return &copyDecoder{fn: fn, categories: cats}
+	return &copyDecoder{fn: fn, categories: cats, schedules: newScheduleCache()}
 }
+
+// Fields of a row of copyLiveSQL (businessColumns).
+const (
+	fieldID = iota
+	fieldName
+	fieldCategory
+	fieldLat
+	fieldLon
+	fieldPrice
+	fieldRating
+	fieldReviews
+	fieldHours
+	copyFields
+)
+
+// copyWidths are the sizes of the fixed-size fields; 0 for the others.
+var copyWidths = [copyFields]int{fieldID: 8, fieldLat: 8, fieldLon: 8, fieldPrice: 2, fieldRating: 2, fieldReviews: 4}
+
+// copyNullable are the fields that may be NULL.
+var copyNullable = [copyFields]bool{fieldPrice: true, fieldRating: true, fieldHours: true}
 
 // Write implements io.Writer for pgconn.CopyTo.
 func (d *copyDecoder) Write(p []byte) (int, error) {
@@ -156,7 +184,7 @@ func (d *copyDecoder) decode(b []byte) (int, error) {
 		off = fixed + ext
 		d.headerDone = true
 	}
-	var fields [5][]byte
+	var fields [copyFields][]byte // nil for NULL
 	for {
 		row := b[off:]
 		if len(row) < 2 {
@@ -184,11 +212,18 @@ func (d *copyDecoder) decode(b []byte) (int, error) {
 			l := int32(be.Uint32(row[pos:]))
 			pos += 4
 			if l < 0 {
-				return 0, fmt.Errorf("%w: NULL in field %d", errCopyFormat, i)
+				if !copyNullable[i] {
+					return 0, fmt.Errorf("%w: NULL in field %d", errCopyFormat, i)
+				}
+				fields[i] = nil
+				continue
 			}
 			if len(row) < pos+int(l) {
 				complete = false
 				break
+			}
+			if w := copyWidths[i]; w != 0 && int(l) != w {
+				return 0, fmt.Errorf("%w: field %d of %d bytes, want %d", errCopyFormat, i, l, w)
 			}
 			fields[i] = row[pos : pos+int(l)]
 			pos += int(l)
@@ -196,19 +231,25 @@ func (d *copyDecoder) decode(b []byte) (int, error) {
 		if !complete {
 			return off, nil
 		}
-		if len(fields[0]) != 8 || len(fields[3]) != 8 || len(fields[4]) != 8 {
-			return 0, fmt.Errorf("%w: id, lat or lon not 8 bytes", errCopyFormat)
-		}
-		cat, ok := d.categories[string(fields[2])]
+		cat, ok := d.categories[string(fields[fieldCategory])]
 		if !ok {
 			cat = nearby.Category(math.MaxUint8) // not Valid: the caller skips it
 		}
 		biz := nearby.Business{
-			ID:       int64(be.Uint64(fields[0])),
-			Name:     string(fields[1]),
-			Category: cat,
-			Lat:      math.Float64frombits(be.Uint64(fields[3])),
-			Lon:      math.Float64frombits(be.Uint64(fields[4])),
+			ID:          int64(be.Uint64(fields[fieldID])),
+			Name:        string(fields[fieldName]),
+			Category:    cat,
+			Lat:         math.Float64frombits(be.Uint64(fields[fieldLat])),
+			Lon:         math.Float64frombits(be.Uint64(fields[fieldLon])),
+			Price:       priceOf(int2Field(fields[fieldPrice])),
+			Rating:      ratingOf(int2Field(fields[fieldRating])),
+			ReviewCount: reviewsOf(int32(be.Uint32(fields[fieldReviews]))),
+		}
+		if h := fields[fieldHours]; h != nil {
+			if len(h) == 0 || h[0] != 1 {
+				return 0, fmt.Errorf("%w: jsonb without version 1", errCopyFormat)
+			}
+			biz.Hours = d.schedules.get(h[1:])
 		}
 		if err := d.fn(biz); err != nil {
 			d.fnErr = err
@@ -216,4 +257,12 @@ func (d *copyDecoder) decode(b []byte) (int, error) {
 		}
 		off += pos
 	}
+}
+
+// int2Field decodes a smallint field; nil is NULL.
+func int2Field(b []byte) pgtype.Int2 {
+	if b == nil {
+		return pgtype.Int2{}
+	}
+	return pgtype.Int2{Int16: int16(binary.BigEndian.Uint16(b)), Valid: true}
 }
