@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // Defaults of DetailsConfig and InvalidatorConfig.
@@ -46,21 +47,27 @@ func DetailKey(prefix string, id int64) string {
 const tombstone = math.MaxInt64
 
 // detailJSON is the cached form of a record: its public fields and version.
+// The attributes are left out when not set (entries written before they
+// existed read as such).
 type detailJSON struct {
-	ID          int64     `json:"id"`
-	Name        string    `json:"name"`
-	Category    string    `json:"category"`
-	Lat         float64   `json:"lat"`
-	Lon         float64   `json:"lon"`
-	Address     string    `json:"address"`
-	City        string    `json:"city"`
-	State       string    `json:"state"`
-	Country     string    `json:"country"`
-	Zip         string    `json:"zip"`
-	Description string    `json:"description"`
-	Photos      []string  `json:"photos"`
-	Version     int64     `json:"version"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          int64           `json:"id"`
+	Name        string          `json:"name"`
+	Category    string          `json:"category"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	Address     string          `json:"address"`
+	City        string          `json:"city"`
+	State       string          `json:"state"`
+	Country     string          `json:"country"`
+	Zip         string          `json:"zip"`
+	Description string          `json:"description"`
+	Photos      []string        `json:"photos"`
+	Price       nearby.Price    `json:"price,omitempty"`
+	Rating      *int            `json:"rating,omitempty"` // tenths of a star
+	ReviewCount uint32          `json:"review_count,omitempty"`
+	Hours       *hours.Schedule `json:"hours,omitempty"`
+	Version     int64           `json:"version"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // encodeDetail returns the versioned value of rec; nil rec is an absent
@@ -75,11 +82,20 @@ func encodeDetail(rec *nearby.BusinessRecord, version int64) ([]byte, error) {
 	if photos == nil {
 		photos = []string{}
 	}
-	data, err := json.Marshal(detailJSON{
+	d := detailJSON{
 		ID: rec.ID, Name: rec.Name, Category: rec.Category.String(), Lat: rec.Lat, Lon: rec.Lon,
 		Address: rec.Address, City: rec.City, State: rec.State, Country: rec.Country, Zip: rec.Zip,
-		Description: rec.Description, Photos: photos, Version: rec.Version, UpdatedAt: rec.UpdatedAt.UTC(),
-	})
+		Description: rec.Description, Photos: photos, Price: rec.Price, ReviewCount: rec.ReviewCount,
+		Version: rec.Version, UpdatedAt: rec.UpdatedAt.UTC(),
+	}
+	if rec.Rating.Rated() {
+		tenths := rec.Rating.Tenths()
+		d.Rating = &tenths
+	}
+	if rec.Hours != nil && rec.Hours.Known() {
+		d.Hours = rec.Hours
+	}
+	data, err := json.Marshal(d)
 	return append(b, data...), err
 }
 
@@ -98,17 +114,25 @@ func decodeDetail(val []byte) (rec *nearby.BusinessRecord, err error) {
 		return nil, err
 	}
 	c, err := nearby.ParseCategory(d.Category)
-	if err != nil || d.Version != v {
+	if err != nil || d.Version != v || !d.Price.Valid() {
 		return nil, errors.New("cache: bad detail entry")
 	}
 	if d.Photos == nil {
 		d.Photos = []string{}
 	}
-	return &nearby.BusinessRecord{
+	rec = &nearby.BusinessRecord{
 		ID: d.ID, Name: d.Name, Category: c, Lat: d.Lat, Lon: d.Lon,
 		Address: d.Address, City: d.City, State: d.State, Country: d.Country, Zip: d.Zip,
-		Description: d.Description, Photos: d.Photos, Version: d.Version, UpdatedAt: d.UpdatedAt,
-	}, nil
+		Description: d.Description, Photos: d.Photos, Price: d.Price, ReviewCount: d.ReviewCount, Hours: d.Hours,
+		Version: d.Version, UpdatedAt: d.UpdatedAt,
+	}
+	if d.Rating != nil {
+		if *d.Rating < 0 || *d.Rating > nearby.MaxRatingTenths {
+			return nil, errors.New("cache: bad detail entry")
+		}
+		rec.Rating = nearby.RatingOf(*d.Rating)
+	}
+	return rec, nil
 }
 
 func cutByte(b []byte, sep byte) (before, after []byte, found bool) {

@@ -1,0 +1,52 @@
+package cache
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
+)
+
+// TestDetailEncodingAttributes round-trips records with and without
+// attributes through the cached form, and refuses attributes out of range.
+func TestDetailEncodingAttributes(t *testing.T) {
+	var h hours.Schedule
+	if err := h.UnmarshalJSON([]byte(`{"time_zone":"Europe/Paris","weekly":{"fri":[["18:00","02:00"]]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	full := record(1, 3, "Kettle")
+	full.Price, full.Rating, full.ReviewCount, full.Hours = 3, nearby.RatingOf(47), 812, &h
+	zeroStars := record(2, 1, "Tough crowd")
+	zeroStars.Rating = nearby.RatingOf(0)
+	for _, rec := range []*nearby.BusinessRecord{full, zeroStars, record(3, 1, "Plain")} {
+		val, err := encodeDetail(rec, rec.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeDetail(val)
+		if err != nil {
+			t.Fatalf("%s: %v", val, err)
+		}
+		if got.Price != rec.Price || got.Rating != rec.Rating || got.ReviewCount != rec.ReviewCount ||
+			!got.Business().Equal(rec.Business()) {
+			t.Errorf("%s decoded as %+v, want %+v", val, got, rec)
+		}
+	}
+	// Entries without attributes, as written before they existed, have none.
+	plain, _ := encodeDetail(record(3, 1, "Plain"), 1)
+	if strings.Contains(string(plain), "price") || strings.Contains(string(plain), "hours") {
+		t.Errorf("unset attributes encoded: %s", plain)
+	}
+	for _, bad := range []string{
+		`1:{"id":1,"name":"x","category":"cafe","price":5,"version":1}`,
+		`1:{"id":1,"name":"x","category":"cafe","rating":51,"version":1}`,
+		`1:{"id":1,"name":"x","category":"cafe","rating":-1,"version":1}`,
+		`1:{"id":1,"name":"x","category":"cafe","rating":301,"version":1}`,
+		`1:{"id":1,"name":"x","category":"cafe","hours":{"time_zone":"Nowhere/Land"},"version":1}`,
+	} {
+		if rec, err := decodeDetail([]byte(bad)); err == nil {
+			t.Errorf("%s decoded as %+v", bad, rec)
+		}
+	}
+}
