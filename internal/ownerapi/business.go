@@ -14,27 +14,33 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // businessJSON is a business as its owner sees it. Ids are decimal strings,
 // as in search results, so that JavaScript clients keep every digit.
+// Attributes that are not set are null (review_count 0).
 type businessJSON struct {
-	ID          string    `json:"id"`
-	OwnerID     string    `json:"owner_id"`
-	Name        string    `json:"name"`
-	Category    string    `json:"category"`
-	Lat         float64   `json:"lat"`
-	Lon         float64   `json:"lon"`
-	Address     string    `json:"address"`
-	City        string    `json:"city"`
-	State       string    `json:"state"`
-	Country     string    `json:"country"`
-	Zip         string    `json:"zip"`
-	Description string    `json:"description"`
-	Photos      []string  `json:"photos"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string          `json:"id"`
+	OwnerID     string          `json:"owner_id"`
+	Name        string          `json:"name"`
+	Category    string          `json:"category"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	Address     string          `json:"address"`
+	City        string          `json:"city"`
+	State       string          `json:"state"`
+	Country     string          `json:"country"`
+	Zip         string          `json:"zip"`
+	Description string          `json:"description"`
+	Photos      []string        `json:"photos"`
+	Price       *nearby.Price   `json:"price"`
+	Rating      *float64        `json:"rating"` // stars
+	ReviewCount uint32          `json:"review_count"`
+	Hours       *hours.Schedule `json:"hours"`
+	Version     int64           `json:"version"`
+	CreatedAt   time.Time       `json:"created_at"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 func toJSON(r *nearby.BusinessRecord) businessJSON {
@@ -42,12 +48,19 @@ func toJSON(r *nearby.BusinessRecord) businessJSON {
 	if photos == nil {
 		photos = []string{}
 	}
-	return businessJSON{
+	b := businessJSON{
 		ID: strconv.FormatInt(r.ID, 10), OwnerID: strconv.FormatInt(r.OwnerID, 10), Name: r.Name,
 		Category: r.Category.String(), Lat: r.Lat, Lon: r.Lon, Address: r.Address, City: r.City, State: r.State,
-		Country: r.Country, Zip: r.Zip, Description: r.Description, Photos: photos, Version: r.Version,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		Country: r.Country, Zip: r.Zip, Description: r.Description, Photos: photos, ReviewCount: r.ReviewCount,
+		Hours: r.Hours, Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+	if r.Price != 0 {
+		b.Price = &r.Price
+	}
+	if r.Rating.Rated() {
+		b.Rating = ptr(r.Rating.Stars())
+	}
+	return b
 }
 
 // etag is a record's entity tag: its version, quoted.

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // readBody reads a request body of at most MaxBodyBytes whose media type is
@@ -64,7 +65,8 @@ var readOnly = []string{"id", "owner_id", "version", "created_at", "updated_at",
 // UTF-8, unknown or read-only fields, a field given twice, values of the
 // wrong JSON type and values outside the domain's limits. Every bad field is
 // named once in the EINVALID error, in nearby.BusinessFields order, then
-// unknown fields by name.
+// unknown fields by name; bad hours are named by their path below "hours"
+// ("hours.weekly.mon[1]").
 func decodeInput(body []byte, patch bool) (nearby.BusinessInput, error) {
 	var in nearby.BusinessInput
 	fields, err := decodeObject(body)
@@ -135,6 +137,40 @@ func decodeInput(body []byte, patch bool) (nearby.BusinessInput, error) {
 			} else {
 				in.Photos = photos(raw, add)
 			}
+		case "price":
+			if isNull {
+				in.Price = new(nearby.Price)
+			} else if n, ok := integer(raw, 1, int64(nearby.MaxPrice)); ok {
+				in.Price = ptr(nearby.Price(n))
+			} else {
+				add(f.name, "must be an integer price level from 1 to 4, or null")
+			}
+		case "rating":
+			if isNull {
+				in.Rating = new(nearby.Rating)
+			} else if r, err := nearby.ParseRating(string(raw)); isNumber(raw) && err == nil {
+				in.Rating = &r
+			} else {
+				add(f.name, "must be a number of stars from 0 to 5 with at most one decimal, or null")
+			}
+		case "review_count":
+			if isNull {
+				in.ReviewCount = new(uint32)
+			} else if n, ok := integer(raw, 0, nearby.MaxReviewCount); ok {
+				in.ReviewCount = ptr(uint32(n))
+			} else {
+				add(f.name, fmt.Sprintf("must be an integer from 0 to %d", nearby.MaxReviewCount))
+			}
+		case "hours":
+			in.Hours = new(hours.Schedule) // null: unknown
+			if err := in.Hours.UnmarshalJSON(raw); err != nil {
+				in.Hours = nil
+				if he := (*hours.Error)(nil); errors.As(err, &he) {
+					add(hoursParam(he.Field), he.Reason)
+				} else {
+					add(f.name, err.Error())
+				}
+			}
 		default:
 			if slices.Contains(readOnly, f.name) {
 				add(f.name, "read-only: set by the server")
@@ -160,10 +196,22 @@ func decodeInput(body []byte, patch bool) (nearby.BusinessInput, error) {
 	return in, sortParams(bad)
 }
 
+// hoursParam names the parameter of a part of the hours ("weekly.mon[1]").
+func hoursParam(field string) string {
+	if field == "" {
+		return "hours"
+	}
+	return "hours." + field
+}
+
 // sortParams returns an EINVALID error naming each field once (its first
-// reason), known fields in documented order, then others by name.
+// reason), known fields in documented order (a part of one, such as
+// "hours.time_zone", in its field's place), then others by name.
 func sortParams(bad []nearby.InvalidParam) error {
 	rank := func(name string) int {
+		if i := strings.IndexAny(name, ".["); i > 0 {
+			name = name[:i]
+		}
 		if i := slices.Index(nearby.BusinessFields, name); i >= 0 {
 			return i
 		}
@@ -289,8 +337,21 @@ func str(raw json.RawMessage, name string, add func(string, string)) *string {
 	return &s
 }
 
+// isNumber reports whether raw, a valid JSON value, is a number.
+func isNumber(raw json.RawMessage) bool {
+	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
+}
+
+// integer parses raw as a JSON integer (no fraction or exponent) in [lo, hi].
+func integer(raw json.RawMessage, lo, hi int64) (int64, bool) {
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return n, isNumber(raw) && err == nil && n >= lo && n <= hi
+}
+
+func ptr[T any](v T) *T { return &v }
+
 func num(raw json.RawMessage, name, reason string, add func(string, string)) *float64 {
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+	if !isNumber(raw) {
 		add(name, reason)
 		return nil
 	}

@@ -63,8 +63,9 @@ func (f *fakeService) Create(ctx context.Context, owner int64, key string, in ne
 }
 
 func sameFields(a, b *nearby.BusinessRecord) bool {
-	return slices.Equal(a.Photos, b.Photos) && a.Name == b.Name && a.Category == b.Category && a.Lat == b.Lat && a.Lon == b.Lon && a.Address == b.Address &&
-		a.City == b.City && a.State == b.State && a.Country == b.Country && a.Zip == b.Zip && a.Description == b.Description
+	return slices.Equal(a.Photos, b.Photos) && a.Address == b.Address &&
+		a.City == b.City && a.State == b.State && a.Country == b.Country && a.Zip == b.Zip && a.Description == b.Description &&
+		a.Business().Equal(b.Business())
 }
 
 func (f *fakeService) find(owner, id int64) (*nearby.BusinessRecord, error) {

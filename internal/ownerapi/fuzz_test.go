@@ -37,6 +37,24 @@ func encodeInput(in nearby.BusinessInput) []byte {
 	if in.Photos != nil {
 		m["photos"] = *in.Photos
 	}
+	if in.Price != nil {
+		m["price"] = nil
+		if *in.Price != 0 {
+			m["price"] = *in.Price
+		}
+	}
+	if in.Rating != nil {
+		m["rating"] = nil
+		if in.Rating.Rated() {
+			m["rating"] = in.Rating.Stars()
+		}
+	}
+	if in.ReviewCount != nil {
+		m["review_count"] = *in.ReviewCount
+	}
+	if in.Hours != nil {
+		m["hours"] = *in.Hours // null when unknown
+	}
 	data, err := json.Marshal(m)
 	if err != nil {
 		panic(err)
@@ -59,6 +77,9 @@ func FuzzDecodeInput(f *testing.F) {
 		`{"id":"1"} {}`,
 		`[]`, `null`, `{`, `{"lat":-0}`, `{"photos":[1,"x",null]}`,
 		`{"lat":NaN,"lon":-Infinity,"name":"Infinity \" NaN"}`, `NaN`,
+		`{"price":4,"rating":4.5,"review_count":12,"hours":{"time_zone":"Europe/Paris","weekly":{"fri":[["22:00","02:00"]],"sat":[["09:00","09:00"]]}}}`,
+		`{"price":null,"rating":null,"review_count":null,"hours":null}`,
+		`{"rating":0,"price":0,"hours":{"time_zone":"UTC","weekly":{"mon":[["18:00","00:00"]],"xyz":[]}}}`,
 	} {
 		f.Add([]byte(seed), false)
 		f.Add([]byte(seed), true)

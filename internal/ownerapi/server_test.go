@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -304,7 +305,7 @@ func TestValidation(t *testing.T) {
 		{"trailing data", validBody + `{}`, []string{"body"}},
 		{"trailing garbage", validBody + ` x`, []string{"body"}},
 		{"invalid utf-8", `{"name":"` + "\xff" + `","category":"cafe","lat":1,"lon":1}`, []string{"body"}},
-		{"unknown field", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":5}`, []string{"rating"}},
+		{"unknown field", `{"name":"a","category":"cafe","lat":1,"lon":1,"stars":5}`, []string{"stars"}},
 		{"field case", `{"Name":"a","category":"cafe","lat":1,"lon":1}`, []string{"name", "Name"}},
 		{"read-only field", `{"id":"5","name":"a","category":"cafe","lat":1,"lon":1}`, []string{"id"}},
 		{"duplicate field", `{"name":"a","name":"b","category":"cafe","lat":1,"lon":1}`, []string{"name"}},
@@ -340,8 +341,37 @@ func TestValidation(t *testing.T) {
 		{"photo scheme", `{"name":"a","category":"cafe","lat":1,"lon":1,"photos":["data:image/png;base64,AAAA"]}`, []string{"photos"}},
 		{"21 photos", `{"name":"a","category":"cafe","lat":1,"lon":1,"photos":[` +
 			strings.Repeat(`"https://x.example/p",`, 20) + `"https://x.example/p"]}`, []string{"photos"}},
+		{"price 0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":0}`, []string{"price"}},
+		{"price 5", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":5}`, []string{"price"}},
+		{"price fraction", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.5}`, []string{"price"}},
+		{"price 2.0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.0}`, []string{"price"}},
+		{"price string", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":"$$"}`, []string{"price"}},
+		{"rating 5.1", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":5.1}`, []string{"rating"}},
+		{"rating negative", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":-0.5}`, []string{"rating"}},
+		{"rating two decimals", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":4.25}`, []string{"rating"}},
+		{"rating string", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":"4.5"}`, []string{"rating"}},
+		{"rating NaN", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":NaN}`, []string{"rating"}},
+		{"review count negative", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":-1}`, []string{"review_count"}},
+		{"review count 2^31", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":2147483648}`, []string{"review_count"}},
+		{"review count fraction", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":1.5}`, []string{"review_count"}},
+		{"review count huge", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":1e30}`, []string{"review_count"}},
+		{"hours not an object", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":"9-5"}`, []string{"hours"}},
+		{"hours no zone", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"weekly":{}}}`, []string{"hours.time_zone"}},
+		{"hours unknown zone", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"Mars/Olympus"}}`, []string{"hours.time_zone"}},
+		{"hours Local", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"Local"}}`, []string{"hours.time_zone"}},
+		{"hours unknown day", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":{"funday":[]}}}`,
+			[]string{"hours.weekly.funday"}},
+		{"hours overlap", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":` +
+			`{"mon":[["09:00","13:00"],["12:00","18:00"]]}}}`, []string{"hours.weekly.mon[1]"}},
+		{"hours bad time", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":{"tue":[["9am","5pm"]]}}}`,
+			[]string{"hours.weekly.tue[0]"}},
+		{"hours in order", `{"name":"","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","extra":1},"rating":9,"zzz":1}`,
+			[]string{"name", "rating", "hours.extra", "zzz"}},
+		{"attributes", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":4,"rating":0,"review_count":2147483647,` +
+			`"hours":{"time_zone":"Asia/Tokyo","weekly":{"sun":[["00:00","24:00"]]}}}`, nil},
+		{"attributes null", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":null,"rating":null,"review_count":null,"hours":null}`, nil},
 		{"everything", `{"name":"","category":"x","lat":-91,"lon":"x","address":1,"city":2,"state":3,"country":"x",` +
-			`"zip":4,"description":5,"photos":6,"extra":7,"version":8}`,
+			`"zip":4,"description":5,"photos":6,"price":"x","rating":true,"review_count":[],"hours":8,"extra":7,"version":8}`,
 			append(slices.Clone(nearby.BusinessFields), "extra", "version")},
 	}
 	for _, tt := range tests {
@@ -364,8 +394,8 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
-	if s.fake.last != 1 {
-		t.Errorf("%d businesses created, want only the valid one", s.fake.last)
+	if s.fake.last != 3 {
+		t.Errorf("%d businesses created, want only the 3 valid ones", s.fake.last)
 	}
 }
 
@@ -575,5 +605,61 @@ func TestMergePatch(t *testing.T) {
 	r = s.do(t, req{method: "PUT", path: "/v1/businesses/1", owner: 1, body: validBody, header: map[string]string{"If-Match": `"2"`}})
 	if err := json.Unmarshal(r.body, &b); err != nil || r.status != 200 || b.Zip != "" || len(b.Photos) != 0 || b.Name != "Blue Bottle" {
 		t.Errorf("put: %d %+v", r.status, b)
+	}
+}
+
+// TestAttributesJSON creates, patches and clears the attributes through the
+// API: their JSON in every answer, and merge-patch semantics.
+func TestAttributesJSON(t *testing.T) {
+	s := newTestServer(t)
+	hoursDoc := `{"time_zone":"Europe/Paris","weekly":{"mon":[["11:30","14:30"],["18:00","22:30"]],"fri":[["18:00","02:00"]]}}`
+	r := s.do(t, req{method: "POST", path: "/v1/businesses", owner: 1, body: `{"name":"Chez Nous","category":"restaurant","lat":48.85,"lon":2.35,` +
+		`"price":3,"rating":4.5,"review_count":1287,"hours":` + hoursDoc + `}`})
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.body)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(r.body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	wantHours := `{"time_zone":"Europe/Paris","weekly":{"mon":[["11:30","14:30"],["18:00","22:30"]],"tue":[],"wed":[],"thu":[],` +
+		`"fri":[["18:00","02:00"]],"sat":[],"sun":[]}}`
+	for field, want := range map[string]string{"price": "3", "rating": "4.5", "review_count": "1287", "hours": wantHours} {
+		if got := string(raw[field]); got != want {
+			t.Errorf("%s = %s, want %s", field, got, want)
+		}
+	}
+	patch := func(version int, body string) map[string]json.RawMessage {
+		t.Helper()
+		r := s.do(t, req{method: "PATCH", path: "/v1/businesses/1", owner: 1, body: body,
+			header: map[string]string{"If-Match": fmt.Sprintf(`"%d"`, version), "Content-Type": "application/merge-patch+json"}})
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(r.body, &raw); err != nil || r.status != 200 {
+			t.Fatalf("patch %s: %d %s", body, r.status, r.body)
+		}
+		return raw
+	}
+	// Absent keeps; a value replaces; 0 stars is a rating.
+	raw = patch(1, `{"rating":0}`)
+	if string(raw["rating"]) != "0" || string(raw["price"]) != "3" || string(raw["hours"]) != wantHours {
+		t.Errorf("after patching the rating: %s %s %s", raw["rating"], raw["price"], raw["hours"])
+	}
+	// null clears.
+	raw = patch(2, `{"price":null,"rating":null,"review_count":null,"hours":null}`)
+	for field, want := range map[string]string{"price": "null", "rating": "null", "review_count": "0", "hours": "null"} {
+		if got := string(raw[field]); got != want {
+			t.Errorf("after clearing: %s = %s, want %s", field, got, want)
+		}
+	}
+	// A bad part of the hours is named; nothing changes.
+	r = s.do(t, req{method: "PATCH", path: "/v1/businesses/1", owner: 1, body: `{"hours":{"time_zone":"UTC","weekly":{"mon":[["09:00"]]}}}`,
+		header: map[string]string{"If-Match": `"3"`}})
+	if r.status != 400 || !slices.Equal(r.params(), []string{"hours.weekly.mon[0]"}) {
+		t.Errorf("bad hours: %d %v", r.status, r.params())
+	}
+	// Lists carry the attributes too.
+	l := s.do(t, req{method: "GET", path: "/v1/owners/me/businesses", owner: 1})
+	if !strings.Contains(string(l.body), `"price":null,"rating":null,"review_count":0,"hours":null`) {
+		t.Errorf("list: %s", l.body)
 	}
 }
