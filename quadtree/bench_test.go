@@ -2,6 +2,8 @@ package quadtree_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"sync"
@@ -24,25 +26,59 @@ var sizes = []struct {
 
 var (
 	benchMu    sync.Mutex
-	benchBiz   = map[int][]nearby.Business{}
+	benchBiz   = map[int]benchData{}
 	benchTrees = map[int]*quadtree.Tree{}
 )
 
-func businesses(n int) []nearby.Business {
-	benchMu.Lock()
-	defer benchMu.Unlock()
-	if bs, ok := benchBiz[n]; ok {
-		return bs
-	}
-	bs := dataset.Generate(n, 1)
-	benchBiz[n] = bs
-	return bs
+// benchData is a realistic set of businesses with attributes drawn for them.
+type benchData struct {
+	bs    []nearby.Business
+	attrs []quadtree.Attrs
 }
 
-func build(b testing.TB, bs []nearby.Business) *quadtree.Tree {
-	qb := quadtree.NewBuilder(len(bs))
-	for _, x := range bs {
-		if err := qb.Add(x.ID, x.Lat, x.Lon, uint8(x.Category), x.Name); err != nil {
+func businesses(n int) benchData {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if d, ok := benchBiz[n]; ok {
+		return d
+	}
+	d := benchData{bs: dataset.Generate(n, 1), attrs: make([]quadtree.Attrs, n)}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range d.attrs {
+		d.attrs[i] = randAttrs(r)
+	}
+	benchBiz[n] = d
+	return d
+}
+
+// benchSchedules is how many distinct opening hours the benchmarks' tags
+// stand for.
+const benchSchedules = 5000
+
+// randAttrs draws attributes shaped like real ones: 15% unrated, ratings
+// around 4.0 stars (5% at 5.0); 20% without a price, 32% at 1 and at 2,
+// 12% at 3, 4% at 4; one of benchSchedules opening hours, 10% unknown.
+func randAttrs(r *rand.Rand) quadtree.Attrs {
+	a := quadtree.Attrs{Reviews: uint32(r.ExpFloat64() * 80)}
+	if r.IntN(100) >= 15 {
+		a.Rating = uint8(1 + max(10, min(50, math.Round(40+6*r.NormFloat64()))))
+	}
+	p := r.IntN(100)
+	for _, upTo := range []int{20, 52, 84, 96} {
+		if p >= upTo {
+			a.Price++
+		}
+	}
+	if r.IntN(10) > 0 {
+		a.Tag = uint32(1 + r.IntN(benchSchedules))
+	}
+	return a
+}
+
+func build(b testing.TB, d benchData) *quadtree.Tree {
+	qb := quadtree.NewBuilder(len(d.bs))
+	for i, x := range d.bs {
+		if err := qb.AddWith(x.ID, x.Lat, x.Lon, uint8(x.Category), x.Name, d.attrs[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -50,13 +86,13 @@ func build(b testing.TB, bs []nearby.Business) *quadtree.Tree {
 }
 
 func tree(b *testing.B, n int) *quadtree.Tree {
-	bs := businesses(n)
+	d := businesses(n)
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	if t, ok := benchTrees[n]; ok {
 		return t
 	}
-	t := build(b, bs)
+	t := build(b, d)
 	benchTrees[n] = t
 	return t
 }
@@ -64,15 +100,15 @@ func tree(b *testing.B, n int) *quadtree.Tree {
 func BenchmarkBuild(b *testing.B) {
 	for _, size := range sizes {
 		b.Run("n="+size.name, func(b *testing.B) {
-			bs := businesses(size.n)
+			d := businesses(size.n)
 			b.ReportAllocs()
 			var t *quadtree.Tree
 			for b.Loop() {
-				t = build(b, bs)
+				t = build(b, d)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size.n), "ns/business")
 			b.ReportMetric(float64(t.IndexBytes())/float64(size.n), "index-B/business")
-			b.ReportMetric(float64(t.NameBytes())/float64(size.n), "name-B/business")
+			b.ReportMetric(float64(t.ColdBytes())/float64(size.n), "cold-B/business")
 			b.ReportMetric(float64(t.Depth()), "depth")
 		})
 	}
@@ -150,4 +186,91 @@ func bruteNearest(t *quadtree.Tree, dst []quadtree.Hit, lat, lon, radiusM float6
 		return 0
 	})
 	return dst[:min(k, len(dst))]
+}
+
+// BenchmarkFilter measures Nearest and BestRated, k=20, with each kind of
+// filter on the realistic data with the attributes of randAttrs. After the
+// timed loop it times the same queries unfiltered with Nearest, in turns
+// with the query under test, for vs-unfiltered-x: the query's time over the
+// unfiltered Nearest's.
+func BenchmarkFilter(b *testing.B) {
+	filters := []struct {
+		name string
+		make func(t *quadtree.Tree) quadtree.Filter
+	}{
+		{"none", func(*quadtree.Tree) quadtree.Filter { return quadtree.Filter{} }},
+		{"category=rarest", func(t *quadtree.Tree) quadtree.Filter { return quadtree.Filter{Categories: 1 << rarest(t)} }},
+		{"min_rating=4.5", func(*quadtree.Tree) quadtree.Filter { return quadtree.Filter{MinRating: 46} }},
+		{"price=3,4", func(*quadtree.Tree) quadtree.Filter { return quadtree.Filter{Prices: 1<<3 | 1<<4} }},
+		{"open_now", func(t *quadtree.Tree) quadtree.Filter {
+			// A tag's hours are open now for 60% of the schedules.
+			r := rand.New(rand.NewPCG(3, 4))
+			open := make([]bool, benchSchedules+1)
+			for i := 1; i < len(open); i++ {
+				open[i] = r.IntN(10) < 6
+			}
+			return quadtree.Filter{Accept: func(i int) bool { return open[t.Attrs(i).Tag] }}
+		}},
+	}
+	for _, size := range sizes {
+		for _, op := range []string{"Nearest", "BestRated"} {
+			for _, radius := range []struct {
+				name string
+				m    float64
+			}{{"2km", 2000}, {"20km", 20000}} {
+				for _, fc := range filters {
+					b.Run(fmt.Sprintf("n=%s/op=%s/filter=%s/k=20/r=%s", size.name, op, fc.name, radius.name), func(b *testing.B) {
+						t := tree(b, size.n)
+						f := fc.make(t)
+						search := t.Nearest
+						if op == "BestRated" {
+							search = t.BestRated
+						}
+						qs := dataset.Queries(10000, 7)
+						var hits []quadtree.Hit
+						total, i := 0, 0
+						b.ReportAllocs()
+						for b.Loop() {
+							q := qs[i%len(qs)]
+							i++
+							var err error
+							if hits, err = search(hits[:0], q.Lat, q.Lon, radius.m, 20, f); err != nil {
+								b.Fatal(err)
+							}
+							total += len(hits)
+						}
+						b.ReportMetric(float64(total)/float64(b.N), "hits/op")
+						run := func(search func([]quadtree.Hit, float64, float64, float64, int, quadtree.Filter) ([]quadtree.Hit, error), f quadtree.Filter) time.Duration {
+							start := time.Now()
+							for _, q := range qs[:2000] {
+								hits, _ = search(hits[:0], q.Lat, q.Lon, radius.m, 20, f)
+							}
+							return time.Since(start)
+						}
+						best, base := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+						for range 3 {
+							base = min(base, run(t.Nearest, quadtree.Filter{}))
+							best = min(best, run(search, f))
+						}
+						b.ReportMetric(float64(best)/float64(base), "vs-unfiltered-x")
+					})
+				}
+			}
+		}
+	}
+}
+
+// rarest returns the least frequent category present in t.
+func rarest(t *quadtree.Tree) uint8 {
+	var counts [quadtree.MaxCategories]int
+	for i := range t.Len() {
+		counts[t.Category(i)]++
+	}
+	best := 0
+	for c, n := range counts {
+		if n > 0 && (counts[best] == 0 || n < counts[best]) {
+			best = c
+		}
+	}
+	return uint8(best)
 }

@@ -6,19 +6,24 @@ import (
 	"math"
 )
 
-// check verifies the tree's invariants: entries in Morton order, every node's
-// box and category set exactly those of its entries, children contiguous and
+// check verifies the tree's invariants: entries in Morton order with valid
+// attributes, every node's box, category set, price set and best rating
+// exactly those of its entries, children contiguous and
 // partitioning their parent's entries, leaves within LeafCap unless their
 // entries share one coordinate, and every node reachable once. Tests call it
 // after every build.
 func (t *Tree) check() error {
 	n := len(t.ids)
-	if len(t.pts) != n || len(t.cats) != n || len(t.nameOffs) != n+1 || t.nameIdx != nil && len(t.nameIdx) != n {
+	if len(t.pts) != n || len(t.cats) != n || len(t.prices) != n || len(t.ratings) != n || len(t.tags) != n ||
+		len(t.nameOffs) != n+1 || len(t.reviews) != n || t.nameIdx != nil && len(t.nameIdx) != n {
 		return errors.New("column lengths differ")
 	}
-	for i := 1; i < n; i++ {
-		if mortonKey(t.pts[i]) < mortonKey(t.pts[i-1]) {
+	for i := range n {
+		if i > 0 && mortonKey(t.pts[i]) < mortonKey(t.pts[i-1]) {
 			return fmt.Errorf("entry %d out of Morton order", i)
+		}
+		if t.cats[i] >= MaxCategories || t.prices[i] > MaxPrice || t.ratings[i] > MaxRating {
+			return fmt.Errorf("entry %d: category %d, price %d, rating %d", i, t.cats[i], t.prices[i], t.ratings[i])
 		}
 	}
 	if n == 0 {
@@ -48,9 +53,11 @@ func (t *Tree) check() error {
 			want.minLat, want.maxLat = min(want.minLat, p.lat), max(want.maxLat, p.lat)
 			want.minLon, want.maxLon = min(want.minLon, p.lon), max(want.maxLon, p.lon)
 			want.cats |= 1 << t.cats[e]
+			want.prices |= 1 << t.prices[e]
+			want.maxRating = max(want.maxRating, t.ratings[e])
 		}
 		if nd != want {
-			return fmt.Errorf("node %d: box or categories %+v, want %+v", i, nd, want)
+			return fmt.Errorf("node %d: box or summaries %+v, want %+v", i, nd, want)
 		}
 		if nd.child == 0 {
 			if nd.hi-nd.lo > LeafCap && mortonKey(t.pts[nd.lo]) != mortonKey(t.pts[nd.hi-1]) {

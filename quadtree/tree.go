@@ -23,6 +23,13 @@ const MaxCategories = 32
 // MaxNameLen is the longest name, in bytes, an entry may carry.
 const MaxNameLen = 1024
 
+// MaxPrice is the highest price level of Attrs.Price (0 means none).
+const MaxPrice = 4
+
+// MaxRating is the highest value of Attrs.Rating (0 means none): tenths of a
+// star plus one, so 5.0 stars is 51.
+const MaxRating = 51
+
 // maxEntries keeps entry positions and name offsets within uint32.
 const maxEntries = math.MaxUint32 - 1
 
@@ -31,9 +38,11 @@ var (
 	ErrInvalidPoint    = errors.New("quadtree: invalid coordinates")
 	ErrInvalidCategory = errors.New("quadtree: invalid category")
 	ErrInvalidName     = errors.New("quadtree: name too long")
+	ErrInvalidAttrs    = errors.New("quadtree: invalid attributes")
 	ErrInvalidRadius   = errors.New("quadtree: invalid radius")
 	ErrInvalidK        = errors.New("quadtree: invalid k")
 	ErrInvalidRect     = errors.New("quadtree: invalid rectangle")
+	ErrInvalidPolygon  = errors.New("quadtree: invalid polygon")
 	ErrTooLarge        = errors.New("quadtree: too many entries")
 	ErrColumns         = errors.New("quadtree: invalid columns")
 )
@@ -45,24 +54,44 @@ type Entry struct {
 	Lat, Lon float64
 	Category uint8
 	Name     string
+	Attrs    Attrs
+}
+
+// Attrs are an entry's attributes besides its place, category and name. The
+// zero value means none is known. Price and Rating are kept in the hot
+// columns and summarised on every node, so filters on them prune subtrees;
+// Tag is kept hot for Filter.Accept; Reviews is kept cold, with the names.
+type Attrs struct {
+	Price  uint8 // price level 1..MaxPrice; 0 = none
+	Rating uint8 // 1..MaxRating (tenths of a star + 1); 0 = none
+	// Tag is opaque to the tree: for instance 1 + the index of the entry's
+	// opening hours in a table the caller keeps, 0 for none.
+	Tag     uint32
+	Reviews uint32 // number of reviews
 }
 
 // Tree is an immutable quadtree of entries. Its methods are safe for
 // concurrent use by any number of goroutines without locks.
 type Tree struct {
 	// Entries in tree order (Morton order of their cells), as parallel
-	// columns: the hot path touches only pts and cats, and ids of the
-	// entries it keeps. Latitude and longitude sit side by side, so scanning
-	// a leaf's coordinates touches one run of memory.
-	ids  []int64
-	pts  []point
-	cats []uint8
+	// columns: the hot path touches pts and cats, prices and ratings when
+	// a filter asks for them, tags when Filter.Accept reads them, and ids
+	// of the entries it keeps. Latitude and longitude sit side by side, so
+	// scanning a leaf's coordinates touches one run of memory.
+	ids     []int64
+	pts     []point
+	cats    []uint8
+	prices  []uint8
+	ratings []uint8
+	tags    []uint32
 
-	// Names live apart from the hot columns: entry i's name is
-	// names[nameOffs[k]:nameOffs[k+1]] where k is nameIdx[i], or i when
-	// nameIdx is nil (a tree loaded from columns keeps names in tree order).
+	// Names and review counts live apart from the hot columns: entry i's
+	// name is names[nameOffs[k]:nameOffs[k+1]] and its review count
+	// reviews[k], where k is nameIdx[i], or i when nameIdx is nil (a tree
+	// loaded from columns keeps them in tree order).
 	nameOffs []uint32
 	names    string // a string, so Name returns substrings without copying
+	reviews  []uint32
 	nameIdx  []uint32
 
 	nodes []node // nodes[0] is the root; empty for an empty tree
@@ -73,12 +102,16 @@ type point struct{ lat, lon int32 }
 
 // node is a cell of the tree. Its box is the tight bounding box of the
 // entries below it (not the cell's nominal square), which prunes better on
-// clustered data. Children of a node are contiguous in Tree.nodes.
+// clustered data. Children of a node are contiguous in Tree.nodes. Its
+// summaries of the entries below (categories, prices, best rating) let
+// filters prune it. It takes 36 bytes.
 type node struct {
 	minLat, minLon, maxLat, maxLon int32  // E7 bounding box of the entries
 	lo, hi                         uint32 // entries [lo, hi) in tree order
 	child                          uint32 // index of the first child; 0 for a leaf
 	cats                           uint32 // bit set of categories below
+	prices                         uint8  // bit p for each price p below (bit 0: none)
+	maxRating                      uint8  // highest rating below
 }
 
 // ToE7 converts degrees to the tree's fixed-point coordinates.
@@ -93,6 +126,10 @@ type Builder struct {
 	ids      []int64
 	pts      []point
 	cats     []uint8
+	prices   []uint8
+	ratings  []uint8
+	tags     []uint32
+	reviews  []uint32
 	nameOffs []uint32
 	names    []byte
 }
@@ -103,15 +140,25 @@ func NewBuilder(n int) *Builder {
 		ids:      make([]int64, 0, n),
 		pts:      make([]point, 0, n),
 		cats:     make([]uint8, 0, n),
+		prices:   make([]uint8, 0, n),
+		ratings:  make([]uint8, 0, n),
+		tags:     make([]uint32, 0, n),
+		reviews:  make([]uint32, 0, n),
 		nameOffs: make([]uint32, 0, n+1),
 		names:    make([]byte, 0, 24*n),
 	}
 }
 
-// Add adds an entry. Coordinates must be valid degrees (no NaN or ±Inf), the
-// category below MaxCategories and the name at most MaxNameLen bytes. IDs are
-// not checked for uniqueness; equal coordinates are allowed.
+// Add adds an entry without attributes (see AddWith).
 func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) error {
+	return b.AddWith(id, lat, lon, category, name, Attrs{})
+}
+
+// AddWith adds an entry. Coordinates must be valid degrees (no NaN or ±Inf),
+// the category below MaxCategories, the name at most MaxNameLen bytes, the
+// price at most MaxPrice and the rating at most MaxRating. IDs are not
+// checked for uniqueness; equal coordinates are allowed.
+func (b *Builder) AddWith(id int64, lat, lon float64, category uint8, name string, a Attrs) error {
 	if !geo.Valid(lat, lon) {
 		return fmt.Errorf("%w: id %d: lat %v lon %v", ErrInvalidPoint, id, lat, lon)
 	}
@@ -120,6 +167,9 @@ func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) e
 	}
 	if len(name) > MaxNameLen {
 		return fmt.Errorf("%w: id %d: %d bytes", ErrInvalidName, id, len(name))
+	}
+	if a.Price > MaxPrice || a.Rating > MaxRating {
+		return fmt.Errorf("%w: id %d: price %d, rating %d", ErrInvalidAttrs, id, a.Price, a.Rating)
 	}
 	if len(b.ids) >= maxEntries || uint64(len(b.names))+uint64(len(name)) > math.MaxUint32 {
 		return ErrTooLarge
@@ -130,6 +180,10 @@ func (b *Builder) Add(id int64, lat, lon float64, category uint8, name string) e
 	b.ids = append(b.ids, id)
 	b.pts = append(b.pts, point{ToE7(lat), ToE7(lon)})
 	b.cats = append(b.cats, category)
+	b.prices = append(b.prices, a.Price)
+	b.ratings = append(b.ratings, a.Rating)
+	b.tags = append(b.tags, a.Tag)
+	b.reviews = append(b.reviews, a.Reviews)
 	if len(b.names)+len(name) > cap(b.names) {
 		// Double: append grows large slices by only 1.25x, which copies a
 		// big name blob many times over.
@@ -153,14 +207,18 @@ func (b *Builder) Build() *Tree {
 	}
 	order := sortByKey(keys)
 	t := &Tree{
-		ids:  make([]int64, n),
-		pts:  make([]point, n),
-		cats: make([]uint8, n),
-		// Names stay where Add put them: moving ~20 bytes per entry into
-		// tree order would cost more than the rest of the build. nameIdx
-		// maps tree positions to them.
+		ids:     make([]int64, n),
+		pts:     make([]point, n),
+		cats:    make([]uint8, n),
+		prices:  make([]uint8, n),
+		ratings: make([]uint8, n),
+		tags:    make([]uint32, n),
+		// Names and review counts stay where Add put them: moving ~20
+		// bytes per entry into tree order would cost more than the rest of
+		// the build. nameIdx maps tree positions to them.
 		nameOffs: b.nameOffs,
 		names:    string(b.names),
+		reviews:  b.reviews,
 		nameIdx:  order,
 	}
 	if n == 0 {
@@ -171,11 +229,14 @@ func (b *Builder) Build() *Tree {
 	wg.Go(func() {
 		for i, j := range order {
 			t.ids[i] = b.ids[j]
+			t.tags[i] = b.tags[j]
 		}
 	})
 	for i, j := range order {
 		t.pts[i] = b.pts[j]
 		t.cats[i] = b.cats[j]
+		t.prices[i] = b.prices[j]
+		t.ratings[i] = b.ratings[j]
 	}
 	wg.Wait()
 	*b = Builder{}
@@ -187,7 +248,7 @@ func (b *Builder) Build() *Tree {
 func Build(entries []Entry) (*Tree, error) {
 	b := NewBuilder(len(entries))
 	for _, e := range entries {
-		if err := b.Add(e.ID, e.Lat, e.Lon, e.Category, e.Name); err != nil {
+		if err := b.AddWith(e.ID, e.Lat, e.Lon, e.Category, e.Name, e.Attrs); err != nil {
 			return nil, err
 		}
 	}
@@ -195,20 +256,27 @@ func Build(entries []Entry) (*Tree, error) {
 }
 
 // Columns are a tree's entries in tree order, as stored by Tree.Columns and
-// taken by FromColumns. NameOffs has one more element than IDs.
+// taken by FromColumns. NameOffs has one more element than IDs; every other
+// column has one element per entry, except that FromColumns takes an empty
+// attribute column (Prices, Ratings, Tags, Reviews) as all zero.
 type Columns struct {
 	IDs        []int64
 	Lats, Lons []int32 // degrees × 1e7
 	Cats       []uint8
+	Prices     []uint8 // Attrs.Price
+	Ratings    []uint8 // Attrs.Rating
+	Tags       []uint32
+	Reviews    []uint32
 	NameOffs   []uint32
 	Names      []byte
 }
 
 // Columns returns the tree's entries in tree order. Lats, Lons, Names and,
-// for a tree made by Build, NameOffs are fresh; the other slices share the
-// tree's memory and must not be modified.
+// for a tree made by Build, NameOffs and Reviews are fresh; the other slices
+// share the tree's memory and must not be modified.
 func (t *Tree) Columns() Columns {
-	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats, NameOffs: t.nameOffs}
+	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats,
+		Prices: t.prices, Ratings: t.ratings, Tags: t.tags, Reviews: t.reviews, NameOffs: t.nameOffs}
 	for i, p := range t.pts {
 		c.Lats[i], c.Lons[i] = p.lat, p.lon
 	}
@@ -217,9 +285,11 @@ func (t *Tree) Columns() Columns {
 	} else {
 		c.NameOffs = make([]uint32, len(t.pts)+1)
 		c.Names = make([]byte, 0, len(t.names))
+		c.Reviews = make([]uint32, len(t.pts))
 		for i, k := range t.nameIdx {
 			c.Names = append(c.Names, t.names[t.nameOffs[k]:t.nameOffs[k+1]]...)
 			c.NameOffs[i+1] = uint32(len(c.Names))
+			c.Reviews[i] = t.reviews[k]
 		}
 	}
 	return c
@@ -227,21 +297,35 @@ func (t *Tree) Columns() Columns {
 
 // FromColumns rebuilds a tree from columns in tree order, as Columns returns
 // them, without sorting: it checks every value and the order, then builds the
-// nodes in one pass. The tree keeps IDs, Cats, NameOffs and Names; the
-// caller must not modify them afterwards. Columns from an untrusted source are safe to pass: bad
-// ones give an error wrapping ErrColumns.
+// nodes in one pass. The tree keeps the columns other than Lats and Lons;
+// the caller must not modify them afterwards. Columns from an untrusted
+// source are safe to pass: bad ones give an error wrapping ErrColumns.
 func FromColumns(c Columns) (*Tree, error) {
 	n := len(c.IDs)
 	switch {
 	case n > maxEntries:
 		return nil, ErrTooLarge
-	case len(c.Lats) != n || len(c.Lons) != n || len(c.Cats) != n || len(c.NameOffs) != n+1:
+	case len(c.Lats) != n || len(c.Lons) != n || len(c.Cats) != n || len(c.NameOffs) != n+1 ||
+		!attrLen(len(c.Prices), n) || !attrLen(len(c.Ratings), n) || !attrLen(len(c.Tags), n) || !attrLen(len(c.Reviews), n):
 		return nil, fmt.Errorf("%w: column lengths differ", ErrColumns)
 	case c.NameOffs[0] != 0 || int(c.NameOffs[n]) != len(c.Names):
 		return nil, fmt.Errorf("%w: name offsets do not span the names", ErrColumns)
 	}
+	t := &Tree{ids: c.IDs, pts: make([]point, n), cats: c.Cats, prices: c.Prices, ratings: c.Ratings, tags: c.Tags,
+		nameOffs: c.NameOffs, names: ownedString(c.Names), reviews: c.Reviews}
+	if len(c.Prices) == 0 {
+		t.prices = make([]uint8, n)
+	}
+	if len(c.Ratings) == 0 {
+		t.ratings = make([]uint8, n)
+	}
+	if len(c.Tags) == 0 {
+		t.tags = make([]uint32, n)
+	}
+	if len(c.Reviews) == 0 {
+		t.reviews = make([]uint32, n)
+	}
 	keys := make([]uint64, n)
-	pts := make([]point, n)
 	for i := range n {
 		lat, lon := c.Lats[i], c.Lons[i]
 		if lat < -900000000 || lat > 900000000 || lon < -1800000000 || lon > 1800000000 {
@@ -250,19 +334,25 @@ func FromColumns(c Columns) (*Tree, error) {
 		if c.Cats[i] >= MaxCategories {
 			return nil, fmt.Errorf("%w: entry %d: category %d", ErrColumns, i, c.Cats[i])
 		}
+		if t.prices[i] > MaxPrice || t.ratings[i] > MaxRating {
+			return nil, fmt.Errorf("%w: entry %d: price %d, rating %d", ErrColumns, i, t.prices[i], t.ratings[i])
+		}
 		if l := c.NameOffs[i+1] - c.NameOffs[i]; c.NameOffs[i+1] < c.NameOffs[i] || l > MaxNameLen {
 			return nil, fmt.Errorf("%w: entry %d: bad name offsets", ErrColumns, i)
 		}
-		pts[i] = point{lat, lon}
-		keys[i] = mortonKey(pts[i])
+		t.pts[i] = point{lat, lon}
+		keys[i] = mortonKey(t.pts[i])
 		if i > 0 && keys[i] < keys[i-1] {
 			return nil, fmt.Errorf("%w: entry %d out of tree order", ErrColumns, i)
 		}
 	}
-	t := &Tree{ids: c.IDs, pts: pts, cats: c.Cats, nameOffs: c.NameOffs, names: ownedString(c.Names)}
 	t.buildNodes(keys)
 	return t, nil
 }
+
+// attrLen reports whether an attribute column of length l fits n entries:
+// one value each, or none at all (all zero).
+func attrLen(l, n int) bool { return l == n || l == 0 }
 
 // Len returns the number of entries.
 func (t *Tree) Len() int { return len(t.ids) }
@@ -276,29 +366,49 @@ func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.pts[i].lat), Fr
 // Category returns the category of entry i.
 func (t *Tree) Category(i int) uint8 { return t.cats[i] }
 
+// cold returns where entry i's name and review count are kept.
+func (t *Tree) cold(i int) int {
+	if t.nameIdx != nil {
+		return int(t.nameIdx[i])
+	}
+	return i
+}
+
 // Name returns the name of entry i, without copying it.
 func (t *Tree) Name(i int) string {
-	k := i
-	if t.nameIdx != nil {
-		k = int(t.nameIdx[i])
-	}
+	k := t.cold(i)
 	return t.names[t.nameOffs[k]:t.nameOffs[k+1]]
+}
+
+// Attrs returns the attributes of entry i.
+func (t *Tree) Attrs(i int) Attrs {
+	return Attrs{Price: t.prices[i], Rating: t.ratings[i], Tag: t.tags[i], Reviews: t.reviews[t.cold(i)]}
 }
 
 // Entry returns entry i.
 func (t *Tree) Entry(i int) Entry {
 	lat, lon := t.Point(i)
-	return Entry{ID: t.ids[i], Lat: lat, Lon: lon, Category: t.cats[i], Name: t.Name(i)}
+	return Entry{ID: t.ids[i], Lat: lat, Lon: lon, Category: t.cats[i], Name: t.Name(i), Attrs: t.Attrs(i)}
 }
 
-// IndexBytes returns the memory held by the spatial index: ids, coordinates,
-// categories and nodes, without names.
+// IndexBytes returns the memory held by the spatial index, the part queries
+// touch: ids, coordinates, categories, prices, ratings, tags and nodes
+// (23 bytes per entry plus the nodes).
 func (t *Tree) IndexBytes() int {
-	return len(t.ids)*8 + len(t.pts)*8 + len(t.cats) + len(t.nodes)*int(unsafe.Sizeof(node{}))
+	return len(t.ids)*8 + len(t.pts)*8 + len(t.cats) + len(t.prices) + len(t.ratings) + len(t.tags)*4 +
+		len(t.nodes)*int(unsafe.Sizeof(node{}))
 }
 
-// NameBytes returns the memory held by names and their offsets.
-func (t *Tree) NameBytes() int { return len(t.names) + len(t.nameOffs)*4 + len(t.nameIdx)*4 }
+// ColdBytes returns the memory held out of the hot path: names, their
+// offsets and the review counts.
+func (t *Tree) ColdBytes() int {
+	return len(t.names) + len(t.nameOffs)*4 + len(t.nameIdx)*4 + len(t.reviews)*4
+}
+
+// NameBytes returns ColdBytes.
+//
+// Deprecated: NameBytes counts the review counts too; use ColdBytes.
+func (t *Tree) NameBytes() int { return t.ColdBytes() }
 
 // Nodes returns the number of nodes, and Depth the length of the longest path
 // from the root to a leaf (1 for a tree that is a single leaf, 0 when empty).
@@ -468,6 +578,8 @@ func (b *nodeBuilder) build(slot uint32, lo, hi int, level uint) {
 			n.minLat, n.maxLat = min(n.minLat, p.lat), max(n.maxLat, p.lat)
 			n.minLon, n.maxLon = min(n.minLon, p.lon), max(n.maxLon, p.lon)
 			n.cats |= 1 << t.cats[i]
+			n.prices |= 1 << t.prices[i]
+			n.maxRating = max(n.maxRating, t.ratings[i])
 		}
 		t.nodes[slot] = n
 		return
@@ -493,6 +605,8 @@ func (b *nodeBuilder) build(slot uint32, lo, hi int, level uint) {
 		n.minLon = min(n.minLon, ch.minLon)
 		n.maxLon = max(n.maxLon, ch.maxLon)
 		n.cats |= ch.cats
+		n.prices |= ch.prices
+		n.maxRating = max(n.maxRating, ch.maxRating)
 	}
 	t.nodes[slot] = n
 }

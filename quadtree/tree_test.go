@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -62,7 +63,8 @@ func randCentre(r *rand.Rand) [2]float64 {
 	return [2]float64{r.Float64()*180 - 90, r.Float64()*360 - 180}
 }
 
-// randEntries returns n clustered entries, some sharing coordinates.
+// randEntries returns n clustered entries with attributes, some sharing
+// coordinates.
 func randEntries(r *rand.Rand, n int) []Entry {
 	var centres [][2]float64
 	for range 1 + r.IntN(8) {
@@ -70,7 +72,7 @@ func randEntries(r *rand.Rand, n int) []Entry {
 	}
 	es := make([]Entry, n)
 	for i := range es {
-		e := Entry{ID: int64(r.IntN(4 * n)), Category: uint8(r.IntN(20)), Name: "n"}
+		e := Entry{ID: int64(r.IntN(4 * n)), Category: uint8(r.IntN(20)), Name: "n", Attrs: randAttrs(r)}
 		if i > 0 && r.IntN(10) == 0 {
 			prev := es[r.IntN(i)]
 			e.Lat, e.Lon = prev.Lat, prev.Lon
@@ -80,6 +82,19 @@ func randEntries(r *rand.Rand, n int) []Entry {
 		es[i] = e
 	}
 	return es
+}
+
+// randAttrs draws attributes, a quarter of them without a price or a
+// rating, with few distinct ratings so that ties are common.
+func randAttrs(r *rand.Rand) Attrs {
+	a := Attrs{Tag: uint32(r.IntN(5)), Reviews: r.Uint32N(1000)}
+	if r.IntN(4) > 0 {
+		a.Price = uint8(1 + r.IntN(MaxPrice))
+	}
+	if r.IntN(4) > 0 {
+		a.Rating = uint8(1 + 5*r.IntN(MaxRating/5+1))
+	}
+	return a
 }
 
 func mustBuild(t testing.TB, es []Entry) *Tree {
@@ -94,20 +109,100 @@ func mustBuild(t testing.TB, es []Entry) *Tree {
 	return tr
 }
 
+// query is a random filter with the set of entries its Accept accepts (nil
+// for no Accept). filter arms Accept for one query.
+type query struct {
+	f      Filter
+	accept []uint64
+}
+
+func randFilter(r *rand.Rand, tr *Tree) query {
+	var q query
+	if r.IntN(3) == 0 {
+		q.f.Categories = uint32(r.IntN(1<<20)) & uint32(r.IntN(1<<20))
+	}
+	if r.IntN(3) == 0 {
+		q.f.Prices = uint8(r.IntN(1 << 6)) // bit 0 and bits above MaxPrice too
+	}
+	if r.IntN(3) == 0 {
+		q.f.MinRating = uint8(r.IntN(MaxRating + 2))
+	}
+	if r.IntN(4) == 0 {
+		q.f.Skip = randBits(r, r.IntN(tr.Len()/64+2), 3) // may be shorter than the tree
+	}
+	if r.IntN(3) == 0 {
+		q.accept = randBits(r, tr.Len()/64+1, 2)
+	}
+	return q
+}
+
+// randBits returns a bit set of words words, each bit set with probability
+// (3/4)^and.
+func randBits(r *rand.Rand, words, and int) []uint64 {
+	bs := make([]uint64, words)
+	for i := range bs {
+		bs[i] = ^uint64(0)
+		for range and {
+			bs[i] &= r.Uint64() | r.Uint64()
+		}
+	}
+	return bs
+}
+
+func bit(set []uint64, i int) bool { return i/64 < len(set) && set[i/64]&(1<<(i%64)) != 0 }
+
+// cheap is the oracle of every test of a Filter but Accept, written apart
+// from the code under test.
+func (q query) cheap(tr *Tree, i int) bool {
+	a := tr.Attrs(i)
+	return (q.f.Categories == 0 || q.f.Categories&(1<<tr.Category(i)) != 0) &&
+		(q.f.Prices == 0 || a.Price != 0 && q.f.Prices&(1<<a.Price) != 0) &&
+		a.Rating >= q.f.MinRating && !bit(q.f.Skip, i)
+}
+
+// passes is the oracle of the whole Filter.
+func (q query) passes(tr *Tree, i int) bool {
+	return q.cheap(tr, i) && (q.accept == nil || bit(q.accept, i))
+}
+
+// filter returns q's Filter with Accept armed: it fails t if asked about an
+// entry that fails another test or lies outside the query's geometry.
+func (q query) filter(t testing.TB, tr *Tree, inGeometry func(i int) bool) Filter {
+	t.Helper()
+	f := q.f
+	if q.accept != nil {
+		f.Accept = func(i int) bool {
+			if !q.cheap(tr, i) || !inGeometry(i) {
+				t.Fatalf("Accept(%d) asked about an entry that fails another test", i)
+			}
+			return bit(q.accept, i)
+		}
+	}
+	return f
+}
+
 // bruteWithin measures every entry with geo.Distance: the oracle.
-func bruteWithin(tr *Tree, lat, lon, radiusM float64, cats uint32) []Hit {
+func bruteWithin(tr *Tree, lat, lon, radiusM float64, q query) []Hit {
 	var hs []Hit
 	for i := range tr.Len() {
-		if cats != 0 && cats&(1<<tr.Category(i)) == 0 {
+		if !q.passes(tr, i) {
 			continue
 		}
 		elat, elon := tr.Point(i)
 		if d := geo.Distance(lat, lon, elat, elon); d <= radiusM {
-			hs = append(hs, Hit{Index: i, ID: tr.ID(i), DistanceM: d})
+			hs = append(hs, Hit{Index: i, ID: tr.ID(i), DistanceM: d, Rating: tr.Attrs(i).Rating})
 		}
 	}
 	slices.SortFunc(hs, cmpHit)
 	return hs
+}
+
+// inCircle reports whether entry i is within radiusM of lat, lon.
+func inCircle(tr *Tree, lat, lon, radiusM float64) func(i int) bool {
+	return func(i int) bool {
+		elat, elon := tr.Point(i)
+		return geo.Distance(lat, lon, elat, elon) <= radiusM
+	}
 }
 
 // cmpHit orders by distance, then id, then index; written apart from
@@ -122,13 +217,29 @@ func cmpHit(a, b Hit) int {
 	return a.Index - b.Index
 }
 
-// sameHits compares ids and distances in order. Entries with equal id and
-// distance are interchangeable, so Index is not compared.
-func sameHits(got, want []Hit) bool {
-	return slices.EqualFunc(got, want, func(a, b Hit) bool { return a.ID == b.ID && a.DistanceM == b.DistanceM })
+// cmpRated orders by rating, highest first, then as cmpHit.
+func cmpRated(a, b Hit) int {
+	if c := cmp.Compare(b.Rating, a.Rating); c != 0 {
+		return c
+	}
+	return cmpHit(a, b)
 }
 
-func randQuery(r *rand.Rand, tr *Tree) (lat, lon, radiusM float64, k int, cats uint32) {
+// sameHits compares ids and distances in order, and ratings too when the
+// order is by rating: entries equal in those are interchangeable, so Index
+// is not compared. Every hit must carry its entry's rating.
+func sameHits(tr *Tree, got, want []Hit, byRating bool) bool {
+	for _, h := range got {
+		if h.Rating != tr.Attrs(h.Index).Rating {
+			return false
+		}
+	}
+	return slices.EqualFunc(got, want, func(a, b Hit) bool {
+		return a.ID == b.ID && a.DistanceM == b.DistanceM && (!byRating || a.Rating == b.Rating)
+	})
+}
+
+func randQuery(r *rand.Rand, tr *Tree) (lat, lon, radiusM float64, k int) {
 	if tr.Len() > 0 && r.IntN(2) == 0 {
 		lat, lon = tr.Point(r.IntN(tr.Len()))
 		if r.IntN(2) == 0 {
@@ -142,9 +253,6 @@ func randQuery(r *rand.Rand, tr *Tree) (lat, lon, radiusM float64, k int, cats u
 		radiusM = 50000 + r.Float64()*5e6
 	}
 	k = 1 + r.IntN(100)
-	if r.IntN(3) == 0 {
-		cats = uint32(r.IntN(1<<20)) & uint32(r.IntN(1<<20))
-	}
 	return
 }
 
@@ -154,47 +262,93 @@ func TestNearestMatchesBruteForce(t *testing.T) {
 		n := []int{0, 1, 5, 33, 200, 2000, 5000}[trial%7]
 		tr := mustBuild(t, randEntries(r, n))
 		for range 60 {
-			lat, lon, radiusM, k, cats := randQuery(r, tr)
-			got, err := tr.Nearest(nil, lat, lon, radiusM, k, Filter{Categories: cats})
+			lat, lon, radiusM, k := randQuery(r, tr)
+			q := randFilter(r, tr)
+			got, err := tr.Nearest(nil, lat, lon, radiusM, k, q.filter(t, tr, inCircle(tr, lat, lon, radiusM)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := bruteWithin(tr, lat, lon, radiusM, cats)
+			want := bruteWithin(tr, lat, lon, radiusM, q)
 			want = want[:min(k, len(want))]
-			if !sameHits(got, want) {
-				t.Fatalf("n=%d Nearest(%v, %v, %v m, k=%d, cats=%b):\n got %v\nwant %v", n, lat, lon, radiusM, k, cats, got, want)
+			if !sameHits(tr, got, want, false) {
+				t.Fatalf("n=%d Nearest(%v, %v, %v m, k=%d, %+v):\n got %v\nwant %v", n, lat, lon, radiusM, k, q.f, got, want)
 			}
 		}
 	}
 }
 
-func TestNearestPagesCoverEverything(t *testing.T) {
+func TestBestRatedMatchesBruteForce(t *testing.T) {
 	r := newRand(t)
-	for range 40 {
-		tr := mustBuild(t, randEntries(r, 1500))
-		lat, lon, radiusM, k, cats := randQuery(r, tr)
-		want := bruteWithin(tr, lat, lon, radiusM, cats)
-		var got []Hit
-		f := Filter{Categories: cats}
-		for page := 0; ; page++ {
-			if page > len(want)+1 {
-				t.Fatal("pagination does not end")
-			}
-			n := len(got)
-			var err error
-			got, err = tr.Nearest(got, lat, lon, radiusM, k, f)
+	for trial := range 60 {
+		n := []int{0, 1, 5, 33, 200, 2000, 5000}[trial%7]
+		tr := mustBuild(t, randEntries(r, n))
+		for range 60 {
+			lat, lon, radiusM, k := randQuery(r, tr)
+			q := randFilter(r, tr)
+			got, err := tr.BestRated(nil, lat, lon, radiusM, k, q.filter(t, tr, inCircle(tr, lat, lon, radiusM)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got)-n < k {
-				break
+			want := bruteWithin(tr, lat, lon, radiusM, q)
+			slices.SortFunc(want, cmpRated)
+			want = want[:min(k, len(want))]
+			if !sameHits(tr, got, want, true) {
+				t.Fatalf("n=%d BestRated(%v, %v, %v m, k=%d, %+v):\n got %v\nwant %v", n, lat, lon, radiusM, k, q.f, got, want)
 			}
-			last := got[len(got)-1]
-			f.After = &last
 		}
-		if !sameHits(got, want) {
-			t.Fatalf("pages of %d at (%v, %v) r=%v: got %d hits, want %d", k, lat, lon, radiusM, len(got), len(want))
-		}
+	}
+}
+
+// TestPagesCoverEverything pages through Nearest and BestRated answers
+// with After: the pages together are the brute-force list, in order.
+func TestPagesCoverEverything(t *testing.T) {
+	r := newRand(t)
+	for _, tc := range []struct {
+		name  string
+		query func(*Tree, []Hit, float64, float64, float64, int, Filter) ([]Hit, error)
+		order func(a, b Hit) int
+		rated bool
+	}{
+		{"Nearest", (*Tree).Nearest, cmpHit, false},
+		{"BestRated", (*Tree).BestRated, cmpRated, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 40 {
+				// Ids are unique: After cannot tell apart entries equal in
+				// id and distance (and rating), so a page may end between them.
+				es := randEntries(r, 1500)
+				for i, j := range r.Perm(len(es)) {
+					es[i].ID = int64(j)
+				}
+				tr := mustBuild(t, es)
+				lat, lon, radiusM, k := randQuery(r, tr)
+				k = max(1, k/4)
+				q := randFilter(r, tr)
+				want := bruteWithin(tr, lat, lon, radiusM, q)
+				slices.SortFunc(want, tc.order)
+				var got []Hit
+				f := q.filter(t, tr, inCircle(tr, lat, lon, radiusM))
+				for page := 0; ; page++ {
+					if page > len(want)+1 {
+						t.Fatal("pagination does not end")
+					}
+					n := len(got)
+					var err error
+					got, err = tc.query(tr, got, lat, lon, radiusM, k, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(got)-n < k {
+						break
+					}
+					last := got[len(got)-1]
+					f.After = &last
+				}
+				if !sameHits(tr, got, want, tc.rated) {
+					t.Fatalf("pages of %d at (%v, %v) r=%v %+v: got %d hits, want %d", k, lat, lon, radiusM, q.f, len(got), len(want))
+				}
+			}
+		})
 	}
 }
 
@@ -203,43 +357,23 @@ func TestWithinAndInBoxMatchBruteForce(t *testing.T) {
 	for trial := range 40 {
 		tr := mustBuild(t, randEntries(r, []int{0, 7, 300, 3000}[trial%4]))
 		for range 40 {
-			lat, lon, radiusM, _, cats := randQuery(r, tr)
+			lat, lon, radiusM, _ := randQuery(r, tr)
+			q := randFilter(r, tr)
 			var got []Hit
-			count, err := tr.Within(lat, lon, radiusM, Filter{Categories: cats}, func(h Hit) bool {
+			count, err := tr.Within(lat, lon, radiusM, q.filter(t, tr, inCircle(tr, lat, lon, radiusM)), func(h Hit) bool {
 				got = append(got, h)
 				return true
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
+			if !slices.IsSortedFunc(got, func(a, b Hit) int { return a.Index - b.Index }) {
+				t.Fatal("Within does not report in tree order")
+			}
 			slices.SortFunc(got, cmpHit)
-			want := bruteWithin(tr, lat, lon, radiusM, cats)
-			if count != len(got) || !sameHits(got, want) {
-				t.Fatalf("Within(%v, %v, %v m): got %d (count %d), want %d", lat, lon, radiusM, len(got), count, len(want))
-			}
-
-			box := geo.CircleBounds(lat, lon, radiusM)
-			if r.IntN(3) == 0 { // an arbitrary box, possibly crossing the antimeridian
-				a, b := r.Float64()*180-90, r.Float64()*180-90
-				box = geo.Rect{MinLat: min(a, b), MaxLat: max(a, b), MinLon: r.Float64()*360 - 180, MaxLon: r.Float64()*360 - 180}
-			}
-			var inBox []int
-			count, err = tr.InBox(box, Filter{Categories: cats}, func(i int) bool {
-				inBox = append(inBox, i)
-				return true
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var wantBox []int
-			for i := range tr.Len() {
-				if (cats == 0 || cats&(1<<tr.Category(i)) != 0) && box.Contains(tr.Point(i)) {
-					wantBox = append(wantBox, i)
-				}
-			}
-			slices.Sort(inBox)
-			if count != len(inBox) || !slices.Equal(inBox, wantBox) {
-				t.Fatalf("InBox(%+v): got %d, want %d", box, len(inBox), len(wantBox))
+			want := bruteWithin(tr, lat, lon, radiusM, q)
+			if count != len(got) || !sameHits(tr, got, want, false) {
+				t.Fatalf("Within(%v, %v, %v m, %+v): got %d (count %d), want %d", lat, lon, radiusM, q.f, len(got), count, len(want))
 			}
 			// Every hit of the circle is in its bounding box.
 			for _, h := range want {
@@ -247,8 +381,145 @@ func TestWithinAndInBoxMatchBruteForce(t *testing.T) {
 					t.Fatalf("CircleBounds(%v, %v, %v) misses entry %d", lat, lon, radiusM, h.Index)
 				}
 			}
+
+			box := geo.CircleBounds(lat, lon, radiusM)
+			switch r.IntN(3) {
+			case 0: // an arbitrary box, possibly crossing the antimeridian
+				a, b := r.Float64()*180-90, r.Float64()*180-90
+				box = geo.Rect{MinLat: min(a, b), MaxLat: max(a, b), MinLon: r.Float64()*360 - 180, MaxLon: r.Float64()*360 - 180}
+			case 1: // corners on entries: edges through them
+				if tr.Len() > 0 {
+					a, b := tr.Entry(r.IntN(tr.Len())), tr.Entry(r.IntN(tr.Len()))
+					box = geo.Rect{MinLat: min(a.Lat, b.Lat), MaxLat: max(a.Lat, b.Lat), MinLon: a.Lon, MaxLon: b.Lon}
+				}
+			}
+			inBox := func(i int) bool { return box.Contains(tr.Point(i)) }
+			var wantBox []int
+			for i := range tr.Len() {
+				if q.passes(tr, i) && inBox(i) {
+					wantBox = append(wantBox, i)
+				}
+			}
+			checkVisit(t, fmt.Sprintf("InBox(%+v, %+v)", box, q.f), wantBox, r, func(fn func(int) bool) (int, error) {
+				return tr.InBox(box, q.filter(t, tr, inBox), fn)
+			})
 		}
 	}
+}
+
+// checkVisit runs a query that reports positions: it must report want, in
+// tree order within each part of a box split at the antimeridian, and stop
+// when told.
+func checkVisit(t *testing.T, name string, want []int, r *rand.Rand, query func(fn func(int) bool) (int, error)) {
+	t.Helper()
+	var got []int
+	count, err := query(func(i int) bool { got = append(got, i); return true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != len(got) {
+		t.Fatalf("%s: count %d for %d entries", name, count, len(got))
+	}
+	sorted := slices.Sorted(slices.Values(got))
+	if !slices.Equal(sorted, want) {
+		t.Fatalf("%s: got %d entries, want %d", name, len(got), len(want))
+	}
+	if descents := 0; len(got) > 0 {
+		for j := 1; j < len(got); j++ {
+			if got[j] < got[j-1] {
+				descents++
+			}
+		}
+		if descents > 1 {
+			t.Fatalf("%s: not in tree order", name)
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	stop := 1 + r.IntN(len(want))
+	var first []int
+	count, err = query(func(i int) bool { first = append(first, i); return len(first) < stop })
+	if err != nil || count != stop || !slices.Equal(first, got[:stop]) {
+		t.Fatalf("%s stopped after %d: count %d, err %v", name, stop, count, err)
+	}
+}
+
+func TestInPolygonMatchesBruteForce(t *testing.T) {
+	r := newRand(t)
+	for trial := range 40 {
+		tr := mustBuild(t, randEntries(r, []int{0, 7, 300, 3000, 6000}[trial%5]))
+		for range 30 {
+			m := randPolygon(r, tr)
+			q := randFilter(r, tr)
+			inside := func(i int) bool { return m.Contains(tr.Point(i)) }
+			var want []int
+			for i := range tr.Len() {
+				if q.passes(tr, i) && inside(i) {
+					want = append(want, i)
+				}
+			}
+			checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
+				return tr.InPolygon(m, q.filter(t, tr, inside), fn)
+			})
+		}
+	}
+	tr := mustBuild(t, randEntries(r, 10))
+	for _, m := range []geo.MultiPolygon{nil, {{Rings: [][]geo.Point{{{Lat: math.NaN()}, {}, {Lat: 1}, {}}}}}} {
+		if _, err := tr.InPolygon(m, Filter{}, func(int) bool { return true }); !errors.Is(err, ErrInvalidPolygon) {
+			t.Errorf("InPolygon(%v): %v, want ErrInvalidPolygon", m, err)
+		}
+	}
+}
+
+// randPolygon returns one to three polygons, each a star-shaped ring with
+// up to two holes, near the tree's entries; some vertices sit on entries,
+// so that edges run through them and through node boxes' edges.
+func randPolygon(r *rand.Rand, tr *Tree) geo.MultiPolygon {
+	centre := randCentre(r)
+	if tr.Len() > 0 && r.IntN(4) > 0 {
+		centre[0], centre[1] = tr.Point(r.IntN(tr.Len()))
+	}
+	var m geo.MultiPolygon
+	for range 1 + r.IntN(3) {
+		size := math.Pow(10, -4+r.Float64()*5) // 1e-4° .. 10°
+		c := [2]float64{centre[0] + r.NormFloat64()*size, centre[1] + r.NormFloat64()*size}
+		var p geo.Polygon
+		for hole := range 1 + r.IntN(3) {
+			p.Rings = append(p.Rings, randRing(r, tr, c, size/float64(1+2*hole)))
+		}
+		m = append(m, p)
+	}
+	return m
+}
+
+func randRing(r *rand.Rand, tr *Tree, c [2]float64, size float64) []geo.Point {
+	n := 3 + r.IntN(10)
+	angles := make([]float64, n)
+	for i := range angles {
+		angles[i] = r.Float64() * 2 * math.Pi
+	}
+	slices.Sort(angles)
+	ring := make([]geo.Point, 0, n+1)
+	for _, a := range angles {
+		d := size * (0.2 + r.Float64())
+		p := geo.Point{Lat: c[0] + d*math.Sin(a), Lon: c[1] + d*math.Cos(a)}
+		if tr.Len() > 0 && r.IntN(4) == 0 {
+			// An entry near the vertex, as the vertex itself.
+			best := math.Inf(1)
+			for range 50 {
+				i := r.IntN(tr.Len())
+				lat, lon := tr.Point(i)
+				if dd := math.Abs(lat-p.Lat) + math.Abs(lon-p.Lon); dd < best && dd < 3*size {
+					best, p = dd, geo.Point{Lat: lat, Lon: lon}
+				}
+			}
+		}
+		p.Lat = max(-90, min(90, p.Lat))
+		p.Lon = max(-180, min(180, p.Lon))
+		ring = append(ring, p)
+	}
+	return append(ring, ring[0])
 }
 
 func TestDenseClusterStaysShallow(t *testing.T) {
@@ -269,8 +540,8 @@ func TestDenseClusterStaysShallow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bruteWithin(tr, 40.7484, -73.9857, 10, 0)[:20]
-	if !sameHits(got, want) {
+	want := bruteWithin(tr, 40.7484, -73.9857, 10, query{})[:20]
+	if !sameHits(tr, got, want, false) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
@@ -309,9 +580,20 @@ func TestBadInput(t *testing.T) {
 	if _, err := tr.InBox(geo.Rect{MinLat: 10, MaxLat: 5}, Filter{}, func(int) bool { return true }); !errors.Is(err, ErrInvalidRect) {
 		t.Errorf("InBox with MinLat > MaxLat: %v", err)
 	}
-	for _, e := range []Entry{{Lat: nan}, {Lat: 91}, {Lon: inf}, {Category: MaxCategories}, {Name: string(make([]byte, MaxNameLen+1))}} {
-		if _, err := Build([]Entry{e}); err == nil {
-			t.Errorf("Build(%+v) accepted a bad entry", e)
+	for _, tc := range []struct {
+		e    Entry
+		want error
+	}{
+		{Entry{Lat: nan}, ErrInvalidPoint},
+		{Entry{Lat: 91}, ErrInvalidPoint},
+		{Entry{Lon: inf}, ErrInvalidPoint},
+		{Entry{Category: MaxCategories}, ErrInvalidCategory},
+		{Entry{Name: string(make([]byte, MaxNameLen+1))}, ErrInvalidName},
+		{Entry{Attrs: Attrs{Price: MaxPrice + 1}}, ErrInvalidAttrs},
+		{Entry{Attrs: Attrs{Rating: MaxRating + 1}}, ErrInvalidAttrs},
+	} {
+		if _, err := Build([]Entry{tc.e}); !errors.Is(err, tc.want) {
+			t.Errorf("Build(%+v): %v, want %v", tc.e, err, tc.want)
 		}
 	}
 	empty := mustBuild(t, nil)
@@ -343,55 +625,62 @@ func TestFromColumnsRoundTrip(t *testing.T) {
 	if _, err := FromColumns(bad); !errors.Is(err, ErrColumns) {
 		t.Errorf("unsorted columns: %v", err)
 	}
-	bad = c
-	bad.Cats = c.Cats[1:]
-	if _, err := FromColumns(bad); !errors.Is(err, ErrColumns) {
-		t.Errorf("short column: %v", err)
+	for name, mutate := range map[string]func(c *Columns){
+		"short categories": func(c *Columns) { c.Cats = c.Cats[1:] },
+		"short tags":       func(c *Columns) { c.Tags = c.Tags[1:] },
+		"short reviews":    func(c *Columns) { c.Reviews = c.Reviews[1:] },
+		"price":            func(c *Columns) { c.Prices = slices.Clone(c.Prices); c.Prices[7] = MaxPrice + 1 },
+		"rating":           func(c *Columns) { c.Ratings = slices.Clone(c.Ratings); c.Ratings[9] = MaxRating + 1 },
+	} {
+		bad := c
+		mutate(&bad)
+		if _, err := FromColumns(bad); !errors.Is(err, ErrColumns) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Empty attribute columns (seeds written before attributes) mean zero.
+	bare := c
+	bare.Prices, bare.Ratings, bare.Tags, bare.Reviews = nil, nil, nil, nil
+	tr3, err := FromColumns(bare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr3.check(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range tr3.Len() {
+		if e := tr3.Entry(i); e.Attrs != (Attrs{}) || e.ID != tr.ID(i) || e.Name != tr.Name(i) {
+			t.Fatalf("entry %d without attribute columns: %+v", i, e)
+		}
+	}
+	if got, err := tr3.Nearest(nil, 0, 0, 1e7, 1, Filter{Prices: 1 << 2}); err != nil || len(got) != 0 {
+		t.Fatalf("a price filter on entries without prices: %v, %v", got, err)
 	}
 }
 
-func TestSkipHidesEntries(t *testing.T) {
+// TestEntriesKeepTheirAttributes builds and rebuilds from columns: every
+// entry comes back as it was added.
+func TestEntriesKeepTheirAttributes(t *testing.T) {
 	r := newRand(t)
-	for trial := range 30 {
-		tr := mustBuild(t, randEntries(r, []int{1, 40, 700, 3000}[trial%4]))
-		skip := make([]uint64, r.IntN(tr.Len()/64+2)) // may be shorter than the tree
-		for i := range skip {
-			skip[i] = r.Uint64() & r.Uint64()
-		}
-		hidden := func(i int) bool { return i/64 < len(skip) && skip[i/64]&(1<<(i%64)) != 0 }
-		for range 30 {
-			lat, lon, radiusM, k, cats := randQuery(r, tr)
-			var want []Hit
-			for _, h := range bruteWithin(tr, lat, lon, radiusM, cats) {
-				if !hidden(h.Index) {
-					want = append(want, h)
-				}
-			}
-			f := Filter{Categories: cats, Skip: skip}
-			got, err := tr.Nearest(nil, lat, lon, radiusM, k, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !sameHits(got, want[:min(k, len(want))]) {
-				t.Fatalf("Nearest with Skip: got %v, want %v", got, want[:min(k, len(want))])
-			}
-			var within []Hit
-			if _, err := tr.Within(lat, lon, radiusM, f, func(h Hit) bool { within = append(within, h); return true }); err != nil {
-				t.Fatal(err)
-			}
-			slices.SortFunc(within, cmpHit)
-			if !sameHits(within, want) {
-				t.Fatalf("Within with Skip: got %d hits, want %d", len(within), len(want))
-			}
-			box := geo.CircleBounds(lat, lon, radiusM)
-			if _, err := tr.InBox(box, f, func(i int) bool {
-				if hidden(i) {
-					t.Fatalf("InBox reported hidden entry %d", i)
-				}
-				return true
-			}); err != nil {
-				t.Fatal(err)
+	es := randEntries(r, 2000)
+	for i := range es {
+		es[i].ID = int64(i) // to find them again
+		es[i].Name = fmt.Sprint("shop ", i)
+		es[i].Lat, es[i].Lon = FromE7(ToE7(es[i].Lat)), FromE7(ToE7(es[i].Lon))
+	}
+	tr := mustBuild(t, es)
+	tr2, err := FromColumns(tr.Columns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range []*Tree{tr, tr2} {
+		for i := range tr.Len() {
+			if e := tr.Entry(i); e != es[e.ID] {
+				t.Fatalf("entry %d is %+v, was added as %+v", i, e, es[e.ID])
 			}
 		}
+	}
+	if tr.IndexBytes() != tr2.IndexBytes() || tr.ColdBytes() <= tr2.ColdBytes() {
+		t.Errorf("index %d and %d bytes, cold %d and %d", tr.IndexBytes(), tr2.IndexBytes(), tr.ColdBytes(), tr2.ColdBytes())
 	}
 }
