@@ -23,15 +23,20 @@ import (
 )
 
 // FormatVersion is the version of the seed file format this package writes.
-// Loaders accept exactly the versions they know.
-const FormatVersion = 1
+// Loaders accept exactly the versions they know: 1 (no attributes, no
+// blobs) and 2.
+const FormatVersion = 2
 
 // magic starts every seed file.
 var magic = [8]byte{'N', 'E', 'A', 'R', 'B', 'Y', 'S', 'D'}
 
 // MaxEntries is the most entries a seed may declare; larger declarations are
-// refused before anything is allocated for them.
+// refused before anything is allocated for them. A seed holds at most as
+// many blobs.
 const MaxEntries = 1 << 31
+
+// MaxBlobLen is the longest blob, in bytes, a seed may hold.
+const MaxBlobLen = 1 << 16
 
 // Errors that say why a seed was refused. Load wraps them with the file name.
 var (
@@ -43,6 +48,7 @@ var (
 	ErrRegion    = errors.New("seed is for another region")
 	ErrTooLarge  = errors.New("seed declares too many entries")
 	ErrName      = errors.New("invalid region name")
+	ErrBlobs     = errors.New("invalid blob table")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -55,6 +61,12 @@ type Header struct {
 	CreatedAt    time.Time // when the seed was written (nanoseconds)
 	Count        int       // number of entries
 	Bounds       geo.Rect  // bounding box of the entries (zero when empty)
+	// Blobs are records the entries' tags refer to: the entry with
+	// quadtree.Attrs.Tag t > 0 has Blobs[t-1], one with tag 0 none. They
+	// are opaque to the seed (the search service keeps encoded opening
+	// hours there), at most MaxBlobLen bytes each. Decode's share one
+	// buffer and must not be modified.
+	Blobs [][]byte
 }
 
 // Seed is a loaded seed: its header and the index it holds.
@@ -74,10 +86,11 @@ func NextVersion(prev uint64, now time.Time) uint64 {
 	return max(prev+1, uint64(now.UnixMilli()))
 }
 
-// The body is six sections, each compressed on its own (so they compress
-// and decompress in parallel) and checked by a CRC-32C of its raw bytes.
-// Latitudes and longitudes are stored as zigzag deltas from the previous
-// entry: in tree order neighbours are close, so the deltas are small.
+// The body is a list of sections, each compressed on its own (so they
+// compress and decompress in parallel) and checked by a CRC-32C of its raw
+// bytes. Latitudes and longitudes are stored as zigzag deltas from the
+// previous entry: in tree order neighbours are close, so the deltas are
+// small. Format 1 has the first six sections, format 2 all of them.
 const (
 	secIDs = iota
 	secLats
@@ -85,21 +98,40 @@ const (
 	secCats
 	secNameOffs
 	secNames
+	secPrices
+	secRatings
+	secTags
+	secReviews
+	secBlobOffs // u32 offsets of the blobs in secBlobs, one more than blobs
+	secBlobs
 	numSections
 )
+
+// sectionsOf is the number of sections in a seed of a format version.
+var sectionsOf = map[uint16]int{1: secNames + 1, 2: numSections}
 
 type section struct {
 	rawLen, compLen uint64
 	crc             uint32
 }
 
-// Encode writes a seed of t with header h to w. h.Count and h.Bounds are
-// taken from t.
+// Encode writes a seed of t with header h to w, in format FormatVersion.
+// h.Count and h.Bounds are taken from t. A blob table beyond the limits, or
+// a tag of t beyond it, gives an error wrapping ErrBlobs.
 func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
 	if !ValidRegion(h.Region) {
 		return fmt.Errorf("%w: %q", ErrName, h.Region)
 	}
 	c := t.Columns()
+	if err := checkBlobs(h.Blobs, c.Tags); err != nil {
+		return err
+	}
+	blobOffs := make([]uint32, 1, len(h.Blobs)+1)
+	var blobs []byte
+	for _, b := range h.Blobs {
+		blobs = append(blobs, b...)
+		blobOffs = append(blobOffs, uint32(len(blobs)))
+	}
 	raw := [numSections][]byte{
 		secIDs:      appendInt64s(nil, c.IDs),
 		secLats:     appendDeltas(nil, c.Lats),
@@ -107,7 +139,21 @@ func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
 		secCats:     c.Cats,
 		secNameOffs: appendUint32s(nil, c.NameOffs),
 		secNames:    c.Names,
+		secPrices:   c.Prices,
+		secRatings:  c.Ratings,
+		secTags:     appendUint32s(nil, c.Tags),
+		secReviews:  appendUint32s(nil, c.Reviews),
+		secBlobOffs: appendUint32s(nil, blobOffs),
+		secBlobs:    blobs,
 	}
+	h.Count = t.Len()
+	h.Bounds, _ = t.Bounds()
+	return writeSections(w, h, raw)
+}
+
+// writeSections compresses the sections and writes them after the header
+// describing them.
+func writeSections(w io.Writer, h Header, raw [numSections][]byte) error {
 	var comp [numSections][]byte
 	var secs [numSections]section
 	var wg sync.WaitGroup
@@ -120,9 +166,6 @@ func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
 		})
 	}
 	wg.Wait()
-
-	h.Count = t.Len()
-	h.Bounds, _ = t.Bounds()
 	hdr := encodeHeader(h, secs)
 	if _, err := w.Write(hdr); err != nil {
 		return err
@@ -130,6 +173,29 @@ func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
 	for _, b := range comp {
 		if _, err := w.Write(b); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkBlobs checks a blob table against the limits and the entries' tags.
+func checkBlobs(blobs [][]byte, tags []uint32) error {
+	if len(blobs) > MaxEntries {
+		return fmt.Errorf("%w: %d blobs", ErrBlobs, len(blobs))
+	}
+	total := 0
+	for i, b := range blobs {
+		if len(b) > MaxBlobLen {
+			return fmt.Errorf("%w: blob %d is %d bytes", ErrBlobs, i, len(b))
+		}
+		total += len(b)
+	}
+	if total > math.MaxUint32 {
+		return fmt.Errorf("%w: %d bytes of blobs", ErrBlobs, total)
+	}
+	for i, tag := range tags {
+		if int64(tag) > int64(len(blobs)) {
+			return fmt.Errorf("%w: entry %d has tag %d, beyond the %d blobs", ErrBlobs, i, tag, len(blobs))
 		}
 	}
 	return nil
@@ -176,8 +242,10 @@ func Decode(data []byte, region string) (*Seed, error) {
 	if !bytes.Equal(data[:8], magic[:]) {
 		return nil, ErrMagic
 	}
-	if v := binary.LittleEndian.Uint16(data[8:]); v != FormatVersion {
-		return nil, fmt.Errorf("%w: %d (this build reads %d)", ErrVersion, v, FormatVersion)
+	version := binary.LittleEndian.Uint16(data[8:])
+	nsec := sectionsOf[version]
+	if nsec == 0 {
+		return nil, fmt.Errorf("%w: %d (this build reads 1 to %d)", ErrVersion, version, FormatVersion)
 	}
 	hlen := int(binary.LittleEndian.Uint32(data[10:]))
 	if hlen > maxHeaderLen || hlen < 18 {
@@ -189,7 +257,7 @@ func Decode(data []byte, region string) (*Seed, error) {
 	if crc32.Checksum(data[:hlen-4], castagnoli) != binary.LittleEndian.Uint32(data[hlen-4:]) {
 		return nil, fmt.Errorf("%w: header", ErrChecksum)
 	}
-	h, secs, err := decodeHeader(data[14 : hlen-4])
+	h, secs, err := decodeHeader(data[14:hlen-4], nsec)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +266,7 @@ func Decode(data []byte, region string) (*Seed, error) {
 	}
 	body := data[hlen:]
 	var total uint64
-	for _, s := range secs {
+	for _, s := range secs[:nsec] {
 		total += s.compLen
 	}
 	if total != uint64(len(body)) {
@@ -212,7 +280,7 @@ func Decode(data []byte, region string) (*Seed, error) {
 	var errs [numSections]error
 	var wg sync.WaitGroup
 	off := uint64(0)
-	for i, s := range secs {
+	for i, s := range secs[:nsec] {
 		comp := body[off : off+s.compLen]
 		off += s.compLen
 		wg.Go(func() { raw[i], errs[i] = decodeSection(comp, s) })
@@ -233,6 +301,19 @@ func Decode(data []byte, region string) (*Seed, error) {
 		NameOffs: readUint32s(raw[secNameOffs], n+1),
 		Names:    raw[secNames],
 	}
+	if nsec > secNames+1 {
+		c.Prices, c.Ratings = raw[secPrices], raw[secRatings]
+		c.Tags, c.Reviews = readUint32s(raw[secTags], n), readUint32s(raw[secReviews], n)
+		offs := readUint32s(raw[secBlobOffs], len(raw[secBlobOffs])/4)
+		if h.Blobs, err = readBlobs(offs, raw[secBlobs]); err != nil {
+			return nil, err
+		}
+		for i, tag := range c.Tags {
+			if int64(tag) > int64(len(h.Blobs)) {
+				return nil, fmt.Errorf("%w: entry %d has tag %d, beyond the %d blobs", ErrCorrupt, i, tag, len(h.Blobs))
+			}
+		}
+	}
 	t, err := quadtree.FromColumns(c)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
@@ -243,7 +324,30 @@ func Decode(data []byte, region string) (*Seed, error) {
 	return &Seed{Header: h, Tree: t}, nil
 }
 
-func decodeHeader(b []byte) (Header, [numSections]section, error) {
+// readBlobs cuts the blob table out of its bytes by offsets, which must
+// start at 0, grow, and end at the last byte; blobs share data, each
+// capped so an append cannot overwrite the next.
+func readBlobs(offs []uint32, data []byte) ([][]byte, error) {
+	if offs[0] != 0 || int(offs[len(offs)-1]) != len(data) {
+		return nil, fmt.Errorf("%w: blob offsets do not span the blobs", ErrCorrupt)
+	}
+	if len(offs) == 1 {
+		return nil, nil
+	}
+	blobs := make([][]byte, len(offs)-1)
+	for i := range blobs {
+		lo, hi := offs[i], offs[i+1]
+		if hi < lo || hi-lo > MaxBlobLen {
+			return nil, fmt.Errorf("%w: blob %d: bad offsets", ErrCorrupt, i)
+		}
+		blobs[i] = data[lo:hi:hi]
+	}
+	return blobs, nil
+}
+
+// decodeHeader reads the header fields after the version and length, for a
+// format of nsec sections.
+func decodeHeader(b []byte, nsec int) (Header, [numSections]section, error) {
 	var h Header
 	var secs [numSections]section
 	corrupt := fmt.Errorf("%w: header fields", ErrCorrupt)
@@ -254,7 +358,7 @@ func decodeHeader(b []byte) (Header, [numSections]section, error) {
 	if !ValidRegion(h.Region) {
 		return h, secs, fmt.Errorf("%w: region %q", ErrCorrupt, h.Region)
 	}
-	if len(b) != 4*8+4*4+1+numSections*20 || b[48] != numSections {
+	if len(b) != 4*8+4*4+1+nsec*20 || int(b[48]) != nsec {
 		return h, secs, corrupt
 	}
 	le := binary.LittleEndian
@@ -271,21 +375,34 @@ func decodeHeader(b []byte) (Header, [numSections]section, error) {
 		MaxLat: quadtree.FromE7(int32(le.Uint32(b[40:]))), MaxLon: quadtree.FromE7(int32(le.Uint32(b[44:]))),
 	}
 	b = b[49:]
-	for i := range secs {
+	for i := range nsec {
 		secs[i] = section{rawLen: le.Uint64(b), compLen: le.Uint64(b[8:]), crc: le.Uint32(b[16:])}
 		b = b[20:]
 	}
-	// Raw sizes follow from the count, except the names, bounded by it.
+	// Raw sizes follow from the count, except those of the names, bounded
+	// by it, and of the blob table, bounded by its offsets.
 	want := [numSections]uint64{
 		secIDs: 8 * count, secLats: 4 * count, secLons: 4 * count, secCats: count, secNameOffs: 4 * (count + 1),
+		secPrices: count, secRatings: count, secTags: 4 * count, secReviews: 4 * count,
 	}
-	for i, s := range secs {
-		if i == secNames {
+	for i, s := range secs[:nsec] {
+		switch i {
+		case secNames:
 			if s.rawLen > count*quadtree.MaxNameLen || s.rawLen > math.MaxUint32 {
 				return h, secs, fmt.Errorf("%w: names %d bytes", ErrCorrupt, s.rawLen)
 			}
-		} else if s.rawLen != want[i] {
-			return h, secs, fmt.Errorf("%w: section %d is %d bytes, want %d", ErrCorrupt, i, s.rawLen, want[i])
+		case secBlobOffs:
+			if s.rawLen%4 != 0 || s.rawLen < 4 || s.rawLen > 4*(MaxEntries+1) {
+				return h, secs, fmt.Errorf("%w: blob offsets %d bytes", ErrCorrupt, s.rawLen)
+			}
+		case secBlobs:
+			if blobs := secs[secBlobOffs].rawLen/4 - 1; s.rawLen > blobs*MaxBlobLen || s.rawLen > math.MaxUint32 {
+				return h, secs, fmt.Errorf("%w: blobs %d bytes", ErrCorrupt, s.rawLen)
+			}
+		default:
+			if s.rawLen != want[i] {
+				return h, secs, fmt.Errorf("%w: section %d is %d bytes, want %d", ErrCorrupt, i, s.rawLen, want[i])
+			}
 		}
 		if s.compLen > 1<<40 {
 			return h, secs, fmt.Errorf("%w: section %d compressed size %d", ErrCorrupt, i, s.compLen)

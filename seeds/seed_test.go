@@ -6,11 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,12 +21,37 @@ import (
 	"github.com/nearby/nearby/quadtree"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/v1.seed")
+var update = flag.Bool("update", false, "rewrite the golden seed of the current format, testdata/v2.seed")
 
-// randTree builds a clustered tree of n entries with names that need quoting.
+// randTree builds a clustered tree of n entries with names that need
+// quoting, without attributes, as format 1 stores them.
 func randTree(t testing.TB, seed uint64, n int) *quadtree.Tree {
 	t.Helper()
+	tr, _ := buildRand(t, seed, n, false)
+	return tr
+}
+
+// randSeed is randTree with attributes, and the header of a seed of it
+// with a blob table (some blobs empty) that the tags refer to.
+func randSeed(t testing.TB, seed uint64, n int) (Header, *quadtree.Tree) {
+	t.Helper()
+	h := testHeader()
+	var tr *quadtree.Tree
+	tr, h.Blobs = buildRand(t, seed, n, true)
+	return h, tr
+}
+
+func buildRand(t testing.TB, seed uint64, n int, attrs bool) (*quadtree.Tree, [][]byte) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
+	ra := rand.New(rand.NewPCG(seed, 8)) // apart, so r draws what it drew before attributes
+	var blobs [][]byte
+	if attrs {
+		blobs = make([][]byte, 1+n/8)
+		for i := range blobs {
+			blobs[i] = fmt.Appendf(nil, "%0*d", ra.IntN(60), i)
+		}
+	}
 	b := quadtree.NewBuilder(n)
 	for i := range n {
 		lat := 40 + r.NormFloat64()*0.2
@@ -33,11 +60,23 @@ func randTree(t testing.TB, seed uint64, n int) *quadtree.Tree {
 			lon -= 360
 		}
 		name := fmt.Sprintf("Shop, \"%d\" ünïcode", i)
-		if err := b.Add(int64(r.IntN(1<<40)), lat, lon, uint8(r.IntN(20)), name); err != nil {
+		var a quadtree.Attrs
+		if attrs {
+			a = quadtree.Attrs{Price: uint8(ra.IntN(quadtree.MaxPrice + 1)), Rating: uint8(ra.IntN(quadtree.MaxRating + 1)),
+				Tag: uint32(ra.IntN(len(blobs) + 1)), Reviews: ra.Uint32() >> ra.IntN(32)}
+		}
+		if err := b.AddWith(int64(r.IntN(1<<40)), lat, lon, uint8(r.IntN(20)), name, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return b.Build()
+	return b.Build(), blobs
+}
+
+// sameHeader compares headers, blobs by their bytes.
+func sameHeader(a, b Header) bool {
+	ab, bb := a.Blobs, b.Blobs
+	a.Blobs, b.Blobs = nil, nil
+	return reflect.DeepEqual(a, b) && slices.EqualFunc(ab, bb, bytes.Equal)
 }
 
 func testHeader() Header {
@@ -61,8 +100,7 @@ func encode(t testing.TB, h Header, tr *quadtree.Tree) []byte {
 func TestRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 1000, 20000} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			tr := randTree(t, uint64(n), n)
-			h := testHeader()
+			h, tr := randSeed(t, uint64(n), n)
 			path := filepath.Join(t.TempDir(), "a.seed")
 			if err := Write(path, h, tr); err != nil {
 				t.Fatal(err)
@@ -73,15 +111,16 @@ func TestRoundTrip(t *testing.T) {
 			}
 			h.Count = n
 			h.Bounds, _ = tr.Bounds()
-			if s.Header != h {
+			if !sameHeader(s.Header, h) {
 				t.Errorf("header %+v, want %+v", s.Header, h)
 			}
 			if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) {
 				t.Fatal("columns differ after a round trip")
 			}
 			for _, q := range [][2]float64{{40, 180}, {40.1, -179.95}, {39.8, 179.7}} {
-				a, err1 := tr.Nearest(nil, q[0], q[1], 20000, 50, quadtree.Filter{})
-				b, err2 := s.Tree.Nearest(nil, q[0], q[1], 20000, 50, quadtree.Filter{})
+				f := quadtree.Filter{Prices: 1<<1 | 1<<3, MinRating: 20}
+				a, err1 := tr.Nearest(nil, q[0], q[1], 20000, 50, f)
+				b, err2 := s.Tree.Nearest(nil, q[0], q[1], 20000, 50, f)
 				if err1 != nil || err2 != nil || !reflect.DeepEqual(a, b) {
 					t.Fatalf("answers differ at %v: %v %v", q, err1, err2)
 				}
@@ -91,7 +130,8 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestRejectsBadSeeds(t *testing.T) {
-	good := encode(t, testHeader(), randTree(t, 1, 500))
+	h, tr := randSeed(t, 1, 500)
+	good := encode(t, h, tr)
 	hlen := int(binary.LittleEndian.Uint32(good[10:]))
 	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	for _, tc := range []struct {
@@ -102,7 +142,13 @@ func TestRejectsBadSeeds(t *testing.T) {
 	}{
 		{"empty", nil, "", ErrTruncated},
 		{"magic", mut(func(b []byte) []byte { b[0] = 'X'; return b }), "", ErrMagic},
-		{"version", mut(func(b []byte) []byte { b[8] = 2; return b }), "", ErrVersion},
+		{"version 0", mut(func(b []byte) []byte { b[8] = 0; return b }), "", ErrVersion},
+		{"version 3", mut(func(b []byte) []byte { b[8] = 3; return b }), "", ErrVersion},
+		{"version 1 header on version 2", mut(func(b []byte) []byte {
+			b[8] = 1
+			binary.LittleEndian.PutUint32(b[hlen-4:], crcOf(b[:hlen-4]))
+			return b
+		}), "", ErrCorrupt},
 		{"header truncated", good[:hlen-1], "", ErrTruncated},
 		{"body truncated", good[:len(good)-1], "", ErrTruncated},
 		{"trailing bytes", append(bytes.Clone(good), 0), "", ErrCorrupt},
@@ -145,12 +191,30 @@ func TestHugeDeclaredCountIsRefused(t *testing.T) {
 	}
 }
 
-// TestFormatV1StillLoads keeps the first released format loading forever.
+// TestFormatV1StillLoads keeps the first released format loading forever:
+// its entries come back without attributes, and it has no blobs.
 func TestFormatV1StillLoads(t *testing.T) {
 	path := filepath.Join("testdata", "v1.seed")
 	tr := randTree(t, 42, 300)
+	s, err := Load(path, "asia-oceania")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) || s.IndexVersion != testHeader().IndexVersion || s.Blobs != nil {
+		t.Fatal("testdata/v1.seed does not hold the expected index")
+	}
+}
+
+// TestFormatV2StillLoads keeps format 2, with attributes and blobs, loading
+// forever. -update rewrites it while it is the current format.
+func TestFormatV2StillLoads(t *testing.T) {
+	path := filepath.Join("testdata", "v2.seed")
+	h, tr := randSeed(t, 42, 300)
 	if *update {
-		if err := Write(path, testHeader(), tr); err != nil {
+		if FormatVersion != 2 {
+			t.Fatal("format 2 is released: its golden seed must not change")
+		}
+		if err := Write(path, h, tr); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -158,8 +222,96 @@ func TestFormatV1StillLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) || s.IndexVersion != testHeader().IndexVersion {
-		t.Fatal("testdata/v1.seed does not hold the expected index")
+	h.Count, h.Bounds = tr.Len(), s.Bounds
+	if !reflect.DeepEqual(s.Tree.Columns(), tr.Columns()) || !sameHeader(s.Header, h) {
+		t.Fatal("testdata/v2.seed does not hold the expected index")
+	}
+}
+
+// TestBlobTables checks the blob table's rules on both sides: Encode
+// refuses a table that Decode would, and Decode refuses forged ones whose
+// checksums are right.
+func TestBlobTables(t *testing.T) {
+	h, tr := randSeed(t, 3, 200)
+	for name, blobs := range map[string][][]byte{
+		"too few blobs for the tags": h.Blobs[:len(h.Blobs)-1],
+		"a blob too long":            append(slices.Clone(h.Blobs), make([]byte, MaxBlobLen+1)),
+	} {
+		bad := h
+		bad.Blobs = blobs
+		if err := Encode(io.Discard, bad, tr); !errors.Is(err, ErrBlobs) {
+			t.Errorf("%s: Encode gave %v, want ErrBlobs", name, err)
+		}
+	}
+	// No blobs, or empty ones, round-trip.
+	for _, blobs := range [][][]byte{nil, {{}, {}, {}}} {
+		h2 := testHeader()
+		h2.Blobs = blobs
+		tr2 := randTree(t, 4, 50)
+		s, err := Decode(encode(t, h2, tr2), "")
+		if err != nil || len(s.Blobs) != len(blobs) {
+			t.Fatalf("%d blobs: %v, %d back", len(blobs), err, len(s.Blobs))
+		}
+	}
+
+	// Forge sections, checksums right, contents wrong.
+	c := tr.Columns()
+	offs := []uint32{0}
+	var data []byte
+	for _, b := range h.Blobs {
+		data = append(data, b...)
+		offs = append(offs, uint32(len(data)))
+	}
+	raw := [numSections][]byte{
+		appendInt64s(nil, c.IDs), appendDeltas(nil, c.Lats), appendDeltas(nil, c.Lons), c.Cats,
+		appendUint32s(nil, c.NameOffs), c.Names, c.Prices, c.Ratings, appendUint32s(nil, c.Tags),
+		appendUint32s(nil, c.Reviews), appendUint32s(nil, offs), data,
+	}
+	h.Count = tr.Len()
+	h.Bounds, _ = tr.Bounds()
+	forge := func(f func(raw *[numSections][]byte)) []byte {
+		r := raw
+		f(&r)
+		var buf bytes.Buffer
+		if err := writeSections(&buf, h, r); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	if _, err := Decode(forge(func(*[numSections][]byte) {}), ""); err != nil {
+		t.Fatalf("the unforged seed: %v", err)
+	}
+	for name, f := range map[string]func(raw *[numSections][]byte){
+		"tag beyond the blobs": func(r *[numSections][]byte) {
+			r[secBlobOffs], r[secBlobs] = appendUint32s(nil, offs[:len(offs)-1]), data[:offs[len(offs)-2]]
+		},
+		"offsets past the data": func(r *[numSections][]byte) { r[secBlobs] = data[:len(data)-1] },
+		"offsets not from 0": func(r *[numSections][]byte) {
+			o := slices.Clone(offs)
+			o[0] = 1
+			r[secBlobOffs] = appendUint32s(nil, o)
+		},
+		"offsets going back": func(r *[numSections][]byte) {
+			o := slices.Clone(offs)
+			o[1], o[2] = o[2]+1, o[1]
+			r[secBlobOffs] = appendUint32s(nil, o)
+		},
+		"no offsets":      func(r *[numSections][]byte) { r[secBlobOffs] = nil },
+		"offsets not u32": func(r *[numSections][]byte) { r[secBlobOffs] = r[secBlobOffs][1:] },
+		"a blob too long": func(r *[numSections][]byte) {
+			r[secBlobOffs] = appendUint32s(nil, []uint32{0, MaxBlobLen + 1})
+			r[secBlobs] = make([]byte, MaxBlobLen+1)
+			r[secTags] = make([]byte, len(r[secTags]))
+		},
+		"a rating too high": func(r *[numSections][]byte) {
+			r[secRatings] = bytes.Clone(r[secRatings])
+			r[secRatings][0] = quadtree.MaxRating + 1
+		},
+		"short prices": func(r *[numSections][]byte) { r[secPrices] = r[secPrices][1:] },
+	} {
+		if _, err := Decode(forge(f), ""); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: %v, want ErrCorrupt", name, err)
+		}
 	}
 }
 
