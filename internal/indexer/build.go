@@ -16,6 +16,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
@@ -121,10 +122,12 @@ func Build(ctx context.Context, cfg Config, src Source) (Result, error) {
 	return res, nil
 }
 
-// partition holds the businesses read so far, one builder per region.
+// partition holds the businesses read so far, one builder and one table
+// of opening hours per region.
 type partition struct {
 	rs         Regions
 	builders   []*quadtree.Builder
+	hours      []*hoursTable
 	rows       atomic.Int64 // read by the progress reporter
 	skipped    int64
 	skippedIDs []int64
@@ -140,10 +143,12 @@ func newPartition(rs Regions, prev seeds.Manifest, metrics *Metrics, logger *slo
 	for _, r := range prev.Regions {
 		sizes[r.Name] = r.Count
 	}
-	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), reasons: map[string]int64{}, metrics: metrics, logger: logger}
+	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), hours: make([]*hoursTable, len(rs)),
+		reasons: map[string]int64{}, metrics: metrics, logger: logger}
 	for i, r := range rs {
 		n := sizes[r.Name]
 		p.builders[i] = quadtree.NewBuilder(n + n/20)
+		p.hours[i] = newHoursTable()
 	}
 	return p
 }
@@ -155,7 +160,9 @@ func (p *partition) add(b nearby.Business) error {
 		p.skip(b, reason)
 		return nil
 	}
-	return p.builders[p.rs.Of(b.Lat, b.Lon)].Add(b.ID, b.Lat, b.Lon, uint8(b.Category), b.Name)
+	r := p.rs.Of(b.Lat, b.Lon)
+	a := quadtree.Attrs{Price: uint8(b.Price), Rating: uint8(b.Rating), Tag: p.hours[r].tag(b.Hours), Reviews: b.ReviewCount}
+	return p.builders[r].AddWith(b.ID, b.Lat, b.Lon, uint8(b.Category), b.Name, a)
 }
 
 // impossible says why b cannot be indexed, or "".
@@ -167,8 +174,50 @@ func impossible(b nearby.Business) string {
 		return "category"
 	case len(b.Name) > quadtree.MaxNameLen:
 		return "name"
+	case !b.Price.Valid():
+		return "price"
+	case !b.Rating.Valid():
+		return "rating"
 	}
 	return ""
+}
+
+// hoursTable is a region's table of distinct opening hours, the blobs of
+// its seed: a business's tag is 1 + the index of its hours' binary form
+// (hours.Schedule.AppendBinary), 0 when its hours are unknown.
+type hoursTable struct {
+	blobs [][]byte
+	byKey map[string]uint32 // tag by binary form (Schedule.Key)
+	// byPtr holds the first schedule seen of each tag: a source that
+	// shares schedules between businesses is served by pointer, one that
+	// does not costs a lookup by key, and neither grows it beyond the
+	// distinct schedules.
+	byPtr map[*hours.Schedule]uint32
+	buf   []byte
+}
+
+func newHoursTable() *hoursTable {
+	return &hoursTable{byKey: map[string]uint32{}, byPtr: map[*hours.Schedule]uint32{}}
+}
+
+// tag returns the tag of s, adding it to the table if it is new.
+func (t *hoursTable) tag(s *hours.Schedule) uint32 {
+	if s == nil || !s.Known() {
+		return 0
+	}
+	if tag, ok := t.byPtr[s]; ok {
+		return tag
+	}
+	t.buf = s.AppendBinary(t.buf[:0])
+	if tag, ok := t.byKey[string(t.buf)]; ok {
+		return tag
+	}
+	blob := slices.Clone(t.buf)
+	t.blobs = append(t.blobs, blob)
+	tag := uint32(len(t.blobs))
+	t.byKey[string(blob)] = tag
+	t.byPtr[s] = tag
+	return tag
 }
 
 func (p *partition) skip(b nearby.Business, reason string) {
@@ -273,20 +322,21 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 }
 
 // writeRegion builds region i's tree, releasing its builder, and writes its
-// seed.
+// seed with the region's opening hours as its blobs.
 func writeRegion(ctx context.Context, dir string, p *partition, i int, h seeds.Header, logger *slog.Logger) (seeds.Region, error) {
 	if err := ctx.Err(); err != nil {
 		return seeds.Region{}, err
 	}
 	start := time.Now()
 	tree := p.builders[i].Build()
-	p.builders[i] = nil
+	h.Blobs = p.hours[i].blobs
+	p.builders[i], p.hours[i] = nil, nil
 	built := time.Since(start)
 	entry, err := seeds.WriteSeed(dir, h, tree)
 	if err != nil {
 		return entry, fmt.Errorf("region %s: %w", h.Region, err)
 	}
 	logger.Info("seed written", "region", h.Region, "file", entry.File, "businesses", entry.Count, "bytes", entry.Bytes,
-		"build_s", built.Seconds(), "write_s", (time.Since(start) - built).Seconds())
+		"opening_hours", len(h.Blobs), "build_s", built.Seconds(), "write_s", (time.Since(start) - built).Seconds())
 	return entry, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/seeds"
 )
@@ -60,8 +62,50 @@ func defaultRegions(t testing.TB) Regions {
 	return rs
 }
 
-// loadAll loads every seed of dir's manifest and returns the entries by id
-// with the region each is in.
+// withAttributes gives businesses prices, ratings, review counts and
+// opening hours, some unknown (nil, or the zero Schedule), some shared by
+// pointer and some equal in value but not in pointer, as a source may
+// yield them.
+func withAttributes(t testing.TB, bs []nearby.Business, seed uint64) []nearby.Business {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	var shared []*hours.Schedule
+	for i := range 40 {
+		var week [7][]hours.Span
+		for d := range week {
+			if r.IntN(7) > 0 {
+				week[d] = []hours.Span{{Open: 6*60 + i, Close: 18*60 + 30*r.IntN(16)}}
+			}
+		}
+		s, err := hours.New([]string{"Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC"}[r.IntN(4)], week)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared = append(shared, &s)
+	}
+	for i := range bs {
+		b := &bs[i]
+		b.Price = nearby.Price(r.IntN(int(nearby.MaxPrice) + 1))
+		b.Rating = nearby.Rating(r.IntN(nearby.MaxRatingTenths + 2))
+		b.ReviewCount = r.Uint32() >> r.IntN(32)
+		switch r.IntN(5) {
+		case 0:
+			b.Hours = nil
+		case 1:
+			b.Hours = &hours.Schedule{}
+		case 2:
+			copy := *shared[r.IntN(len(shared))]
+			b.Hours = &copy
+		default:
+			b.Hours = shared[r.IntN(len(shared))]
+		}
+	}
+	return bs
+}
+
+// loadAll loads every seed of dir's manifest and returns the entries by id,
+// with their opening hours decoded from the seed's blobs, and the region
+// each is in.
 func loadAll(t testing.TB, dir string) (seeds.Manifest, map[int64]nearby.Business, map[int64]string) {
 	t.Helper()
 	m, ss, err := seeds.LoadDir(dir)
@@ -71,22 +115,47 @@ func loadAll(t testing.TB, dir string) (seeds.Manifest, map[int64]nearby.Busines
 	got := map[int64]nearby.Business{}
 	region := map[int64]string{}
 	for _, s := range ss {
+		schedules := make([]*hours.Schedule, len(s.Blobs))
+		keys := map[string]bool{}
+		for i, blob := range s.Blobs {
+			h, n, err := hours.DecodeBinary(blob)
+			if err != nil || n != len(blob) || !h.Known() || keys[h.Key()] {
+				t.Fatalf("region %s blob %d: %v, %d of %d bytes, known %v, repeated %v", s.Region, i, err, n, len(blob), h.Known(), keys[h.Key()])
+			}
+			keys[h.Key()] = true
+			schedules[i] = &h
+		}
 		for i := range s.Tree.Len() {
 			e := s.Tree.Entry(i)
 			if _, dup := got[e.ID]; dup {
 				t.Fatalf("business %d in two seeds", e.ID)
 			}
-			got[e.ID] = nearby.Business{ID: e.ID, Name: e.Name, Category: nearby.Category(e.Category), Lat: e.Lat, Lon: e.Lon}
+			b := nearby.Business{ID: e.ID, Name: e.Name, Category: nearby.Category(e.Category), Lat: e.Lat, Lon: e.Lon,
+				Price: nearby.Price(e.Attrs.Price), Rating: nearby.Rating(e.Attrs.Rating), ReviewCount: e.Attrs.Reviews}
+			if e.Attrs.Tag > 0 {
+				b.Hours = schedules[e.Attrs.Tag-1]
+			}
+			got[e.ID] = b
 			region[e.ID] = s.Region
 		}
 	}
 	return m, got, region
 }
 
+// sameBusiness reports whether got came back as want went in: equal, with
+// unknown hours (nil or the zero Schedule) coming back as nil.
+func sameBusiness(got, want nearby.Business) bool {
+	if want.Hours != nil && !want.Hours.Known() {
+		want.Hours = nil
+	}
+	return got.Equal(want)
+}
+
 // TestBuildPublishesEveryBusinessOnce checks that each business lands, as
-// it was, in the one seed of the region Regions.Of gives it.
+// it was (attributes and opening hours included), in the one seed of the
+// region Regions.Of gives it.
 func TestBuildPublishesEveryBusinessOnce(t *testing.T) {
-	bs := testBusinesses(20000, 1)
+	bs := withAttributes(t, testBusinesses(20000, 1), 1)
 	rs := defaultRegions(t)
 	dir := filepath.Join(t.TempDir(), "seeds") // created by Build
 	wm := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
@@ -107,12 +176,40 @@ func TestBuildPublishesEveryBusinessOnce(t *testing.T) {
 		}
 	}
 	for _, b := range bs {
-		if got[b.ID] != b {
+		if !sameBusiness(got[b.ID], b) {
 			t.Fatalf("business %+v came back as %+v", b, got[b.ID])
 		}
 		if want := rs[rs.Of(b.Lat, b.Lon)].Name; region[b.ID] != want {
 			t.Fatalf("business %+v in %s, want %s", b, region[b.ID], want)
 		}
+	}
+}
+
+// TestHoursTable checks the deduplication of opening hours: by pointer,
+// then by value; unknown hours have no tag.
+func TestHoursTable(t *testing.T) {
+	paris, err := hours.New("Europe/Paris", [7][]hours.Span{1: {{Open: 540, Close: 1080}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo, err := hours.New("Asia/Tokyo", [7][]hours.Span{1: {{Open: 540, Close: 1080}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris2 := paris
+	tab := newHoursTable()
+	for i, tc := range []struct {
+		s    *hours.Schedule
+		want uint32
+	}{
+		{nil, 0}, {&hours.Schedule{}, 0}, {&paris, 1}, {&tokyo, 2}, {&paris2, 1}, {&paris, 1}, {&tokyo, 2},
+	} {
+		if got := tab.tag(tc.s); got != tc.want {
+			t.Errorf("%d: tag(%v) = %d, want %d", i, tc.s, got, tc.want)
+		}
+	}
+	if len(tab.blobs) != 2 || string(tab.blobs[0]) != paris.Key() || string(tab.blobs[1]) != tokyo.Key() || len(tab.byPtr) != 2 {
+		t.Errorf("table %q, %d pointers", tab.blobs, len(tab.byPtr))
 	}
 }
 
@@ -129,6 +226,8 @@ func TestBuildSkipsImpossibleBusinesses(t *testing.T) {
 		{ID: 5005, Name: "unknown category", Category: 25, Lat: 1, Lon: 1},
 		{ID: 5006, Name: "no category", Category: nearby.Category(math.MaxUint8), Lat: 1, Lon: 1},
 		{ID: 5007, Name: strings.Repeat("x", 2000), Lat: 1, Lon: 1},
+		{ID: 5008, Name: "price", Lat: 1, Lon: 1, Price: nearby.MaxPrice + 1},
+		{ID: 5009, Name: "rating", Lat: 1, Lon: 1, Rating: nearby.RatingOf(nearby.MaxRatingTenths) + 1},
 	}
 	// Bad rows spread through the stream.
 	var bs []nearby.Business
@@ -148,8 +247,8 @@ func TestBuildSkipsImpossibleBusinesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantIDs := []int64{5001, 5002, 5003, 5004, 5005, 5006, 5007}
-	if res.Skipped != 7 || res.Rows != int64(len(bs)) || !slices.Equal(res.SkippedIDs, wantIDs) {
+	wantIDs := []int64{5001, 5002, 5003, 5004, 5005, 5006, 5007, 5008, 5009}
+	if res.Skipped != int64(len(wantIDs)) || res.Rows != int64(len(bs)) || !slices.Equal(res.SkippedIDs, wantIDs) {
 		t.Fatalf("skipped %d of %d: %v", res.Skipped, res.Rows, res.SkippedIDs)
 	}
 	if _, got, _ := loadAll(t, dir); len(got) != len(good) {
@@ -176,10 +275,10 @@ func TestBuildSkipsImpossibleBusinesses(t *testing.T) {
 	if !slices.Equal(loggedIDs, wantIDs) {
 		t.Errorf("logged ids %v, want %v", loggedIDs, wantIDs)
 	}
-	if summary == nil || summary["skipped"] != 7.0 || fmt.Sprint(summary["reasons"]) != "map[category:2 coordinates:4 name:1]" {
+	if summary == nil || summary["skipped"] != 9.0 || fmt.Sprint(summary["reasons"]) != "map[category:2 coordinates:4 name:1 price:1 rating:1]" {
 		t.Errorf("summary %v", summary)
 	}
-	for reason, want := range map[string]float64{"coordinates": 4, "category": 2, "name": 1} {
+	for reason, want := range map[string]float64{"coordinates": 4, "category": 2, "name": 1, "price": 1, "rating": 1} {
 		if got := testutil.ToFloat64(metrics.rowsSkipped.WithLabelValues(reason)); got != want {
 			t.Errorf("skipped %s: %v, want %v", reason, got, want)
 		}

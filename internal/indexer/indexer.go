@@ -13,11 +13,18 @@
 //     Regions.Of), except impossible ones, which are skipped and counted:
 //     coordinates that are not valid degrees (NaN, ±Inf, out of range), a
 //     category the domain does not know, a name longer than the index
-//     takes. The database's constraints rule them out; the indexer does
-//     not rely on that.
-//   - Memory grows with the businesses of the build (about 50 bytes each
-//     while streaming, names included), plus the working set of one
-//     region's tree at a time: regions are built and written one by one.
+//     takes, a price or rating out of range. The database's constraints
+//     rule them out; the indexer does not rely on that.
+//   - A business's attributes go into its region's tree (quadtree.Attrs).
+//     Its opening hours go into the region's table of distinct schedules,
+//     deduplicated by pointer and then by hours.Schedule.Key, which the
+//     seed stores as its blobs (seeds.Header.Blobs, each the schedule's
+//     AppendBinary form); the business's tag is 1 + its schedule's index
+//     there, 0 when its hours are unknown.
+//   - Memory grows with the businesses of the build (about 60 bytes each
+//     while streaming, names included) and their distinct opening hours,
+//     plus the working set of the regions being built and written, two at
+//     a time.
 //   - Package indexer knows no database: a Source yields the businesses,
 //     and a Leader (see Scheduler) says whether this process may publish.
 package indexer
