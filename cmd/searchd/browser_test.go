@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/nearby/nearby/geo"
 )
@@ -51,51 +52,67 @@ func artifactDir(t *testing.T) string {
 
 // listed is the result list as the page shows it.
 type listed struct {
-	State   string `json:"state"`
-	Query   string `json:"query"`
-	Cursor  string `json:"cursor"`
-	Version string `json:"version"`
-	Items   []struct {
-		ID       string `json:"id"`
-		Distance string `json:"distance"`
-		Name     string `json:"name"`
-		Category string `json:"category"`
-		Text     string `json:"text"`
+	State    string `json:"state"`
+	Endpoint string `json:"endpoint"` // nearby or box
+	Query    string `json:"query"`
+	Cursor   string `json:"cursor"`
+	Version  string `json:"version"`
+	Items    []struct {
+		ID          string `json:"id"`
+		Distance    string `json:"distance"`
+		Name        string `json:"name"`
+		Category    string `json:"category"`
+		Price       string `json:"price"`
+		Rating      string `json:"rating"`
+		ReviewCount string `json:"reviewCount"`
+		Text        string `json:"text"`
 	} `json:"items"`
-	Summary string `json:"summary"`
+	Summary     string `json:"summary"`
+	Total       string `json:"total"`
+	TotalCapped string `json:"totalCapped"`
 }
 
 const readList = `(() => {
 	const ol = document.getElementById('results');
+	const summary = document.getElementById('summary');
 	return {
-		state: ol.dataset.state, query: ol.dataset.query || '', cursor: ol.dataset.cursor || '',
-		version: ol.dataset.indexVersion || '',
+		state: ol.dataset.state, endpoint: ol.dataset.endpoint || '', query: ol.dataset.query || '',
+		cursor: ol.dataset.cursor || '', version: ol.dataset.indexVersion || '',
 		items: [...ol.children].map((li) => ({
 			id: li.dataset.id, distance: li.dataset.distanceM,
 			name: li.querySelector('.name').textContent,
 			category: li.querySelector('.cat').dataset.category,
+			price: li.dataset.price, rating: li.dataset.rating, reviewCount: li.dataset.reviewCount,
 			text: li.textContent,
 		})),
-		summary: document.getElementById('summary').textContent,
+		summary: summary.textContent, total: summary.dataset.total || '',
+		totalCapped: summary.dataset.totalCapped || '',
 	};
 })()`
 
 type apiPage struct {
 	Results []struct {
-		ID        string  `json:"id"`
-		Name      string  `json:"name"`
-		Category  string  `json:"category"`
-		DistanceM float64 `json:"distance_m"`
+		ID          string   `json:"id"`
+		Name        string   `json:"name"`
+		Category    string   `json:"category"`
+		DistanceM   float64  `json:"distance_m"`
+		Price       *int     `json:"price"`
+		Rating      *float64 `json:"rating"`
+		ReviewCount int      `json:"review_count"`
 	} `json:"results"`
 	NextCursor   *string `json:"next_cursor"`
+	Total        *int    `json:"total"`
+	TotalCapped  *bool   `json:"total_capped"`
 	IndexVersion string  `json:"index_version"`
 }
 
 // TestExplorerInBrowser drives the map explorer in headless Chromium
 // against searchd on its embedded demo data: it picks Tokyo, pages, opens a
-// result's details, clicks the map, and checks that every list the page
-// shows is the API's answer to the query the page says it ran; then it
-// makes searchd refuse a search and checks that the page says why.
+// result's details, clicks the map, filters by price and rating and sorts
+// by rating, opens a result's opening hours, searches the map's view, and
+// checks that every list the page shows is the API's answer to the query
+// the page says it ran, with the API's total; then it makes searchd refuse
+// a search and checks that the page says why.
 func TestExplorerInBrowser(t *testing.T) {
 	exe := chromium(t)
 	base, _ := startSearchd(t, nil, map[string]string{"NEARBY_DEMO_SIZE": "50000"})
@@ -261,18 +278,80 @@ func TestExplorerInBrowser(t *testing.T) {
 		t.Errorf("a click inside the circle around Tokyo searched %s, %.0f m from Tokyo; want 1 to 5 km", clicked.Query, d)
 	}
 
-	// searchd refuses a radius over 50 km; the page says so in words.
-	do("search with a 60 km radius",
+	// Filters: price $ or $$, rated 4 or more, best rated first. Each
+	// control runs the search again at once.
+	do("filter by price, rating and order",
+		chromedp.Click(chromedp.CSS(`#price input[value="1"] + span`)),
+		chromedp.Click(chromedp.CSS(`#price input[value="2"] + span`)),
+		chromedp.Focus(chromedp.ID("min-rating")),
+		chromedp.KeyEvent(kb.ArrowDown+kb.ArrowDown+kb.ArrowDown), // any, 3, 3.5, 4
+		chromedp.Focus(chromedp.ID("sort")),
+		chromedp.KeyEvent(kb.ArrowDown), // nearest, best rated
+	)
+	const filtered = `(() => { const ol = document.getElementById('results'); const q = ol.dataset.query || '';
+		return ol.dataset.state === 'done' && q.includes('&price=1%2C2&min_rating=4&sort=rating'); })()`
+	waitFor("the filtered results", filtered)
+	best := read()
+	ans = compareWithAPI(t, base, best, "")
+	t.Logf("filtered search %s: %s", best.Query, best.Summary)
+	if len(best.Items) < 2 || ans.NextCursor == nil {
+		t.Fatalf("the filtered search %s found %d results and no second page; want more to check the order", best.Query, len(best.Items))
+	}
+	last := 5.0
+	for i, r := range ans.Results {
+		if r.Price == nil || *r.Price > 2 || r.Rating == nil || *r.Rating < 4 || *r.Rating > last {
+			t.Fatalf("result %d (id %s, price %v, rating %v) does not fit the filters or the order", i+1, r.ID, r.Price, r.Rating)
+		}
+		last = *r.Rating
+	}
+	if n := *ans.Total; n < 1000 && !strings.Contains(best.Summary, strconv.Itoa(n)+" matches within") {
+		t.Errorf("summary %q does not say %d matches within the radius", best.Summary, n)
+	}
+	// Later pages keep the first page's total.
+	do("filtered page 2", chromedp.Click(chromedp.ID("next")))
+	waitFor("filtered page 2", `(() => { const ol = document.getElementById('results'); return ol.dataset.state === 'done' && ol.dataset.cursor !== ''; })()`)
+	compareWithAPI(t, base, read(), *ans.NextCursor)
+	do("filtered page 1", chromedp.Click(chromedp.ID("prev")))
+	waitFor("filtered page 1", `(() => { const ol = document.getElementById('results'); return ol.dataset.state === 'done' && ol.dataset.cursor === ''; })()`)
+
+	// The details show the price, the rating and the opening hours in the
+	// business's time zone.
+	do("open the best rated result", chromedp.Click(chromedp.CSS("#results li:first-child button")))
+	waitFor("its details", `!document.getElementById('details').hidden && document.getElementById('details').dataset.id === `+strconv.Quote(best.Items[0].ID))
+	checkDetails(t, bctx, base, best.Items[0].ID)
+	screenshot("explorer-filters.png")
+
+	// "Search this view" searches the map's rectangle with the same filters.
+	do("search this view", chromedp.Click(chromedp.ID("search-view")))
+	waitFor("the view's results", `(() => { const ol = document.getElementById('results');
+		return ol.dataset.state === 'done' && ol.dataset.endpoint === 'box'; })()`)
+	inView := read()
+	compareWithAPI(t, base, inView, "")
+	t.Logf("view search %s: %s", inView.Query, inView.Summary)
+	if q, _ := url.ParseQuery(inView.Query); q.Get("price") != "1,2" || q.Get("min_rating") != "4" || q.Get("min_lat") == "" {
+		t.Errorf("the view search ran %s; want the box with price=1,2 and min_rating=4", inView.Query)
+	}
+	screenshot("explorer-view.png")
+
+	// "Open now" adds open_now=true to the search it runs again.
+	do("open now", chromedp.Click(chromedp.ID("open-now")))
+	waitFor("the open businesses", `(() => { const ol = document.getElementById('results');
+		return ol.dataset.state === 'done' && ol.dataset.query.includes('open_now=true'); })()`)
+
+	// searchd refuses a radius over 50 km and a name without a letter or
+	// digit; the page says so in words.
+	do("search with a 60 km radius and a name of punctuation",
+		chromedp.SendKeys(chromedp.ID("q"), "!"),
 		chromedp.Clear(chromedp.ID("radius")),
 		chromedp.SendKeys(chromedp.ID("radius"), "60000"),
 		chromedp.Click(chromedp.CSS("#search-form button[type=submit]")),
 	)
-	waitFor("the error", `!document.getElementById('error').hidden`)
+	waitFor("the error", `(() => { const e = document.getElementById('error'); return !e.hidden && e.textContent.includes('radius'); })()`)
 	msg, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"searchd refused the request", "radius", "must be metres in (0, 50000]"} {
+	for _, want := range []string{"searchd refused the request", "radius", "must be metres in (0, 50000]", "q: ", "no letters or digits"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error shown: %q; want it to contain %q", msg, want)
 		}
@@ -280,19 +359,25 @@ func TestExplorerInBrowser(t *testing.T) {
 	if l := read(); l.State != "error" || len(l.Items) != 0 {
 		t.Errorf("after a refused search the list is %q with %d items; want an empty list in state error", l.State, len(l.Items))
 	}
-	invalid, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('radius').getAttribute('aria-invalid') || ''`))
-	if err != nil || invalid != "true" {
-		t.Errorf("the radius field is not marked invalid (aria-invalid %q, %v)", invalid, err)
+	for _, id := range []string{"radius", "q"} {
+		invalid, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById('`+id+`').getAttribute('aria-invalid') || ''`))
+		if err != nil || invalid != "true" {
+			t.Errorf("the %s field is not marked invalid (aria-invalid %q, %v)", id, invalid, err)
+		}
 	}
 	screenshot("explorer-error.png")
 	checkExceptions()
 }
 
 // compareWithAPI checks that the list the page shows is searchd's answer to
-// the query the page says it ran, and returns that answer.
+// the query the page says it ran, and the total it shows the API's, and
+// returns that answer (with its total).
 func compareWithAPI(t *testing.T, base string, l listed, cursor string) apiPage {
 	t.Helper()
-	u := base + "/v1/search/nearby?" + l.Query
+	u := base + "/v1/search/nearby?" + l.Query + "&total=true"
+	if l.Endpoint == "box" { // box searches always count
+		u = base + "/v1/search/box?" + l.Query
+	}
 	if cursor != "" {
 		u += "&cursor=" + cursor
 	}
@@ -324,6 +409,101 @@ func compareWithAPI(t *testing.T, base string, l listed, cursor string) apiPage 
 		if !strings.Contains(it.Text, r.Name) || !strings.Contains(it.Text, strings.ReplaceAll(r.Category, "_", " ")) {
 			t.Errorf("result %d shows %q; want its name %q and category %q", i+1, it.Text, r.Name, r.Category)
 		}
+		price, rating, shown := "", "", []string{}
+		if r.Price != nil {
+			price = strconv.Itoa(*r.Price)
+			shown = append(shown, strings.Repeat("$", *r.Price))
+		}
+		if r.Rating != nil {
+			rating = strconv.FormatFloat(*r.Rating, 'f', -1, 64)
+			shown = append(shown, "★ "+strconv.FormatFloat(*r.Rating, 'f', 1, 64), "("+strconv.Itoa(r.ReviewCount)+")")
+		}
+		if it.Price != price || it.Rating != rating || it.ReviewCount != strconv.Itoa(r.ReviewCount) {
+			t.Errorf("result %d (id %s): page lists price %q, rating %q, %s reviews; API answers %q, %q, %d",
+				i+1, r.ID, it.Price, it.Rating, it.ReviewCount, price, rating, r.ReviewCount)
+		}
+		for _, s := range shown {
+			if !strings.Contains(it.Text, s) {
+				t.Errorf("result %d shows %q; want %q", i+1, it.Text, s)
+			}
+		}
+	}
+	if ans.Total == nil || ans.TotalCapped == nil {
+		t.Fatalf("GET %s: no total", u)
+	}
+	if l.Total != strconv.Itoa(*ans.Total) || l.TotalCapped != strconv.FormatBool(*ans.TotalCapped) {
+		t.Errorf("query %s: page shows a total of %q (capped %q); API answers %d (capped %v)",
+			l.Query, l.Total, l.TotalCapped, *ans.Total, *ans.TotalCapped)
 	}
 	return ans
+}
+
+// checkDetails checks that the details panel shows business id's price,
+// rating and weekly opening hours as GET /v1/businesses/{id} gives them.
+func checkDetails(t *testing.T, bctx context.Context, base, id string) {
+	t.Helper()
+	type shown struct {
+		Price, Rating, Zone string
+		NoHours             bool
+		Days                []struct{ Day, Text string }
+	}
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[shown](`({
+		price: document.getElementById('details-price').textContent,
+		rating: document.getElementById('details-rating').textContent,
+		zone: document.getElementById('details-zone').textContent,
+		noHours: !document.getElementById('details-no-hours').hidden,
+		days: [...document.querySelectorAll('#details-hours tr')].map((tr) => ({day: tr.dataset.day, text: tr.cells[1].textContent})),
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/v1/businesses/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b struct {
+		Price       *int     `json:"price"`
+		Rating      *float64 `json:"rating"`
+		ReviewCount int      `json:"review_count"`
+		Hours       *struct {
+			TimeZone string                 `json:"time_zone"`
+			Weekly   map[string][][2]string `json:"weekly"`
+		} `json:"hours"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Price == nil || !strings.HasPrefix(got.Price, strings.Repeat("$", *b.Price)+" ") {
+		t.Errorf("details show price %q; API answers %v", got.Price, b.Price)
+	}
+	if b.Rating == nil || !strings.Contains(got.Rating, "★ "+strconv.FormatFloat(*b.Rating, 'f', 1, 64)+" from "+strconv.Itoa(b.ReviewCount)+" review") {
+		t.Errorf("details show rating %q; API answers %v from %d reviews", got.Rating, b.Rating, b.ReviewCount)
+	}
+	if b.Hours == nil {
+		if !got.NoHours || len(got.Days) != 0 {
+			t.Errorf("details show hours %+v; API answers none", got)
+		}
+		return
+	}
+	if !strings.Contains(got.Zone, b.Hours.TimeZone) || got.NoHours {
+		t.Errorf("details show hours in %q; API answers %s", got.Zone, b.Hours.TimeZone)
+	}
+	days := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+	if len(got.Days) != len(days) {
+		t.Fatalf("details show %d days of hours; want 7", len(got.Days))
+	}
+	for i, d := range days {
+		want := "Closed"
+		if spans := b.Hours.Weekly[d]; len(spans) > 0 {
+			var parts []string
+			for _, s := range spans {
+				parts = append(parts, s[0]+"–"+s[1])
+			}
+			want = strings.Join(parts, ", ")
+		}
+		if got.Days[i].Day != d || got.Days[i].Text != want {
+			t.Errorf("details show %s: %q; API answers %s: %q", got.Days[i].Day, got.Days[i].Text, d, want)
+		}
+	}
 }

@@ -1,8 +1,11 @@
 // Package web is searchd's map explorer: a page at / that draws the world
 // from Natural Earth country outlines, runs a nearby search where a person
-// clicks or picks a city, and shows the index being served and where its
-// businesses are. It also serves the read-only endpoints the page needs:
-// GET /v1/index, GET /v1/index/density and GET /v1/cities.
+// clicks or picks a city (or a box search over the map's view), narrowed by
+// price, rating, opening hours and name and ordered by distance or rating,
+// shows each business's price, rating and weekly hours, and shows the index
+// being served and where its businesses are. It also serves the read-only
+// endpoints the page needs besides the search API: GET /v1/index,
+// GET /v1/index/density and GET /v1/cities.
 //
 // Everything is embedded in the binary (static/: plain HTML, CSS and
 // JavaScript, no build step), so the page works with no network but the

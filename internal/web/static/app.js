@@ -3,7 +3,8 @@
 // The map is a <canvas> in Web Mercator: country outlines from a Natural
 // Earth TopoJSON file (decoded below), a density grid from
 // GET /v1/index/density, city labels, the search circle and the results of
-// GET /v1/search/nearby. Everything it fetches comes from searchd itself.
+// GET /v1/search/nearby (or GET /v1/search/box for the map's view).
+// Everything it fetches comes from searchd itself.
 'use strict';
 (() => {
   // The categories, in the order searchd stores them (nearby.CategoryNames;
@@ -24,6 +25,8 @@
   const el = {
     form: $('search-form'), lat: $('lat'), lon: $('lon'), radius: $('radius'),
     radiusRange: $('radius-range'), category: $('category'), limit: $('limit'),
+    q: $('q'), minRating: $('min-rating'), sort: $('sort'), price: $('price'), openNow: $('open-now'),
+    searchView: $('search-view'),
     cityForm: $('city-form'), city: $('city'), cityOptions: $('city-options'),
     error: $('error'), summary: $('summary'), results: $('results'),
     prev: $('prev'), next: $('next'), page: $('page'),
@@ -200,8 +203,9 @@
   // ---- State.
 
   const state = {
-    query: null, // {lat, lon, radius, limit, category} as sent
-    qs: '', // the query string of the first page
+    query: null, // {kind: 'nearby' or 'box', the form's values as sent, …}
+    qs: '', // the search's query string, without cursor or total
+    total: null, // {n, capped} from the first page
     cursors: [null], // cursors[i] fetched page i
     page: 0,
     next: null,
@@ -371,6 +375,10 @@
 
   function drawQuery() {
     const q = state.query;
+    if (q && q.kind === 'box') {
+      drawBox(q.box);
+      return;
+    }
     if (!q || !Number.isFinite(q.latN) || !Number.isFinite(q.lonN)) return;
     if (Number.isFinite(q.radiusN) && q.radiusN > 0 && q.radiusN <= 50000) {
       ctx.beginPath();
@@ -400,6 +408,26 @@
     ctx.lineWidth = 2;
     ctx.strokeStyle = '#fff';
     ctx.stroke();
+  }
+
+  // drawBox outlines a box search's rectangle (straight lines in Web
+  // Mercator), continuing east past 180° for a box across the antimeridian.
+  function drawBox(b) {
+    const [s, w, n, e] = [b.min_lat, b.min_lon, b.max_lat, b.max_lon].map(Number);
+    if (![s, w, n, e].every(Number.isFinite)) return;
+    const x0 = sx(mx(w));
+    const x1 = sx(mx(e < w ? e + 360 : e));
+    const y0 = sy(my(n));
+    const y1 = sy(my(s));
+    ctx.beginPath();
+    ctx.rect(x0, y0, x1 - x0, y1 - y0);
+    ctx.fillStyle = 'rgba(37, 99, 235, 0.05)';
+    ctx.fill();
+    ctx.setLineDash([6, 4]);
+    ctx.strokeStyle = 'rgba(37, 99, 235, 0.9)';
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    ctx.setLineDash([]);
   }
 
   function markerXY(r) {
@@ -580,13 +608,28 @@
     densityTimer = setTimeout(loadDensity, 180);
   }
 
+  // visible is the part of the world the map shows, in world units.
+  function visible() {
+    return {
+      x0: Math.max(0, wxOf(0)), x1: Math.min(1, wxOf(view.w)),
+      y0: Math.max(0, wyOf(0)), y1: Math.min(1, wyOf(view.h)),
+    };
+  }
+
+  // boxOf is a visible rectangle in degrees, as the density and box
+  // searches take it.
+  function boxOf({ x0, x1, y0, y1 }) {
+    return {
+      min_lat: round(latOf(y1), 6), min_lon: round(lonOf(x0), 6),
+      max_lat: round(latOf(y0), 6), max_lon: round(lonOf(x1), 6),
+    };
+  }
+
   async function loadDensity() {
     if (state.densityAbort) state.densityAbort.abort();
     if (!el.showDensity.checked || !view.s) return;
-    const x0 = Math.max(0, wxOf(0));
-    const x1 = Math.min(1, wxOf(view.w));
-    const y0 = Math.max(0, wyOf(0));
-    const y1 = Math.min(1, wyOf(view.h));
+    const v = visible();
+    const { x0, x1, y0, y1 } = v;
     const pw = (x1 - x0) * view.s;
     const ph = (y1 - y0) * view.s;
     let cell = Math.max(DENSITY_CELL_PX, Math.ceil(Math.sqrt((pw * ph) / DENSITY_MAX_CELLS)));
@@ -597,11 +640,7 @@
       if (cols * rows <= DENSITY_MAX_CELLS) break;
       cell++;
     }
-    const box = {
-      min_lat: round(latOf(y1), 6), min_lon: round(lonOf(x0), 6),
-      max_lat: round(latOf(y0), 6), max_lon: round(lonOf(x1), 6),
-    };
-    const qs = new URLSearchParams({ ...box, cols, rows });
+    const qs = new URLSearchParams({ ...boxOf(v), cols, rows });
     if (el.category.value) qs.set('category', el.category.value);
     const abort = new AbortController();
     state.densityAbort = abort;
@@ -642,21 +681,65 @@
 
   const categoryLabel = (c) => c.replace('_', ' ');
 
-  // search runs a new search from the form's values, sent as typed so that
-  // searchd, not the page, judges them.
+  // filters reads the form's filters, sent as set so that searchd, not the
+  // page, judges them.
+  function filters() {
+    return {
+      limit: el.limit.value, category: el.category.value, name: el.q.value.trim(),
+      price: [...el.price.querySelectorAll('input:checked')].map((i) => i.value).join(','),
+      minRating: el.minRating.value, openNow: el.openNow.checked, sort: el.sort.value,
+    };
+  }
+
+  // addFilters adds a search's filters to its query string, in the order
+  // the API lists them.
+  function addFilters(qs, q) {
+    if (q.category) qs.set('category', q.category);
+    if (q.price) qs.set('price', q.price);
+    if (q.minRating) qs.set('min_rating', q.minRating);
+    if (q.openNow) qs.set('open_now', 'true');
+    if (q.name) qs.set('q', q.name);
+  }
+
+  // search runs a new nearby search from the form's values, sent as typed
+  // so that searchd, not the page, judges them.
   function search() {
-    clearError();
     const q = {
-      lat: el.lat.value.trim(), lon: el.lon.value.trim(), radius: el.radius.value.trim(),
-      limit: el.limit.value, category: el.category.value,
+      kind: 'nearby', lat: el.lat.value.trim(), lon: el.lon.value.trim(), radius: el.radius.value.trim(),
+      ...filters(),
     };
     const qs = new URLSearchParams({ lat: q.lat, lon: q.lon, radius: q.radius, limit: q.limit });
-    if (q.category) qs.set('category', q.category);
+    addFilters(qs, q);
+    if (q.sort === 'rating') qs.set('sort', 'rating');
     q.latN = Number(q.lat);
     q.lonN = Number(q.lon);
     q.radiusN = Number(q.radius);
+    return start(q, qs);
+  }
+
+  // searchBox runs a new box search over box (degrees) with the form's
+  // filters, nearest the box's centre first: box searches have no rating
+  // order.
+  function searchBox(box) {
+    const q = { kind: 'box', box, ...filters() };
+    const qs = new URLSearchParams({ ...box, limit: q.limit });
+    addFilters(qs, q);
+    qs.set('order', 'distance');
+    return start(q, qs);
+  }
+
+  // rerun repeats the last search, nearby or box, with the form's values.
+  function rerun() {
+    if (!state.query) return;
+    if (state.query.kind === 'box') searchBox(state.query.box); else search();
+  }
+
+  function start(q, qs) {
+    clearError();
+    clearTimeout(nameTimer);
     state.query = q;
     state.qs = qs.toString();
+    state.total = null;
     state.cursors = [null];
     state.page = 0;
     history.replaceState(null, '', `#${state.qs}`);
@@ -667,17 +750,24 @@
   async function fetchPage() {
     const seq = ++state.seq;
     const cursor = state.cursors[state.page];
-    const qs = state.qs + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');
+    const path = state.query.kind === 'box' ? 'v1/search/box' : 'v1/search/nearby';
+    // A nearby search counts its matches on its first page only: the count
+    // is the same on every page and costs a walk over them. Box searches
+    // always count.
+    let qs = state.qs;
+    if (cursor) qs += `&cursor=${encodeURIComponent(cursor)}`;
+    else if (state.query.kind === 'nearby') qs += '&total=true';
     el.results.dataset.state = 'loading';
     el.results.setAttribute('aria-busy', 'true');
     el.next.disabled = true;
     el.prev.disabled = true;
     try {
-      const ans = await api(`v1/search/nearby?${qs}`);
+      const ans = await api(`${path}?${qs}`);
       if (seq !== state.seq) return;
       state.results = ans.results;
       state.offset = state.page * Number(state.query.limit);
       state.next = ans.next_cursor;
+      if (typeof ans.total === 'number') state.total = { n: ans.total, capped: ans.total_capped };
       state.selected = -1;
       state.hover = -1;
       el.details.hidden = true;
@@ -691,6 +781,7 @@
       el.results.replaceChildren();
       el.results.dataset.state = 'error';
       el.summary.textContent = 'The search failed; see the message above.';
+      delete el.summary.dataset.total;
       el.page.textContent = '';
       showError('Search', e);
     } finally {
@@ -703,6 +794,24 @@
     }
   }
 
+  // spoken is a span showing text that screen readers read as words.
+  function spoken(className, text, words) {
+    const s = document.createElement('span');
+    s.className = className;
+    const shown = document.createElement('span');
+    shown.setAttribute('aria-hidden', 'true');
+    shown.textContent = text;
+    const said = document.createElement('span');
+    said.className = 'sr';
+    said.textContent = words;
+    s.append(shown, said);
+    return s;
+  }
+
+  const formatPrice = (p) => '$'.repeat(p);
+  const formatRating = (r) => `★ ${r.toFixed(1)}`;
+  const reviews = (n) => `${numberFormat.format(n)} review${n === 1 ? '' : 's'}`;
+
   function renderResults(ans) {
     const list = el.results;
     list.replaceChildren();
@@ -711,6 +820,9 @@
       const li = document.createElement('li');
       li.dataset.id = r.id;
       li.dataset.distanceM = String(r.distance_m);
+      li.dataset.price = r.price == null ? '' : String(r.price);
+      li.dataset.rating = r.rating == null ? '' : String(r.rating);
+      li.dataset.reviewCount = String(r.review_count);
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'result';
@@ -724,11 +836,21 @@
       const dist = document.createElement('span');
       dist.className = 'dist';
       dist.textContent = formatDistance(r.distance_m);
+      const sub = document.createElement('span');
+      sub.className = 'sub';
       const cat = document.createElement('span');
       cat.className = 'cat';
       cat.dataset.category = r.category;
       cat.textContent = categoryLabel(r.category);
-      b.append(rank, name, dist, cat);
+      sub.append(cat);
+      if (r.price != null) sub.append(spoken('price', formatPrice(r.price), `, price level ${r.price} of 4`));
+      const stars = r.rating == null
+        ? spoken('stars', 'unrated', ', not rated')
+        : spoken('stars', `${formatRating(r.rating)} (${numberFormat.format(r.review_count)})`,
+          `, rated ${r.rating} of 5 from ${reviews(r.review_count)}`);
+      stars.dataset.rated = String(r.rating != null);
+      sub.append(stars);
+      b.append(rank, name, dist, sub);
       b.addEventListener('click', () => select(i));
       b.addEventListener('mouseenter', () => { state.hover = i; redraw(); });
       b.addEventListener('mouseleave', () => { state.hover = -1; redraw(); });
@@ -737,29 +859,50 @@
       li.append(b);
       list.append(li);
     });
+    const q = state.query;
+    list.dataset.endpoint = q.kind;
     list.dataset.query = state.qs;
     list.dataset.cursor = state.cursors[state.page] || '';
     list.dataset.indexVersion = ans.index_version;
     list.dataset.state = 'done';
-    const q = state.query;
-    const where = Number.isFinite(q.latN) ? ` of ${formatPoint(q.latN, q.lonN)}` : '';
-    const within = `within ${formatDistance(q.radiusN)}${where}`;
+    let within = 'in the map view';
+    if (q.kind === 'nearby') {
+      const where = Number.isFinite(q.latN) ? ` of ${formatPoint(q.latN, q.lonN)}` : '';
+      within = `within ${formatDistance(q.radiusN)}${where}`;
+    }
+    let order = q.sort === 'rating' ? 'best rated first' : 'nearest first';
+    if (q.kind === 'box') order = `nearest its centre first${q.sort === 'rating' ? ' (a view cannot be ordered by rating)' : ''}`;
     const what = q.category ? `${categoryLabel(q.category)} ` : '';
+    const n = ans.results.length;
+    const shown = state.page || ans.next_cursor ? `showing ${state.offset + 1}–${state.offset + n}, ` : '';
+    const t = state.total;
     let text;
-    if (!ans.results.length) {
+    if (t && t.n === 0) {
+      text = `No ${what}matches ${within}.`;
+    } else if (t) {
+      const count = `${t.capped ? 'At least ' : ''}${numberFormat.format(t.n)}`;
+      text = `${count} ${what}match${t.n === 1 ? '' : 'es'} ${within}; ${n ? `${shown}${order}` : 'no more results'}.`;
+    } else if (!n) {
       text = state.page ? `No more ${what}results ${within}.` : `No ${what}businesses ${within}.`;
     } else {
-      const n = ans.results.length;
-      text = `${state.page ? `Results ${state.offset + 1}–${state.offset + n}` : `${n} ${what}result${n === 1 ? '' : 's'}`} ${within}, nearest first.`;
+      text = `${state.page ? `Results ${state.offset + 1}–${state.offset + n}` : `${n} ${what}result${n === 1 ? '' : 's'}`} ${within}, ${order}.`;
     }
     if (ans.partial) text += ` Partial answer: regions ${ans.missing_regions.join(', ')} could not be asked.`;
     el.summary.textContent = text;
+    if (t) {
+      el.summary.dataset.total = String(t.n);
+      el.summary.dataset.totalCapped = String(t.capped);
+    } else {
+      delete el.summary.dataset.total;
+      delete el.summary.dataset.totalCapped;
+    }
     el.page.textContent = state.page || ans.next_cursor ? `Page ${state.page + 1}` : '';
   }
 
   async function select(i) {
     const r = state.results[i];
     if (!r) return;
+    const from = state.query.kind === 'box' ? 'the view’s centre' : 'the search point';
     state.selected = i;
     for (const b of el.results.querySelectorAll('.result')) b.removeAttribute('aria-current');
     const button = el.results.children[i].querySelector('button');
@@ -777,14 +920,58 @@
       if (state.results[i] !== r) return;
       $('details-name').textContent = b.name;
       $('details-category').textContent = categoryLabel(b.category);
-      $('details-distance').textContent = `${formatDistance(r.distance_m)} from the search point`;
+      $('details-price').textContent = b.price == null ? 'not set' : `${formatPrice(b.price)} (level ${b.price} of 4)`;
+      $('details-rating').textContent = b.rating == null ? 'not rated' : `${formatRating(b.rating)} from ${reviews(b.review_count)}`;
+      $('details-distance').textContent = `${formatDistance(r.distance_m)} from ${from}`;
       $('details-location').textContent = formatPoint(b.lat, b.lon);
       $('details-id').textContent = b.id;
+      showHours(b.hours);
       $('details-link').href = `v1/businesses/${encodeURIComponent(b.id)}`;
       el.details.dataset.id = b.id;
       el.details.hidden = false;
     } catch (e) {
       showError('Business details', e);
+    }
+  }
+
+  const WEEK = [['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'],
+    ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday']];
+
+  // showHours lists a business's weekly hours, local wall times in its own
+  // time zone as searchd gives them (a close at or before the open is the
+  // next day's), today's row marked.
+  function showHours(h) {
+    const table = $('details-hours');
+    const body = table.tBodies[0];
+    body.replaceChildren();
+    table.hidden = !h;
+    $('details-no-hours').hidden = !!h;
+    $('details-zone').textContent = h ? `(${h.time_zone} time)` : '';
+    if (!h) return;
+    const today = weekdayIn(h.time_zone);
+    for (const [key, day] of WEEK) {
+      const tr = document.createElement('tr');
+      tr.dataset.day = key;
+      if (key === today) tr.setAttribute('aria-current', 'date');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = day;
+      const td = document.createElement('td');
+      const spans = h.weekly[key] || [];
+      td.textContent = spans.length ? spans.map(([open, close]) => `${open}–${close}`).join(', ') : 'Closed';
+      tr.append(th, td);
+      body.append(tr);
+    }
+  }
+
+  // weekdayIn is today's weekday, 'mon' to 'sun', in an IANA time zone, or
+  // '' for a zone the browser does not know.
+  function weekdayIn(zone) {
+    try {
+      const f = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' });
+      return f.format(new Date()).slice(0, 3).toLowerCase();
+    } catch {
+      return '';
     }
   }
 
@@ -996,7 +1183,7 @@
   });
   el.radiusRange.addEventListener('input', () => {
     el.radius.value = el.radiusRange.value;
-    if (state.query) {
+    if (state.query && state.query.kind === 'nearby') {
       state.query.radiusN = Number(el.radius.value);
       redraw();
     }
@@ -1005,9 +1192,30 @@
     const v = Number(el.radius.value);
     if (Number.isFinite(v)) el.radiusRange.value = String(v);
   });
-  const rerun = () => { if (state.query) search(); };
-  el.radiusRange.addEventListener('change', rerun);
-  el.limit.addEventListener('change', rerun);
+  el.radiusRange.addEventListener('change', () => {
+    if (state.query && state.query.kind === 'nearby') search();
+  });
+  for (const c of [el.limit, el.minRating, el.sort, el.openNow, ...el.price.querySelectorAll('input')]) {
+    c.addEventListener('change', rerun);
+  }
+  // The name filter applies as the person types, once they pause.
+  let nameTimer = 0;
+  el.q.addEventListener('input', () => {
+    clearTimeout(nameTimer);
+    nameTimer = setTimeout(rerun, 350);
+  });
+  el.q.addEventListener('keydown', (e) => {
+    // Enter submits the form, a nearby search; after a box search it
+    // repeats that one instead.
+    if (e.key === 'Enter' && state.query && state.query.kind === 'box') {
+      e.preventDefault();
+      rerun();
+    }
+  });
+  el.searchView.addEventListener('click', () => {
+    setMapStatus('', '');
+    searchBox(boxOf(visible()));
+  });
   el.category.addEventListener('change', () => {
     rerun();
     scheduleDensity();
@@ -1060,8 +1268,37 @@
     redraw();
   }).catch((e) => showError('City labels', e));
 
-  // A link with #lat=…&lon=… runs that search.
+  // setFilters sets the form's filters from a link's.
+  function setFilters(h) {
+    if (h.has('limit')) el.limit.value = h.get('limit');
+    if (h.has('category')) el.category.value = h.get('category');
+    const prices = (h.get('price') || '').split(',');
+    for (const c of el.price.querySelectorAll('input')) c.checked = prices.includes(c.value);
+    if (h.has('min_rating')) el.minRating.value = h.get('min_rating');
+    el.openNow.checked = h.get('open_now') === 'true';
+    el.q.value = h.get('q') || '';
+    if (h.has('sort')) el.sort.value = h.get('sort');
+  }
+
+  // fitBox shows a box (degrees, west to east) on the whole map.
+  function fitBox(b) {
+    const x0 = mx(Number(b.min_lon));
+    const x1 = mx(Number(b.max_lon));
+    const y0 = my(Number(b.max_lat));
+    const y1 = my(Number(b.min_lat));
+    if (!(x1 > x0 && y1 > y0)) return;
+    view.s = Math.min(view.w / (x1 - x0), view.h / (y1 - y0));
+    clampView();
+    view.x = (x0 + x1) / 2;
+    view.y = (y0 + y1) / 2;
+    clampView();
+    viewChanged();
+  }
+
+  // A link with #lat=…&lon=… runs that search; one with #min_lat=… a box
+  // search.
   const h = new URLSearchParams(location.hash.slice(1));
+  const boxKeys = ['min_lat', 'min_lon', 'max_lat', 'max_lon'];
   if (h.has('lat') && h.has('lon')) {
     el.lat.value = h.get('lat');
     el.lon.value = h.get('lon');
@@ -1069,12 +1306,16 @@
       el.radius.value = h.get('radius');
       el.radiusRange.value = h.get('radius');
     }
-    if (h.has('limit')) el.limit.value = h.get('limit');
-    if (h.has('category')) el.category.value = h.get('category');
+    setFilters(h);
     const lat = Number(h.get('lat'));
     const lon = Number(h.get('lon'));
     const radius = Number(el.radius.value);
     if (Number.isFinite(lat) && Number.isFinite(lon)) fitCircle(lat, lon, radius > 0 && radius <= 50000 ? radius : 5000);
     search();
+  } else if (boxKeys.every((k) => h.has(k))) {
+    setFilters(h);
+    const box = Object.fromEntries(boxKeys.map((k) => [k, h.get(k)]));
+    fitBox(box);
+    searchBox(box);
   }
 })();
