@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // opening hours need the zone database, present or not on the host
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -268,13 +269,9 @@ func watchClusterMap(ctx context.Context, path string, client *cluster.Client, e
 func loadDemo(engine *search.Engine, cfg config, logger *slog.Logger, url string) error {
 	start := time.Now()
 	bs := dataset.Generate(cfg.DemoSize, cfg.DemoSeed)
-	tree, err := search.BuildTree(bs)
-	if err != nil {
-		return fmt.Errorf("build demo index: %w", err)
-	}
 	// The demo data depends only on its size and seed, so its version does
 	// too: replicas started alike serve the same version and share cursors.
-	region, err := search.NewRegion("world", cfg.DemoSeed<<32|uint64(cfg.DemoSize), tree)
+	region, err := search.BuildRegion("world", cfg.DemoSeed<<32|uint64(cfg.DemoSize), bs)
 	if err != nil {
 		return err
 	}
@@ -282,7 +279,7 @@ func loadDemo(engine *search.Engine, cfg config, logger *slog.Logger, url string
 	debug.FreeOSMemory() // hand the generator's garbage back to the OS
 	example := url + "/v1/search/nearby?lat=40.7580&lon=-73.9855&radius=2000&limit=20&category=cafe"
 	logger.Info("ready: serving demo data generated around real cities (GeoNames, CC BY 4.0)",
-		"businesses", tree.Len(), "took", time.Since(start).Round(time.Millisecond).String(),
+		"businesses", region.Tree.Len(), "took", time.Since(start).Round(time.Millisecond).String(),
 		"try", "curl '"+example+"'")
 	return nil
 }

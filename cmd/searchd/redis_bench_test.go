@@ -105,11 +105,10 @@ func BenchmarkRedisTier(b *testing.B) {
 	for _, r := range recs {
 		details = append(details, "/v1/businesses/"+strconv.FormatInt(r.ID, 10))
 	}
-	tree, err := search.BuildTree(dataset.Generate(1_000_000, 1))
+	region, err := search.BuildRegion("world", 1, dataset.Generate(1_000_000, 1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	region, _ := search.NewRegion("world", 1, tree)
 	engine := &search.Engine{}
 	engine.Swap(search.NewIndex(region))
 	var searches []string

@@ -215,7 +215,7 @@ func TestDetailsWithoutRedis(t *testing.T) {
 	getJSON(t, plain+"/readyz", 200, &st)
 	var summary map[string]any
 	getJSON(t, plain+"/v1/businesses/1", 200, &summary)
-	if len(summary) != 5 || summary["id"] != "1" {
+	if len(summary) != 9 || summary["id"] != "1" {
 		t.Errorf("summary without --db: %v", summary)
 	}
 }

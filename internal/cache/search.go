@@ -68,7 +68,9 @@ func NewSearcher(inner engine, cfg SearcherConfig) *Searcher {
 // is returned.
 func (s *Searcher) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 	version := s.cfg.Version()
-	if version == "" || q.Validate() != nil {
+	// Filtered, rating-sorted and counted searches are not cached: the
+	// plain nearby search is the one worth sharing between clients.
+	if version == "" || q.Validate() != nil || q.Filters != (nearby.Filters{}) || q.Sort != nearby.SortDistance || q.Total {
 		return s.engine.Nearby(ctx, q, after)
 	}
 	key := SearchKey(s.cfg.Prefix, version, q, after)
@@ -141,8 +143,10 @@ func SearchKey(prefix, version string, q nearby.SearchQuery, after *nearby.Curso
 //	distance bits
 //
 // Strings are a uvarint length and bytes, ids varints, bits 8 bytes.
-const pageFormat = 1
+const pageFormat = 2
 
+// appendPage encodes a page for the cache. Opening hours are left out:
+// search answers do not show them (details do).
 func appendPage(b []byte, p *nearby.SearchPage) []byte {
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
@@ -175,6 +179,8 @@ func appendPage(b []byte, p *nearby.SearchPage) []byte {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Lat))
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.Lon))
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(r.DistanceM))
+		b = append(b, byte(r.Price), byte(r.Rating))
+		b = binary.AppendUvarint(b, uint64(r.ReviewCount))
 	}
 	return b
 }
@@ -273,7 +279,9 @@ func decodePage(b []byte) (*nearby.SearchPage, error) {
 		res.Name = r.string()
 		res.Category = nearby.Category(r.byte())
 		res.Lat, res.Lon, res.DistanceM = r.float(), r.float(), r.float()
-		if !res.Category.Valid() {
+		res.Price, res.Rating = nearby.Price(r.byte()), nearby.Rating(r.byte())
+		res.ReviewCount = uint32(r.uvarint())
+		if !res.Category.Valid() || !res.Price.Valid() || !res.Rating.Valid() {
 			return nil, errPage
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // Client asks other nodes for regions. It is safe for concurrent use.
@@ -226,15 +227,36 @@ func (c *Client) Shard(ctx context.Context, region string, q nearby.SearchQuery,
 	if q.Categories != 0 {
 		v.Set("category", strconv.FormatUint(uint64(q.Categories), 10))
 	}
+	if q.Prices != 0 {
+		v.Set("price", strconv.FormatUint(uint64(q.Prices), 10))
+	}
+	if q.MinRating != nearby.Unrated {
+		v.Set("min_rating", strconv.FormatUint(uint64(q.MinRating), 10))
+	}
+	if !q.OpenAt.IsZero() {
+		v.Set("open_at", q.OpenAt.Format(time.RFC3339Nano))
+	}
+	if q.Name != "" {
+		v.Set("q", q.Name)
+	}
+	if q.Sort == nearby.SortRating {
+		v.Set("sort", "rating")
+	}
+	if q.Total {
+		v.Set("total", "true")
+	}
 	if after != nil {
+		v.Set("after_rating", strconv.FormatUint(uint64(after.Rating), 10))
 		v.Set("after_distance", strconv.FormatFloat(after.DistanceM, 'g', -1, 64))
 		v.Set("after_id", strconv.FormatInt(after.ID, 10))
 	}
 	a, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.ShardAnswer, error) {
 		var w struct {
-			Region  string       `json:"region"`
-			Version string       `json:"version"`
-			Results []wireResult `json:"results"`
+			Region      string       `json:"region"`
+			Version     string       `json:"version"`
+			Results     []wireResult `json:"results"`
+			Total       int          `json:"total"`
+			TotalCapped bool         `json:"total_capped"`
 		}
 		if err := c.get(ctx, base+"/internal/v1/shard/nearby?"+v.Encode(), &w); err != nil {
 			return nil, err
@@ -243,7 +265,8 @@ func (c *Client) Shard(ctx context.Context, region string, q nearby.SearchQuery,
 		if err != nil || w.Region != region {
 			return nil, fmt.Errorf("bad shard answer for %q from %s", region, base)
 		}
-		a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results))}
+		a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results)),
+			Total: w.Total, TotalCapped: w.TotalCapped}
 		for i, r := range w.Results {
 			b, err := r.business()
 			if err != nil {
@@ -299,12 +322,16 @@ func (c *Client) get(ctx context.Context, u string, v any) error {
 
 // wireResult is a business (with its distance in shard answers) on the wire.
 type wireResult struct {
-	ID        string  `json:"id"`
-	Name      string  `json:"name"`
-	Category  string  `json:"category"`
-	Lat       float64 `json:"lat"`
-	Lon       float64 `json:"lon"`
-	DistanceM float64 `json:"distance_m"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Category    string          `json:"category"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	DistanceM   float64         `json:"distance_m"`
+	Price       uint8           `json:"price"`
+	Rating      *float64        `json:"rating"`
+	ReviewCount uint32          `json:"review_count"`
+	Hours       *hours.Schedule `json:"hours"` // in business lookups
 }
 
 func (r wireResult) business() (nearby.Business, error) {
@@ -313,8 +340,15 @@ func (r wireResult) business() (nearby.Business, error) {
 		return nearby.Business{}, fmt.Errorf("bad id %q", r.ID)
 	}
 	cat, err := nearby.ParseCategory(r.Category)
-	if err != nil || math.IsNaN(r.DistanceM) {
+	if err != nil || math.IsNaN(r.DistanceM) || !nearby.Price(r.Price).Valid() {
 		return nearby.Business{}, fmt.Errorf("bad business %q", r.ID)
 	}
-	return nearby.Business{ID: id, Name: r.Name, Category: cat, Lat: r.Lat, Lon: r.Lon}, nil
+	b := nearby.Business{ID: id, Name: r.Name, Category: cat, Lat: r.Lat, Lon: r.Lon,
+		Price: nearby.Price(r.Price), ReviewCount: r.ReviewCount, Hours: r.Hours}
+	if r.Rating != nil {
+		if b.Rating, err = nearby.ParseRating(strconv.FormatFloat(*r.Rating, 'f', -1, 64)); err != nil {
+			return nearby.Business{}, fmt.Errorf("bad rating of business %q", r.ID)
+		}
+	}
+	return b, nil
 }

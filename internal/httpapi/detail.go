@@ -8,23 +8,28 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // detailJSON is a business's public record as searchers see it.
 type detailJSON struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Category    string    `json:"category"`
-	Lat         float64   `json:"lat"`
-	Lon         float64   `json:"lon"`
-	Address     string    `json:"address"`
-	City        string    `json:"city"`
-	State       string    `json:"state"`
-	Country     string    `json:"country"`
-	Zip         string    `json:"zip"`
-	Description string    `json:"description"`
-	Photos      []string  `json:"photos"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string          `json:"id"`
+	Name        string          `json:"name"`
+	Category    string          `json:"category"`
+	Lat         float64         `json:"lat"`
+	Lon         float64         `json:"lon"`
+	Address     string          `json:"address"`
+	City        string          `json:"city"`
+	State       string          `json:"state"`
+	Country     string          `json:"country"`
+	Zip         string          `json:"zip"`
+	Description string          `json:"description"`
+	Photos      []string        `json:"photos"`
+	Price       *int            `json:"price"`
+	Rating      *float64        `json:"rating"`
+	ReviewCount uint32          `json:"review_count"`
+	Hours       *hours.Schedule `json:"hours"`
+	UpdatedAt   time.Time       `json:"updated_at"`
 }
 
 // businessDetail answers GET /v1/businesses/{id} with the full record when
@@ -45,9 +50,19 @@ func (s *Server) businessDetail(w http.ResponseWriter, r *http.Request) error {
 	if photos == nil {
 		photos = []string{}
 	}
-	return writeJSON(w, http.StatusOK, detailJSON{
+	d := detailJSON{
 		ID: strconv.FormatInt(rec.ID, 10), Name: rec.Name, Category: rec.Category.String(), Lat: rec.Lat, Lon: rec.Lon,
 		Address: rec.Address, City: rec.City, State: rec.State, Country: rec.Country, Zip: rec.Zip,
-		Description: rec.Description, Photos: photos, UpdatedAt: rec.UpdatedAt.UTC(),
-	})
+		Description: rec.Description, Photos: photos, ReviewCount: rec.ReviewCount, Hours: rec.Hours,
+		UpdatedAt: rec.UpdatedAt.UTC(),
+	}
+	if rec.Price != 0 {
+		p := int(rec.Price)
+		d.Price = &p
+	}
+	if rec.Rating.Rated() {
+		r := rec.Rating.Stars()
+		d.Rating = &r
+	}
+	return writeJSON(w, http.StatusOK, d)
 }

@@ -13,10 +13,10 @@ import (
 // request's CPU). The output is what encoding/json would produce for
 // nearbyJSON, minus HTML escaping; tests check the two decode alike.
 
-// appendNearby appends the JSON document of a page of results.
-func appendNearby(b []byte, page *nearby.SearchPage, next *string) []byte {
+// appendPage appends the JSON document of a page of results.
+func appendPage(b []byte, page *nearby.SearchPage, next *string, shape answerShape) []byte {
 	b = append(b, `{"results":`...)
-	b = appendResults(b, page.Results)
+	b = appendResults(b, page.Results, shape)
 	b = append(b, `,"count":`...)
 	b = strconv.AppendInt(b, int64(len(page.Results)), 10)
 	b = append(b, `,"next_cursor":`...)
@@ -37,33 +37,86 @@ func appendNearby(b []byte, page *nearby.SearchPage, next *string) []byte {
 		}
 		b = append(b, ']')
 	}
+	if shape.total {
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, int64(page.Total), 10)
+		b = append(b, `,"total_capped":`...)
+		b = strconv.AppendBool(b, page.TotalCapped)
+	}
 	b = append(b, `,"index_version":`...)
 	b = appendString(b, page.IndexVersion)
 	return append(b, "}\n"...)
 }
 
-// appendResults appends a JSON array of results.
-func appendResults(b []byte, rs []nearby.SearchResult) []byte {
+// appendResults appends a JSON array of results with the shape's fields.
+func appendResults(b []byte, rs []nearby.SearchResult, shape answerShape) []byte {
+	fs := shape.fields
+	if !shape.distance {
+		fs = fs.without(fieldDistance)
+	}
 	b = append(b, '[')
 	for i, r := range rs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"id":"`...)
-		b = strconv.AppendInt(b, r.ID, 10)
-		b = append(b, `","name":`...)
-		b = appendString(b, r.Name)
-		b = append(b, `,"category":"`...)
-		b = append(b, r.Category.String()...)
-		b = append(b, `","lat":`...)
-		b = appendCoord(b, r.Lat)
-		b = append(b, `,"lon":`...)
-		b = appendCoord(b, r.Lon)
-		b = append(b, `,"distance_m":`...)
-		b = appendFloat(b, r.DistanceM)
+		b = append(b, '{')
+		start := len(b)
+		if fs.has(fieldID) {
+			b = appendKey(b, start, "id")
+			b = append(b, '"')
+			b = strconv.AppendInt(b, r.ID, 10)
+			b = append(b, '"')
+		}
+		if fs.has(fieldName) {
+			b = appendString(appendKey(b, start, "name"), r.Name)
+		}
+		if fs.has(fieldCategory) {
+			b = append(appendKey(b, start, "category"), '"')
+			b = append(b, r.Category.String()...)
+			b = append(b, '"')
+		}
+		if fs.has(fieldLat) {
+			b = appendCoord(appendKey(b, start, "lat"), r.Lat)
+		}
+		if fs.has(fieldLon) {
+			b = appendCoord(appendKey(b, start, "lon"), r.Lon)
+		}
+		if fs.has(fieldDistance) {
+			b = appendFloat(appendKey(b, start, "distance_m"), r.DistanceM)
+		}
+		if fs.has(fieldPrice) {
+			b = appendKey(b, start, "price")
+			if r.Price == 0 {
+				b = append(b, "null"...)
+			} else {
+				b = strconv.AppendInt(b, int64(r.Price), 10)
+			}
+		}
+		if fs.has(fieldRating) {
+			b = appendKey(b, start, "rating")
+			if r.Rating.Rated() {
+				b = appendFloat(b, r.Rating.Stars())
+			} else {
+				b = append(b, "null"...)
+			}
+		}
+		if fs.has(fieldReviewCount) {
+			b = strconv.AppendUint(appendKey(b, start, "review_count"), uint64(r.ReviewCount), 10)
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendKey appends an object key, after a comma unless the object, which
+// began at start, is still empty.
+func appendKey(b []byte, start int, key string) []byte {
+	if len(b) > start {
+		b = append(b, ',')
+	}
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
 }
 
 // appendFloat formats like encoding/json: shortest representation, with an

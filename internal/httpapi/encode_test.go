@@ -22,16 +22,19 @@ func FuzzAppendNearby(f *testing.F) {
 		if math.IsNaN(lat) || math.IsInf(lat, 0) || math.IsNaN(lon) || math.IsInf(lon, 0) || math.IsNaN(d) || math.IsInf(d, 0) {
 			return
 		}
-		page := &nearby.SearchPage{IndexVersion: version, Results: []nearby.SearchResult{
-			{Business: nearby.Business{ID: id, Name: name, Category: nearby.Cafe, Lat: lat, Lon: lon}, DistanceM: d},
+		u := uint64(id)
+		page := &nearby.SearchPage{IndexVersion: version, Total: int(u % 20000), TotalCapped: u%3 == 0, Results: []nearby.SearchResult{
+			{Business: nearby.Business{ID: id, Name: name, Category: nearby.Cafe, Lat: lat, Lon: lon,
+				Price: nearby.Price(u % 5), Rating: nearby.Rating(u % 52), ReviewCount: uint32(u)}, DistanceM: d},
 			{Business: nearby.Business{ID: 7, Name: "second", Category: nearby.HairSalon}},
 		}}
 		var next *string
 		if cursor != "" {
 			next = &cursor
 		}
-		got := appendNearby(nil, page, next)
-		want, err := json.Marshal(toNearbyJSON(page, next))
+		shape := answerShape{fields: fieldSet(u>>8) & (1<<len(resultFields) - 1), distance: u&1 == 0, total: u&2 == 0}
+		got := appendPage(nil, page, next, shape)
+		want, err := json.Marshal(toNearbyJSON(page, next, shape))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,37 +51,33 @@ func FuzzAppendNearby(f *testing.F) {
 	})
 }
 
-// resultJSON is one business in a search answer.
-type resultJSON struct {
-	ID        string  `json:"id"`
-	Name      string  `json:"name"`
-	Category  string  `json:"category"`
-	Lat       float64 `json:"lat"`
-	Lon       float64 `json:"lon"`
-	DistanceM float64 `json:"distance_m"`
-}
-
 type nearbyJSON struct {
-	Results      []resultJSON `json:"results"`
-	Count        int          `json:"count"`
-	NextCursor   *string      `json:"next_cursor"`
-	Partial      bool         `json:"partial"`
-	Missing      []string     `json:"missing_regions,omitempty"`
-	IndexVersion string       `json:"index_version"`
+	Results      []map[string]any `json:"results"`
+	Count        int              `json:"count"`
+	NextCursor   *string          `json:"next_cursor"`
+	Partial      bool             `json:"partial"`
+	Missing      []string         `json:"missing_regions,omitempty"`
+	Total        *int             `json:"total,omitempty"`
+	TotalCapped  *bool            `json:"total_capped,omitempty"`
+	IndexVersion string           `json:"index_version"`
 }
 
-// toNearbyJSON is the reflective twin of appendNearby, the reference its
+// toNearbyJSON is the reflective twin of appendPage, the reference its
 // tests compare with.
-func toNearbyJSON(page *nearby.SearchPage, next *string) nearbyJSON {
+func toNearbyJSON(page *nearby.SearchPage, next *string, shape answerShape) nearbyJSON {
 	out := nearbyJSON{
-		Results: make([]resultJSON, len(page.Results)), Count: len(page.Results), NextCursor: next,
+		Results: make([]map[string]any, len(page.Results)), Count: len(page.Results), NextCursor: next,
 		Partial: page.Partial, Missing: page.Missing, IndexVersion: page.IndexVersion,
 	}
+	if shape.total {
+		out.Total, out.TotalCapped = &page.Total, &page.TotalCapped
+	}
 	for i, res := range page.Results {
-		out.Results[i] = resultJSON{
-			ID: strconv.FormatInt(res.ID, 10), Name: res.Name, Category: res.Category.String(),
-			Lat: res.Lat, Lon: res.Lon, DistanceM: res.DistanceM,
+		m := map[string]any{}
+		for name, v := range resultValues(res, shape) {
+			m[name] = v
 		}
+		out.Results[i] = m
 	}
 	return out
 }

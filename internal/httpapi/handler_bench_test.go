@@ -18,11 +18,10 @@ import (
 // without the network: router, middleware, parsing, search, encoding.
 func BenchmarkHandler(b *testing.B) {
 	engine := &search.Engine{}
-	tree, err := search.BuildTree(dataset.Generate(1_000_000, 1))
+	region, err := search.BuildRegion("world", 1, dataset.Generate(1_000_000, 1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	region, _ := search.NewRegion("world", 1, tree)
 	engine.Swap(search.NewIndex(region))
 	reg := prometheus.NewRegistry()
 	s := NewServer(engine, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, reg, nil)

@@ -8,9 +8,8 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -21,140 +20,84 @@ import (
 type nearbyRequest struct {
 	query   nearby.SearchQuery
 	after   *nearby.Cursor
+	key     uint64 // binds cursors to the search
+	fields  fieldSet
 	geojson bool
 }
 
-var nearbyParams = []string{"lat", "lon", "radius", "limit", "category", "cursor", "format"}
+var nearbyParams = []string{"lat", "lon", "radius", "limit", "category", "price", "min_rating", "open_now", "open_at", "q",
+	"sort", "total", "fields", "cursor", "format"}
 
-// parseNearby parses and validates the query parameters of a nearby search.
-// Every bad parameter is named in the returned EINVALID error.
-func parseNearby(v url.Values) (nearbyRequest, error) {
+// parseNearby parses and validates the query parameters of a nearby search
+// asked at now. Every bad parameter is named in the returned EINVALID error.
+func parseNearby(v url.Values, now time.Time) (nearbyRequest, error) {
 	var req nearbyRequest
-	var bad []nearby.InvalidParam
-	for name, vals := range v {
-		if !slices.Contains(nearbyParams, name) {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "unknown parameter"})
-		} else if len(vals) > 1 {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "given more than once"})
-		}
-	}
-	num := func(name string, def float64, required bool) float64 {
-		s := v.Get(name)
-		if s == "" {
-			if required {
-				bad = append(bad, nearby.InvalidParam{Name: name, Reason: "required"})
-			}
-			return def
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "not a finite number"})
-			return def
-		}
-		return f
-	}
+	p := newParams(v, nearbyParams)
 	q := &req.query
-	q.Lat = num("lat", 0, true)
-	q.Lon = num("lon", 0, true)
-	q.RadiusM = num("radius", nearby.DefaultRadiusM, false)
-	q.Limit = nearby.DefaultLimit
-	if s := v.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			bad = append(bad, nearby.InvalidParam{Name: "limit", Reason: "not an integer"})
-		} else {
-			q.Limit = n
+	q.Lat = p.num("lat", 0, true)
+	q.Lon = p.num("lon", 0, true)
+	q.RadiusM = p.num("radius", nearby.DefaultRadiusM, false)
+	q.Limit = p.integer("limit", nearby.DefaultLimit)
+	var openNow bool
+	q.Categories, q.Filters, openNow = p.filters(now)
+	if p.oneOf("sort", "distance", "rating") == "rating" {
+		q.Sort = nearby.SortRating
+	}
+	q.Total = p.boolean("total")
+	req.fields = p.fields()
+	req.geojson = p.geojson()
+	p.merge(q.Validate()) // range checks only for parameters that parsed, so each is named once
+	req.key = newSearchKey("nearby", append([]any{q.Lat, q.Lon, q.RadiusM, uint64(q.Sort)}, filterKey(q.Categories, q.Filters, openNow)...)...)
+	if s := v.Get("cursor"); s != "" && len(p.bad) == 0 {
+		key := req.key
+		if cursorVersion(s) == 1 && q.Filters == (nearby.Filters{}) && q.Sort == nearby.SortDistance {
+			key = legacyKey(*q) // a cursor from before filters existed
 		}
-	}
-	if s := v.Get("category"); s != "" {
-		cs, err := nearby.ParseCategorySet(s)
+		c, err := decodeCursor(s, key)
 		if err != nil {
-			bad = append(bad, nearby.InvalidParam{Name: "category", Reason: nearby.ErrorMessage(err)})
-		}
-		q.Categories = cs
-	}
-	switch v.Get("format") {
-	case "", "json":
-	case "geojson":
-		req.geojson = true
-	default:
-		bad = append(bad, nearby.InvalidParam{Name: "format", Reason: "must be json or geojson"})
-	}
-	// Range checks only for parameters that parsed, so each is named once.
-	if err := q.Validate(); err != nil {
-		var de *nearby.Error
-		errors.As(err, &de)
-		for _, p := range de.Params {
-			if !slices.ContainsFunc(bad, func(b nearby.InvalidParam) bool { return b.Name == p.Name }) {
-				bad = append(bad, p)
-			}
-		}
-	}
-	if s := v.Get("cursor"); s != "" && len(bad) == 0 {
-		c, err := decodeCursor(s, req.query)
-		if err != nil {
-			bad = append(bad, nearby.InvalidParam{Name: "cursor", Reason: err.Error()})
+			p.fail("cursor", err.Error())
 		}
 		req.after = c
 	}
-	// Known parameters in documented order, then unknown ones by name; each
-	// named once, with its first reason.
-	rank := func(name string) int {
-		if i := slices.Index(nearbyParams, name); i >= 0 {
-			return i
-		}
-		return len(nearbyParams)
-	}
-	slices.SortStableFunc(bad, func(a, b nearby.InvalidParam) int {
-		if c := rank(a.Name) - rank(b.Name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	bad = slices.CompactFunc(bad, func(a, b nearby.InvalidParam) bool { return a.Name == b.Name })
-	return req, nearby.InvalidParams(bad)
+	return req, p.err()
 }
 
 // Cursors are opaque to clients: base64url of a format byte, the index
-// version, the last result's distance and id, and a hash of the query, so a
-// cursor cannot be replayed against a different search.
-const cursorFormat = 1
+// version, the last result's rating, distance and id, and the search's key,
+// so a cursor cannot be replayed against a different search. Format 1
+// (without the rating) is still read.
+const cursorFormat = 2
 
-func encodeCursor(c *nearby.Cursor, q nearby.SearchQuery) string {
+func encodeCursor(c *nearby.Cursor, key uint64) string {
 	b := []byte{cursorFormat, byte(len(c.IndexVersion))}
 	b = append(b, c.IndexVersion...)
+	b = append(b, byte(c.Rating))
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(c.DistanceM))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.ID))
-	b = binary.BigEndian.AppendUint64(b, queryHash(q))
+	b = binary.BigEndian.AppendUint64(b, key)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 var (
 	errCursor      = errors.New("malformed cursor")
-	errCursorQuery = errors.New("cursor belongs to a different search (lat, lon, radius and category must not change between pages)")
+	errCursorQuery = errors.New("cursor belongs to a different search (the parameters other than limit, total, fields and format must not change between pages)")
 )
 
-func decodeCursor(s string, q nearby.SearchQuery) (*nearby.Cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) < 2 || b[0] != cursorFormat || len(b) != 2+int(b[1])+24 {
-		return nil, errCursor
+// cursorVersion returns a cursor's format byte, or 0.
+func cursorVersion(s string) byte {
+	if len(s) < 2 {
+		return 0
 	}
-	c := &nearby.Cursor{IndexVersion: string(b[2 : 2+b[1]])}
-	b = b[2+b[1]:]
-	c.DistanceM = math.Float64frombits(binary.BigEndian.Uint64(b))
-	c.ID = int64(binary.BigEndian.Uint64(b[8:]))
-	if !(c.DistanceM >= 0) || math.IsInf(c.DistanceM, 0) {
-		return nil, errCursor
+	b, err := base64.RawURLEncoding.DecodeString(s[:2] + "AA")
+	if err != nil {
+		return 0
 	}
-	if binary.BigEndian.Uint64(b[16:]) != queryHash(q) {
-		return nil, errCursorQuery
-	}
-	return c, nil
+	return b[0]
 }
 
-// queryHash identifies a search for its cursors. The limit is left out: a
-// client may change the page size between pages.
-func queryHash(q nearby.SearchQuery) uint64 {
+// legacyKey is the key format-1 cursors were bound with: lat, lon, radius
+// and categories.
+func legacyKey(q nearby.SearchQuery) uint64 {
 	h := fnv.New64a()
 	var b [32]byte
 	binary.BigEndian.PutUint64(b[0:], math.Float64bits(q.Lat))
@@ -165,8 +108,38 @@ func queryHash(q nearby.SearchQuery) uint64 {
 	return h.Sum64()
 }
 
+func decodeCursor(s string, key uint64) (*nearby.Cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) < 2 || (b[0] != 1 && b[0] != cursorFormat) {
+		return nil, errCursor
+	}
+	rated := b[0] == cursorFormat
+	n := 2 + int(b[1]) + 24
+	if rated {
+		n++
+	}
+	if len(b) != n {
+		return nil, errCursor
+	}
+	c := &nearby.Cursor{IndexVersion: string(b[2 : 2+b[1]])}
+	b = b[2+b[1]:]
+	if rated {
+		c.Rating = nearby.Rating(b[0])
+		b = b[1:]
+	}
+	c.DistanceM = math.Float64frombits(binary.BigEndian.Uint64(b))
+	c.ID = int64(binary.BigEndian.Uint64(b[8:]))
+	if !(c.DistanceM >= 0) || math.IsInf(c.DistanceM, 0) || !c.Rating.Valid() {
+		return nil, errCursor
+	}
+	if binary.BigEndian.Uint64(b[16:]) != key {
+		return nil, errCursorQuery
+	}
+	return c, nil
+}
+
 func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
-	req, err := parseNearby(r.URL.Query())
+	req, err := parseNearby(r.URL.Query(), time.Now())
 	if err != nil {
 		return err
 	}
@@ -174,17 +147,29 @@ func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return writePage(w, page, req.key, answerShape{fields: req.fields, distance: true, total: req.query.Total, geojson: req.geojson})
+}
+
+// answerShape says what a search answer shows.
+type answerShape struct {
+	fields   fieldSet
+	distance bool // results have a distance_m
+	total    bool // the answer has total and total_capped
+	geojson  bool
+}
+
+func writePage(w http.ResponseWriter, page *nearby.SearchPage, key uint64, shape answerShape) error {
 	var next *string
 	if page.Next != nil {
-		c := encodeCursor(page.Next, req.query)
+		c := encodeCursor(page.Next, key)
 		next = &c
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if req.geojson {
-		return writeGeoJSON(w, page, next)
+	if shape.geojson {
+		return writeGeoJSON(w, page, next, shape)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, err = w.Write(appendNearby(make([]byte, 0, 4096), page, next))
+	_, err := w.Write(appendPage(make([]byte, 0, 4096), page, next, shape))
 	return err
 }
 
@@ -197,6 +182,8 @@ type featureCollection struct {
 	NextCursor   *string   `json:"next_cursor"`
 	Partial      bool      `json:"partial"`
 	Missing      []string  `json:"missing_regions,omitempty"`
+	Total        *int      `json:"total,omitempty"`
+	TotalCapped  *bool     `json:"total_capped,omitempty"`
 	IndexVersion string    `json:"index_version"`
 }
 
@@ -212,23 +199,70 @@ type point struct {
 	Coordinates [2]float64 `json:"coordinates"`
 }
 
-func writeGeoJSON(w http.ResponseWriter, page *nearby.SearchPage, next *string) error {
+func writeGeoJSON(w http.ResponseWriter, page *nearby.SearchPage, next *string, shape answerShape) error {
 	fc := featureCollection{
 		Type: "FeatureCollection", Features: make([]feature, len(page.Results)), Count: len(page.Results),
 		NextCursor: next, Partial: page.Partial, Missing: page.Missing, IndexVersion: page.IndexVersion,
 	}
+	if shape.total {
+		fc.Total, fc.TotalCapped = &page.Total, &page.TotalCapped
+	}
 	for i, res := range page.Results {
+		props := map[string]any{}
+		for name, v := range resultValues(res, shape) {
+			if name != "id" && name != "lat" && name != "lon" {
+				props[name] = v
+			}
+		}
 		fc.Features[i] = feature{
-			Type:     "Feature",
-			ID:       strconv.FormatInt(res.ID, 10),
-			Geometry: point{Type: "Point", Coordinates: [2]float64{res.Lon, res.Lat}},
-			Properties: map[string]any{
-				"name": res.Name, "category": res.Category.String(), "distance_m": res.DistanceM,
-			},
+			Type:       "Feature",
+			ID:         strconv.FormatInt(res.ID, 10),
+			Geometry:   point{Type: "Point", Coordinates: [2]float64{res.Lon, res.Lat}},
+			Properties: props,
 		}
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	return writeJSON(w, http.StatusOK, fc)
+}
+
+// resultValues yields a result's selected fields as encoding/json values
+// (nil for null), in resultFields order.
+func resultValues(res nearby.SearchResult, shape answerShape) func(yield func(string, any) bool) {
+	return func(yield func(string, any) bool) {
+		for i, name := range resultFields {
+			if !shape.fields.has(1<<i) || name == "distance_m" && !shape.distance {
+				continue
+			}
+			var v any
+			switch name {
+			case "id":
+				v = strconv.FormatInt(res.ID, 10)
+			case "name":
+				v = res.Name
+			case "category":
+				v = res.Category.String()
+			case "lat":
+				v = res.Lat
+			case "lon":
+				v = res.Lon
+			case "distance_m":
+				v = res.DistanceM
+			case "price":
+				if res.Price != 0 {
+					v = int(res.Price)
+				}
+			case "rating":
+				if res.Rating.Rated() {
+					v = res.Rating.Stars()
+				}
+			case "review_count":
+				v = res.ReviewCount
+			}
+			if !yield(name, v) {
+				return
+			}
+		}
+	}
 }
 
 func (s *Server) business(w http.ResponseWriter, r *http.Request) error {
@@ -240,7 +274,20 @@ func (s *Server) business(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
+	return writeJSON(w, http.StatusOK, summaryJSON(b))
+}
+
+// summaryJSON is a business as the index knows it.
+func summaryJSON(b *nearby.Business) map[string]any {
+	m := map[string]any{
 		"id": strconv.FormatInt(b.ID, 10), "name": b.Name, "category": b.Category.String(), "lat": b.Lat, "lon": b.Lon,
-	})
+		"price": nil, "rating": nil, "review_count": b.ReviewCount, "hours": b.Hours,
+	}
+	if b.Price != 0 {
+		m["price"] = int(b.Price)
+	}
+	if b.Rating.Rated() {
+		m["rating"] = b.Rating.Stars()
+	}
+	return m
 }

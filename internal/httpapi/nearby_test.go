@@ -1,10 +1,14 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"math"
 	"net/url"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nearby/nearby"
 )
@@ -15,6 +19,8 @@ func FuzzParseNearby(f *testing.F) {
 	for _, s := range []string{
 		"lat=40.7&lon=-73.9", "lat=0&lon=180&radius=50000&limit=100&category=cafe,bar&format=geojson",
 		"lat=NaN&lon=Inf&radius=-0", "lat=1&lat=2", "cursor=AQ0x&lat=1&lon=2", "lat=%zz", "limit=99999999999999999999",
+		"lat=1&lon=2&price=1,4&min_rating=3.5&open_at=2026-03-08T02:30:00-05:00&q=café&sort=rating&total=true&fields=id,name",
+		"lat=1&lon=2&open_now=true&fields=distance_m,review_count",
 	} {
 		f.Add(s)
 	}
@@ -23,7 +29,8 @@ func FuzzParseNearby(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := parseNearby(v)
+		now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+		req, err := parseNearby(v, now)
 		if err != nil {
 			var de *nearby.Error
 			if !errors.As(err, &de) || de.Code != nearby.EINVALID || len(de.Params) == 0 {
@@ -35,14 +42,75 @@ func FuzzParseNearby(f *testing.F) {
 		if q.Validate() != nil || math.IsNaN(q.Lat) || math.IsNaN(q.RadiusM) {
 			t.Fatalf("parseNearby(%q) accepted %+v", raw, q)
 		}
-		c := &nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}
-		got, err := decodeCursor(encodeCursor(c, q), q)
+		c := &nearby.Cursor{IndexVersion: "42", Rating: nearby.RatingOf(45), DistanceM: 12.5, ID: 7}
+		got, err := decodeCursor(encodeCursor(c, req.key), req.key)
 		if err != nil || *got != *c {
 			t.Fatalf("cursor round trip: %+v, %v", got, err)
 		}
-		q.RadiusM /= 2
-		if _, err := decodeCursor(encodeCursor(c, req.query), q); err == nil {
+		// Open now is a flag of the search, not the instant of each page.
+		if again, err := parseNearby(v, now.Add(time.Hour)); err != nil || again.key != req.key {
+			t.Fatalf("the same search an hour later has another key: %v", err)
+		}
+		v.Set("radius", strconv.FormatFloat(q.RadiusM/2, 'g', -1, 64))
+		if other, err := parseNearby(v, now); err == nil && other.key == req.key {
 			t.Fatal("a cursor was accepted for another query")
 		}
 	})
+}
+
+func TestParseNearbyFilters(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	v, _ := url.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
+	req, err := parseNearby(v, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := req.query
+	if !q.Prices.Has(1) || q.Prices.Has(2) || !q.Prices.Has(3) || q.MinRating != nearby.RatingOf(45) || !q.OpenAt.Equal(now) ||
+		q.Name != "caf" || q.Sort != nearby.SortRating || !q.Total || req.fields != fieldID|fieldPrice {
+		t.Fatalf("parsed %+v, fields %b", q, req.fields)
+	}
+	for raw, param := range map[string]string{
+		"lat=1&lon=2&price=5":                                    "price",
+		"lat=1&lon=2&min_rating=5.5":                             "min_rating",
+		"lat=1&lon=2&min_rating=4.25":                            "min_rating",
+		"lat=1&lon=2&open_now=yes":                               "open_now",
+		"lat=1&lon=2&open_at=tomorrow":                           "open_at",
+		"lat=1&lon=2&open_now=true&open_at=2026-11-27T10:00:00Z": "open_at",
+		"lat=1&lon=2&q=%20%21%20":                                "q",
+		"lat=1&lon=2&sort=name":                                  "sort",
+		"lat=1&lon=2&total=1":                                    "total",
+		"lat=1&lon=2&fields=id,hours":                            "fields",
+	} {
+		v, _ := url.ParseQuery(raw)
+		_, err := parseNearby(v, now)
+		var de *nearby.Error
+		if !errors.As(err, &de) || len(de.Params) != 1 || de.Params[0].Name != param {
+			t.Errorf("%s: %v, want one bad parameter %s", raw, err, param)
+		}
+	}
+}
+
+// TestFormat1CursorsStillWork: a cursor issued before filters existed
+// continues the same plain search.
+func TestFormat1CursorsStillWork(t *testing.T) {
+	now := time.Now()
+	v, _ := url.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
+	req, err := parseNearby(v, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte{1, 2, '4', '2'}
+	b = binary.BigEndian.AppendUint64(b, math.Float64bits(12.5))
+	b = binary.BigEndian.AppendUint64(b, 7)
+	b = binary.BigEndian.AppendUint64(b, legacyKey(req.query))
+	v.Set("cursor", base64.RawURLEncoding.EncodeToString(b))
+	got, err := parseNearby(v, now)
+	if err != nil || *got.after != (nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}) {
+		t.Fatalf("format-1 cursor: %+v, %v", got.after, err)
+	}
+	v.Set("radius", "1000")
+	if _, err := parseNearby(v, now); err == nil {
+		t.Fatal("a format-1 cursor was accepted for another search")
+	}
 }

@@ -91,6 +91,8 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	r.Get("/openapi.yaml", s.handle(s.openAPI))
 	r.Get("/v1/search/nearby", s.handle(s.nearby))
+	r.Get("/v1/search/box", s.handle(s.box))
+	r.Post("/v1/search/within", s.handle(s.within))
 	r.Get("/v1/businesses/{id}", s.handle(s.businessDetail))
 	web.Routes(r, svc, s.handle) // the map explorer at / and the endpoints it reads
 	if shards, ok := svc.(nearby.ShardService); ok {
@@ -101,7 +103,11 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Allow", "GET, HEAD") // every route is read-only
+		allow := "GET, HEAD" // every route is read-only but the polygon search
+		if r.URL.Path == "/v1/search/within" {
+			allow = "POST"
+		}
+		w.Header().Set("Allow", allow)
 		return errMethod
 	}))
 	s.router = r

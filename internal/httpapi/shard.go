@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -30,7 +31,11 @@ func shardNearby(svc nearby.ShardService) func(http.ResponseWriter, *http.Reques
 		b = append(b, `,"version":"`...)
 		b = strconv.AppendUint(b, a.Version, 10)
 		b = append(b, `","results":`...)
-		b = appendResults(b, a.Results)
+		b = appendResults(b, a.Results, answerShape{distance: true})
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, int64(a.Total), 10)
+		b = append(b, `,"total_capped":`...)
+		b = strconv.AppendBool(b, a.TotalCapped)
 		w.Header().Set("Content-Type", "application/json")
 		_, err = w.Write(append(b, "}\n"...))
 		return err
@@ -47,14 +52,14 @@ func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Requ
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, map[string]any{
-			"id": strconv.FormatInt(b.ID, 10), "name": b.Name, "category": b.Category.String(), "lat": b.Lat, "lon": b.Lon,
-		})
+		return writeJSON(w, http.StatusOK, summaryJSON(b))
 	}
 }
 
 // parseShard reads a shard query: region, lat, lon, radius, limit,
-// category (a decimal bit mask) and the optional after_distance/after_id.
+// category and price (decimal bit masks), min_rating (nearby.Rating's
+// number), open_at (RFC 3339 with nanoseconds), q, sort (distance or
+// rating), total, and the optional after_rating/after_distance/after_id.
 func parseShard(v url.Values) (string, nearby.SearchQuery, *nearby.Cursor, error) {
 	var q nearby.SearchQuery
 	var bad []nearby.InvalidParam
@@ -78,6 +83,30 @@ func parseShard(v url.Values) (string, nearby.SearchQuery, *nearby.Cursor, error
 		}
 		q.Categories = nearby.CategorySet(mask)
 	}
+	uint8Param := func(name string) uint8 {
+		if !v.Has(name) {
+			return 0
+		}
+		n, err := strconv.ParseUint(v.Get(name), 10, 8)
+		if err != nil {
+			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "not a small integer"})
+		}
+		return uint8(n)
+	}
+	q.Prices = nearby.PriceSet(uint8Param("price"))
+	q.MinRating = nearby.Rating(uint8Param("min_rating"))
+	if s := v.Get("open_at"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			bad = append(bad, nearby.InvalidParam{Name: "open_at", Reason: "not an RFC 3339 time"})
+		}
+		q.OpenAt = t
+	}
+	q.Name = v.Get("q")
+	if v.Get("sort") == "rating" {
+		q.Sort = nearby.SortRating
+	}
+	q.Total = v.Get("total") == "true"
 	var after *nearby.Cursor
 	if v.Has("after_distance") {
 		d := num("after_distance")
@@ -85,7 +114,7 @@ func parseShard(v url.Values) (string, nearby.SearchQuery, *nearby.Cursor, error
 		if err != nil {
 			bad = append(bad, nearby.InvalidParam{Name: "after_id", Reason: "not an integer"})
 		}
-		after = &nearby.Cursor{DistanceM: d, ID: id}
+		after = &nearby.Cursor{Rating: nearby.Rating(uint8Param("after_rating")), DistanceM: d, ID: id}
 	}
 	return v.Get("region"), q, after, nearby.InvalidParams(bad)
 }

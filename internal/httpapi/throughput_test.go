@@ -36,11 +36,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Skip("wrk not installed (apt-get install wrk)")
 	}
 	engine := &search.Engine{}
-	tree, err := search.BuildTree(dataset.Generate(1_000_000, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	region, err := search.NewRegion("world", 1, tree)
+	region, err := search.BuildRegion("world", 1, dataset.Generate(1_000_000, 1))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,6 +41,8 @@ func TestRules(t *testing.T) {
 	for _, tc := range []struct{ method, path, class string }{
 		{"GET", "/v1/search/nearby", "search"},
 		{"HEAD", "/v1/search/nearby", "search"},
+		{"GET", "/v1/search/box", "search"},
+		{"POST", "/v1/search/within", "search"},
 		{"GET", "/v1/businesses/42", "details"},
 		{"GET", "/internal/v1/shard/nearby", "internal"},
 		{"GET", "/healthz", "other"},

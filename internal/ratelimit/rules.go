@@ -182,7 +182,7 @@ var defaults = map[string]string{
 exempt_loopback: true
 classes:
   - name: search        # 10 searches a second sustained, bursts of 100
-    routes: ["GET /v1/search/nearby", "HEAD /v1/search/nearby"]
+    routes: ["GET /v1/search/*", "HEAD /v1/search/*", "POST /v1/search/within"]
     limit: 100
     window: 10s
   - name: details

@@ -129,25 +129,31 @@ func (r *RemoteRegion) reaches(o *geo.Origin, havBound float64) bool {
 	return r.Count > 0 && near(r.Bounds) || r.Live != nil && near(*r.Live)
 }
 
-// searchParts calls add with the best k hits of each part that pass f, in
-// (distance, id) order within a part, first set for a part's first hit. A part that yields k hits bounds the
-// later ones: nothing farther than its k-th hit can be among the best k of
-// all, so they search only that far. Seed trees come before their live
-// trees, so a sparse live tree is searched over a small circle.
-func searchParts(parts []part, q nearby.SearchQuery, k int, f quadtree.Filter, add func(p part, h quadtree.Hit, first bool)) error {
+// searchParts calls add with the best k hits of each part that pass m, in
+// the query's order within a part (first set for a part's first hit). For
+// the distance order, a part that yields k hits bounds the later ones:
+// nothing farther than its k-th hit can be among the best k of all, so they
+// search only that far. Seed trees come before their live trees, so a
+// sparse live tree is searched over a small circle.
+func searchParts(parts []part, q nearby.SearchQuery, k int, m *matcher, add func(p part, h quadtree.Hit, first bool)) error {
 	var buf [64]quadtree.Hit
 	hits := buf[:0]
 	radiusM := q.RadiusM
 	for _, p := range parts {
-		f.Skip = p.skip
+		f := m.filter(p)
 		var err error
-		if hits, err = p.region.Tree.Nearest(hits[:0], q.Lat, q.Lon, radiusM, k, f); err != nil {
+		if q.Sort == nearby.SortRating {
+			hits, err = p.region.Tree.BestRated(hits[:0], q.Lat, q.Lon, q.RadiusM, k, f)
+		} else {
+			hits, err = p.region.Tree.Nearest(hits[:0], q.Lat, q.Lon, radiusM, k, f)
+		}
+		if err != nil {
 			return nearby.Errorf(nearby.EINVALID, "%v", err)
 		}
 		for i, h := range hits {
 			add(p, h, i == 0)
 		}
-		if len(hits) == k {
+		if len(hits) == k && q.Sort == nearby.SortDistance {
 			radiusM = min(radiusM, hits[k-1].DistanceM)
 		}
 	}

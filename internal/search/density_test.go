@@ -27,11 +27,7 @@ func testEngine(t *testing.T, bs []nearby.Business) *Engine {
 	}
 	var regions []*Region
 	for i, part := range [][]nearby.Business{west, east} {
-		tree, err := BuildTree(part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewRegion([]string{"west", "east"}[i], 7, tree)
+		r, err := BuildRegion([]string{"west", "east"}[i], 7, part)
 		if err != nil {
 			t.Fatal(err)
 		}

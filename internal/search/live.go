@@ -234,7 +234,8 @@ func (f *Follower) file(prev *nearby.Change, c nearby.Change) {
 	if c.Deleted {
 		return
 	}
-	if c.ID <= 0 || !c.Category.Valid() || !geo.Valid(c.Lat, c.Lon) || len(c.Name) > quadtree.MaxNameLen {
+	if c.ID <= 0 || !c.Category.Valid() || !geo.Valid(c.Lat, c.Lon) || len(c.Name) > quadtree.MaxNameLen ||
+		!c.Price.Valid() || !c.Rating.Valid() {
 		f.Logger.Error("change feed row cannot be searched; left out", "id", c.ID) // the database's constraints forbid it
 		return
 	}
@@ -272,12 +273,12 @@ func (f *Follower) publish() {
 		for _, b := range f.live[a] {
 			bs = append(bs, b)
 		}
-		t, err := BuildTree(bs)
+		live, err := BuildRegion(r.Name, r.Version, bs)
 		if err != nil { // cannot happen: file checked every business
 			f.Logger.Error("live delta not searchable", "region", r.Name, "err", err)
 			continue
 		}
-		deltas[i].live = &Region{Name: r.Name, Version: r.Version, Tree: t}
+		deltas[i].live = live
 	}
 	for i, d := range deltas {
 		if d.nHidden == 0 && d.live == nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -42,11 +42,7 @@ func (s sliceFeed) Changes(_ context.Context, after time.Time, afterID int64, li
 func BenchmarkNearbyDelta(b *testing.B) {
 	const n, changes = 1_000_000, 100_000
 	bs := dataset.Generate(n, 1)
-	tree, err := BuildTree(bs)
-	if err != nil {
-		b.Fatal(err)
-	}
-	region, err := NewRegion("world", 1, tree)
+	region, err := BuildRegion("world", 1, bs)
 	if err != nil {
 		b.Fatal(err)
 	}

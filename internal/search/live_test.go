@@ -110,17 +110,13 @@ func (db *fakeDB) snapshot(t *testing.T, areas seeds.Partition, version uint64) 
 	m := seeds.Manifest{Generation: version, Partition: areas}
 	var regions []*Region
 	for i, a := range areas {
-		tree, err := BuildTree(per[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := NewRegion(a.Name, version, tree)
+		r, err := BuildRegion(a.Name, version, per[i])
 		if err != nil {
 			t.Fatal(err)
 		}
 		regions = append(regions, r)
-		bounds, _ := tree.Bounds()
-		m.Regions = append(m.Regions, seeds.Region{Name: a.Name, IndexVersion: version, Count: tree.Len(), Watermark: watermark, Bounds: bounds})
+		bounds, _ := r.Tree.Bounds()
+		m.Regions = append(m.Regions, seeds.Region{Name: a.Name, IndexVersion: version, Count: r.Tree.Len(), Watermark: watermark, Bounds: bounds})
 	}
 	return regions, m
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/quadtree"
 )
 
@@ -24,20 +25,25 @@ type Region struct {
 	Name    string
 	Version uint64
 	Tree    *quadtree.Tree
+	// Hours are the opening hours the entries' tags refer to: tag t > 0
+	// is Hours[t-1].
+	Hours []*hours.Schedule
 
 	byIDOnce sync.Once
 	byID     []uint32 // entry positions sorted by id, built on first use
 }
 
-// NewRegion wraps a built tree. It refuses trees with entries the API
-// cannot serve: ids ≤ 0 or unknown categories.
-func NewRegion(name string, version uint64, t *quadtree.Tree) (*Region, error) {
+// NewRegion wraps a built tree and the opening hours its tags refer to. It
+// refuses trees with entries the API cannot serve: ids ≤ 0, unknown
+// categories or tags without hours.
+func NewRegion(name string, version uint64, t *quadtree.Tree, hs []*hours.Schedule) (*Region, error) {
 	for i := range t.Len() {
-		if t.ID(i) <= 0 || !nearby.Category(t.Category(i)).Valid() {
-			return nil, fmt.Errorf("region %s: entry %d has id %d and category %d", name, i, t.ID(i), t.Category(i))
+		if t.ID(i) <= 0 || !nearby.Category(t.Category(i)).Valid() || int(t.Attrs(i).Tag) > len(hs) {
+			return nil, fmt.Errorf("region %s: entry %d has id %d, category %d and hours tag %d of %d",
+				name, i, t.ID(i), t.Category(i), t.Attrs(i).Tag, len(hs))
 		}
 	}
-	return &Region{Name: name, Version: version, Tree: t}, nil
+	return &Region{Name: name, Version: version, Tree: t, Hours: hs}, nil
 }
 
 // ids returns the id lookup, sorting it on first use so that loading an
@@ -66,7 +72,15 @@ func (r *Region) find(id int64) int {
 
 func (r *Region) business(i int) nearby.Business {
 	lat, lon := r.Tree.Point(i)
-	return nearby.Business{ID: r.Tree.ID(i), Name: r.Tree.Name(i), Category: nearby.Category(r.Tree.Category(i)), Lat: lat, Lon: lon}
+	a := r.Tree.Attrs(i)
+	b := nearby.Business{
+		ID: r.Tree.ID(i), Name: r.Tree.Name(i), Category: nearby.Category(r.Tree.Category(i)), Lat: lat, Lon: lon,
+		Price: nearby.Price(a.Price), Rating: nearby.Rating(a.Rating), ReviewCount: a.Reviews,
+	}
+	if a.Tag > 0 {
+		b.Hours = r.Hours[a.Tag-1]
+	}
+	return b
 }
 
 // Index is a consistent set of regions, immutable once made: the regions
@@ -176,6 +190,7 @@ func (e *Engine) Current() *Index { return e.cur.Load() }
 type candidate struct {
 	distanceM float64
 	id        int64
+	rating    nearby.Rating
 	region    *Region
 	index     int
 	remote    *nearby.SearchResult
@@ -195,6 +210,17 @@ func cmpCandidates(a, b candidate) int {
 	return cmp.Compare(a.id, b.id)
 }
 
+// cmpRated orders by rating, highest first, then as cmpCandidates.
+func cmpRated(a, b candidate) int {
+	if c := cmp.Compare(b.rating, a.rating); c != 0 {
+		return c
+	}
+	return cmpCandidates(a, b)
+}
+
+// cmpIDs orders by id.
+func cmpIDs(a, b candidate) int { return cmp.Compare(a.id, b.id) }
+
 // candidates collects a search's hits as sorted runs, one per tree or
 // remote answer, and merges them.
 type candidates struct {
@@ -208,9 +234,9 @@ var candidateBufs = sync.Pool{New: func() any { return new(candidates) }}
 // run starts a new sorted run.
 func (c *candidates) run() { c.starts = append(c.starts, len(c.all)) }
 
-// best returns the first n candidates of the runs' merge in (distance, id)
-// order: one pass over the heads of the runs, which are few.
-func (c *candidates) best(n int) []candidate {
+// best returns the first n candidates of the runs' merge in order: one
+// pass over the heads of the runs, which are few.
+func (c *candidates) best(n int, order func(a, b candidate) int) []candidate {
 	if len(c.starts) <= 1 {
 		return c.all[:min(n, len(c.all))]
 	}
@@ -220,7 +246,7 @@ func (c *candidates) best(n int) []candidate {
 	for len(c.out) < n {
 		m := -1
 		for r, h := range heads {
-			if h < ends[r] && (m < 0 || cmpCandidates(c.all[h], c.all[heads[m]]) < 0) {
+			if h < ends[r] && (m < 0 || order(c.all[h], c.all[heads[m]]) < 0) {
 				m = r
 			}
 		}
@@ -260,32 +286,52 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 	if len(ix.Remote) > 0 {
 		versions = remote.version(ix)
 	}
-	f := quadtree.Filter{Categories: uint32(q.Categories)}
+	m, err := newMatcher(q.Categories, q.Filters)
+	if err != nil {
+		return nil, err
+	}
 	if after != nil {
 		if after.IndexVersion != versions {
 			return nil, nearby.Errorf(nearby.ECONFLICT, "cursor is for index version %s, now serving %s: start the search again", after.IndexVersion, versions)
 		}
-		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
+		m.f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID, Rating: uint8(after.Rating)}
 	}
 	c := candidateBufs.Get().(*candidates)
 	defer func() { c.reset(); candidateBufs.Put(c) }()
-	if err := searchParts(ix.parts, q, q.Limit+1, f, func(p part, h quadtree.Hit, first bool) {
+	if err := searchParts(ix.parts, q, q.Limit+1, m, func(p part, h quadtree.Hit, first bool) {
 		if first {
 			c.run()
 		}
-		c.all = append(c.all, candidate{distanceM: h.DistanceM, id: h.ID, region: p.region, index: h.Index})
+		c.all = append(c.all, candidate{distanceM: h.DistanceM, id: h.ID, rating: nearby.Rating(h.Rating), region: p.region, index: h.Index})
 	}); err != nil {
 		return nil, err
 	}
+	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
 	for _, a := range remote.answers {
 		c.run()
 		for i := range a.Results {
 			res := &a.Results[i]
-			c.all = append(c.all, candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
+			c.all = append(c.all, candidate{distanceM: res.DistanceM, id: res.ID, rating: res.Rating, remote: res})
+		}
+		page.Total += a.Total
+		page.TotalCapped = page.TotalCapped || a.TotalCapped
+	}
+	order := cmpCandidates
+	if q.Sort == nearby.SortRating {
+		order = cmpRated
+	}
+	merged := c.best(q.Limit+1, order)
+	if q.Total {
+		n, capped, err := m.count(ix.parts, q)
+		if err != nil {
+			return nil, err
+		}
+		page.Total += n
+		page.TotalCapped = page.TotalCapped || capped
+		if page.Total >= nearby.MaxTotal {
+			page.Total, page.TotalCapped = nearby.MaxTotal, true
 		}
 	}
-	merged := c.best(q.Limit + 1)
-	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
 	n := min(len(merged), q.Limit)
 	page.Results = make([]nearby.SearchResult, n)
 	for i := range merged[:n] {
@@ -294,6 +340,9 @@ func (e *Engine) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby
 	if len(merged) > q.Limit {
 		last := merged[n-1]
 		page.Next = &nearby.Cursor{IndexVersion: versions, DistanceM: last.distanceM, ID: last.id}
+		if q.Sort == nearby.SortRating {
+			page.Next.Rating = last.rating
+		}
 	}
 	return page, nil
 }
@@ -388,9 +437,12 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
 	}
 	r := ix.Regions[i]
-	f := quadtree.Filter{Categories: uint32(q.Categories)}
+	m, err := newMatcher(q.Categories, q.Filters)
+	if err != nil {
+		return nil, err
+	}
 	if after != nil {
-		f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID}
+		m.f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID, Rating: uint8(after.Rating)}
 	}
 	parts := []part{{region: r}}
 	if d := ix.delta(i); d != nil {
@@ -399,19 +451,31 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 			parts = append(parts, part{region: d.live})
 		}
 	}
-	var results []nearby.SearchResult
-	if err := searchParts(parts, q, limit, f, func(p part, h quadtree.Hit, _ bool) {
-		results = append(results, nearby.SearchResult{Business: p.region.business(h.Index), DistanceM: h.DistanceM})
+	c := candidateBufs.Get().(*candidates)
+	defer func() { c.reset(); candidateBufs.Put(c) }()
+	if err := searchParts(parts, q, limit, m, func(p part, h quadtree.Hit, first bool) {
+		if first {
+			c.run()
+		}
+		c.all = append(c.all, candidate{distanceM: h.DistanceM, id: h.ID, rating: nearby.Rating(h.Rating), region: p.region, index: h.Index})
 	}); err != nil {
 		return nil, err
 	}
-	if len(parts) > 1 {
-		slices.SortFunc(results, func(a, b nearby.SearchResult) int {
-			return cmpCandidates(candidate{distanceM: a.DistanceM, id: a.ID}, candidate{distanceM: b.DistanceM, id: b.ID})
-		})
-		results = results[:min(len(results), limit)]
+	order := cmpCandidates
+	if q.Sort == nearby.SortRating {
+		order = cmpRated
 	}
-	return &nearby.ShardAnswer{Region: r.Name, Version: r.Version, Results: results}, nil
+	best := c.best(limit, order)
+	a := &nearby.ShardAnswer{Region: r.Name, Version: r.Version, Results: make([]nearby.SearchResult, len(best))}
+	for i := range best {
+		a.Results[i] = best[i].result()
+	}
+	if q.Total {
+		if a.Total, a.TotalCapped, err = m.count(parts, q); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // Business implements nearby.SearchService from the index's summaries,

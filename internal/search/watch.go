@@ -2,12 +2,14 @@ package search
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -21,7 +23,18 @@ func LoadDir(dir string, want func(region string) bool) (*Index, seeds.Manifest,
 	}
 	regions := make([]*Region, len(ss))
 	for i, s := range ss {
-		if regions[i], err = NewRegion(s.Region, s.IndexVersion, s.Tree); err != nil {
+		hs := make([]*hours.Schedule, len(s.Blobs))
+		for j, blob := range s.Blobs {
+			h, n, err := hours.DecodeBinary(blob)
+			if err == nil && n != len(blob) {
+				err = fmt.Errorf("%d stray bytes", len(blob)-n)
+			}
+			if err != nil {
+				return nil, m, fmt.Errorf("seed of region %s: opening hours %d: %w", s.Region, j+1, err)
+			}
+			hs[j] = &h
+		}
+		if regions[i], err = NewRegion(s.Region, s.IndexVersion, s.Tree, hs); err != nil {
 			return nil, m, err
 		}
 	}

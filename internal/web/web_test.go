@@ -41,11 +41,7 @@ func newServer(t *testing.T, bs []nearby.Business) *httptest.Server {
 	t.Helper()
 	e := &search.Engine{}
 	if bs != nil {
-		tree, err := search.BuildTree(bs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := search.NewRegion("world", 42, tree)
+		r, err := search.BuildRegion("world", 42, bs)
 		if err != nil {
 			t.Fatal(err)
 		}

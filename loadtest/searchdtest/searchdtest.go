@@ -32,12 +32,7 @@ func Start(t testing.TB, n int) string {
 	mu.Lock()
 	engine := engines[n]
 	if engine == nil {
-		tree, err := search.BuildTree(dataset.Generate(n, 1))
-		if err != nil {
-			mu.Unlock()
-			t.Fatal(err)
-		}
-		region, err := search.NewRegion("world", 1, tree)
+		region, err := search.BuildRegion("world", 1, dataset.Generate(n, 1))
 		if err != nil {
 			mu.Unlock()
 			t.Fatal(err)

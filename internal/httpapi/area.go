@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/problem"
+)
+
+// areaRequest is a parsed box or polygon search.
+type areaRequest struct {
+	query   nearby.AreaQuery
+	after   *nearby.Cursor
+	key     uint64
+	fields  fieldSet
+	geojson bool
+}
+
+var (
+	boxParams    = []string{"min_lat", "min_lon", "max_lat", "max_lon", "limit", "category", "price", "min_rating", "open_now", "open_at", "q", "order", "fields", "cursor", "format"}
+	withinParams = []string{"limit", "category", "price", "min_rating", "open_now", "open_at", "q", "fields", "cursor", "format"}
+)
+
+// parseArea reads the parameters box and polygon searches share; shape is
+// the polygon's GeoJSON (nil for a box), part of the cursors' key.
+func parseArea(p *params, req *areaRequest, now time.Time, shape []byte) error {
+	q := &req.query
+	q.Limit = p.integer("limit", nearby.DefaultLimit)
+	var openNow bool
+	q.Categories, q.Filters, openNow = p.filters(now)
+	req.fields = p.fields()
+	req.geojson = p.geojson()
+	p.merge(q.Validate())
+	b := q.Box
+	parts := []any{b.MinLat, b.MinLon, b.MaxLat, b.MaxLon, q.ByDistance, shape}
+	req.key = newSearchKey("area", append(parts, filterKey(q.Categories, q.Filters, openNow)...)...)
+	if s := p.v.Get("cursor"); s != "" && len(p.bad) == 0 {
+		c, err := decodeCursor(s, req.key)
+		if err != nil {
+			p.fail("cursor", err.Error())
+		}
+		req.after = c
+	}
+	return p.err()
+}
+
+// parseBox parses GET /v1/search/box.
+func parseBox(v url.Values, now time.Time) (areaRequest, error) {
+	var req areaRequest
+	p := newParams(v, boxParams)
+	q := &req.query
+	q.Box = geo.Rect{
+		MinLat: p.num("min_lat", 0, true), MinLon: p.num("min_lon", 0, true),
+		MaxLat: p.num("max_lat", 0, true), MaxLon: p.num("max_lon", 0, true),
+	}
+	q.ByDistance = p.oneOf("order", "id", "distance") == "distance"
+	return req, parseArea(p, &req, now, nil)
+}
+
+func (s *Server) box(w http.ResponseWriter, r *http.Request) error {
+	req, err := parseBox(r.URL.Query(), time.Now())
+	if err != nil {
+		return err
+	}
+	return s.area(w, r, req)
+}
+
+// within answers POST /v1/search/within: a GeoJSON Polygon or MultiPolygon
+// in the body, the other parameters in the query string.
+func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" && mt != "application/geo+json" {
+		problem.Write(w, r, http.StatusUnsupportedMediaType, "send the GeoJSON geometry as application/geo+json or application/json", nil)
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, geo.MaxGeoJSONBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		problem.Write(w, r, http.StatusRequestEntityTooLarge, "GeoJSON larger than "+strconv.Itoa(geo.MaxGeoJSONBytes)+" bytes", nil)
+		return nil
+	}
+	if err != nil {
+		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
+	}
+	var req areaRequest
+	p := newParams(r.URL.Query(), withinParams)
+	shape, perr := geo.ParseGeoJSON(body)
+	if perr != nil {
+		p.fail("body", perr.Error())
+	}
+	req.query.Shape = shape
+	if req.query.Shape == nil && perr == nil {
+		p.fail("body", "empty geometry")
+	}
+	if err := parseArea(p, &req, time.Now(), body); err != nil {
+		return err
+	}
+	return s.area(w, r, req)
+}
+
+func (s *Server) area(w http.ResponseWriter, r *http.Request, req areaRequest) error {
+	page, err := s.search.Area(r.Context(), req.query, req.after)
+	if err != nil {
+		return err
+	}
+	return writePage(w, page, req.key, answerShape{fields: req.fields, distance: req.query.ByDistance, total: true, geojson: req.geojson})
+}

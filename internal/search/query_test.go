@@ -1,0 +1,284 @@
+package search
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/textmatch"
+)
+
+// schedules are opening hours in zones either side of the antimeridian and
+// of the date line's DST rules, with past-midnight spans and closed days.
+func schedules(t testing.TB) []*hours.Schedule {
+	t.Helper()
+	day := func(spans ...hours.Span) []hours.Span { return spans }
+	var out []*hours.Schedule
+	for _, z := range []string{"America/New_York", "Europe/London", "Pacific/Auckland", "Pacific/Fiji", "Asia/Kolkata", "UTC"} {
+		for _, week := range [][7][]hours.Span{
+			{1: day(hours.Span{Open: 9 * 60, Close: 17 * 60}), 2: day(hours.Span{Open: 9 * 60, Close: 17 * 60}), 3: day(hours.Span{Open: 9 * 60, Close: 17 * 60}),
+				4: day(hours.Span{Open: 9 * 60, Close: 17 * 60}), 5: day(hours.Span{Open: 9 * 60, Close: 17 * 60})},
+			{0: day(hours.Span{Open: 17 * 60, Close: 26 * 60}), 5: day(hours.Span{Open: 18 * 60, Close: 27 * 60}), 6: day(hours.Span{Open: 18 * 60, Close: 27 * 60})},
+			{0: day(hours.Span{Open: 0, Close: 24 * 60}), 1: day(hours.Span{Open: 0, Close: 24 * 60}), 2: day(hours.Span{Open: 0, Close: 24 * 60}),
+				3: day(hours.Span{Open: 0, Close: 24 * 60}), 4: day(hours.Span{Open: 0, Close: 24 * 60}), 5: day(hours.Span{Open: 0, Close: 24 * 60}), 6: day(hours.Span{Open: 0, Close: 24 * 60})},
+		} {
+			s, err := hours.New(z, week)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, &s)
+		}
+	}
+	return out
+}
+
+var names = []string{"Café de Flore", "Blue Bottle Coffee", "Le Petit Café", "Bäckerei Müller", "Sushi Zanmai", "Joe's Pizza", "Straße 9", "Saint-Étienne Bar"}
+
+// attributed gives each business random attributes.
+func attributed(r *rand.Rand, b nearby.Business, hs []*hours.Schedule) nearby.Business {
+	b.Name = names[r.IntN(len(names))] + fmt.Sprint(" ", b.ID)
+	if r.IntN(10) > 0 {
+		b.Price = nearby.Price(1 + r.IntN(4))
+	}
+	if r.IntN(10) > 0 {
+		b.Rating = nearby.RatingOf(r.IntN(51))
+		b.ReviewCount = uint32(r.IntN(5000))
+	}
+	if r.IntN(10) > 0 {
+		h := *hs[r.IntN(len(hs))] // equal schedules at other addresses
+		b.Hours = &h
+	}
+	return b
+}
+
+// passes is the filters' oracle, written from their definitions.
+func passes(b nearby.Business, cats nearby.CategorySet, f nearby.Filters) bool {
+	if cats != 0 && !cats.Has(b.Category) {
+		return false
+	}
+	if f.Prices != 0 && !f.Prices.Has(b.Price) {
+		return false
+	}
+	if f.MinRating != nearby.Unrated && (!b.Rating.Rated() || b.Rating.Tenths() < f.MinRating.Tenths()) {
+		return false
+	}
+	if !f.OpenAt.IsZero() && (b.Hours == nil || !b.Hours.OpenAt(f.OpenAt)) {
+		return false
+	}
+	if f.Name != "" {
+		q, err := textmatch.Compile(f.Name)
+		if err != nil || !q.MatchName(b.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+func randFilters(r *rand.Rand) (nearby.CategorySet, nearby.Filters) {
+	var cats nearby.CategorySet
+	var f nearby.Filters
+	if r.IntN(3) == 0 {
+		cats = nearby.CategorySet(1 + r.IntN(15))
+	}
+	if r.IntN(3) == 0 {
+		f.Prices = nearby.PriceSet(r.IntN(16) << 1)
+	}
+	if r.IntN(3) == 0 {
+		f.MinRating = nearby.RatingOf(r.IntN(51))
+	}
+	if r.IntN(3) == 0 {
+		// Around the 2026 DST changes and at random.
+		base := []time.Time{
+			time.Date(2026, 3, 8, 6, 30, 0, 0, time.UTC), time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC),
+			time.Date(2026, 4, 5, 13, 0, 0, 0, time.UTC), time.Date(2026, 9, 27, 14, 0, 0, 0, time.UTC),
+		}[r.IntN(4)]
+		f.OpenAt = base.Add(time.Duration(r.IntN(72*60)) * time.Minute)
+	}
+	if r.IntN(4) == 0 {
+		f.Name = []string{"caf", "CAFE", "blue", "müll", "muller", "strasse", "etienne bar", "pizza joe", "zz"}[r.IntN(9)]
+	}
+	return cats, f
+}
+
+// queryFixture is two regions (split at 0°) with a live delta of moves and
+// new businesses, and the businesses it serves.
+func queryFixture(t *testing.T, r *rand.Rand) (*Engine, []nearby.Business) {
+	t.Helper()
+	hs := schedules(t)
+	db := newFakeDB()
+	for range 1500 {
+		db.randWrite(r, 0)
+		db.advance(10 * time.Millisecond)
+	}
+	for _, row := range db.rows {
+		row.Business = attributed(r, row.Business, hs)
+		row.visible = row.Change
+	}
+	regions, m := db.snapshot(t, testAreas, 1)
+	e := &Engine{}
+	f := newTestFollower(e, db, time.Second, 1<<20)
+	f.Install(NewIndex(regions...), m)
+	for range 300 {
+		db.randWrite(r, 0)
+		db.advance(10 * time.Millisecond)
+		for _, row := range db.pending {
+			row.Business = attributed(r, row.Business, hs)
+		}
+	}
+	db.advance(time.Second)
+	if _, err := f.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e, db.live()
+}
+
+func allPages[Q any](t *testing.T, search func(Q, *nearby.Cursor) (*nearby.SearchPage, error), q Q) ([]nearby.SearchResult, *nearby.SearchPage) {
+	t.Helper()
+	var got []nearby.SearchResult
+	var after *nearby.Cursor
+	var first *nearby.SearchPage
+	for range 10000 {
+		page, err := search(q, after)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		if first == nil {
+			first = page
+		}
+		got = append(got, page.Results...)
+		if page.Next == nil {
+			return got, first
+		}
+		after = page.Next
+	}
+	t.Fatal("paging does not end")
+	return nil, nil
+}
+
+func sameResults(got, want []nearby.SearchResult) bool {
+	return slices.EqualFunc(got, want, func(a, b nearby.SearchResult) bool {
+		return a.DistanceM == b.DistanceM && a.Business.Equal(b.Business)
+	})
+}
+
+// TestFiltersAndSortsMatchBruteForce pages through random filtered nearby
+// searches in both orders, with totals, over seeds plus a live delta.
+func TestFiltersAndSortsMatchBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	e, live := queryFixture(t, r)
+	ctx := context.Background()
+	nonEmpty := 0
+	for range 400 {
+		q := nearby.SearchQuery{Limit: 1 + r.IntN(12), RadiusM: 100 + r.Float64()*6000, Total: r.IntN(2) == 0}
+		q.Lat, q.Lon = randPlace(r)
+		q.Categories, q.Filters = randFilters(r)
+		if r.IntN(2) == 0 {
+			q.Sort = nearby.SortRating
+		}
+		var want []nearby.SearchResult
+		for _, b := range live {
+			if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM && passes(b, q.Categories, q.Filters) {
+				want = append(want, nearby.SearchResult{Business: b, DistanceM: d})
+			}
+		}
+		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
+			if q.Sort == nearby.SortRating {
+				if c := cmp.Compare(b.Rating, a.Rating); c != 0 {
+					return c
+				}
+			}
+			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+		})
+		got, first := allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			return e.Nearby(ctx, q, after)
+		}, q)
+		if !sameResults(got, want) {
+			t.Fatalf("search %+v:\n got %d %v\nwant %d %v", q, len(got), got, len(want), want)
+		}
+		if q.Total && (first.Total != len(want) || first.TotalCapped) {
+			t.Fatalf("search %+v: total %d (capped %v), want %d", q, first.Total, first.TotalCapped, len(want))
+		}
+		if len(want) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < 100 {
+		t.Fatalf("only %d of 400 searches found anything: the test says little", nonEmpty)
+	}
+}
+
+// TestAreaSearchesMatchBruteForce pages through random box (also across the
+// antimeridian, by id and by distance from the centre) and polygon (with a
+// hole) searches.
+func TestAreaSearchesMatchBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	e, live := queryFixture(t, r)
+	ctx := context.Background()
+	nonEmpty := 0
+	for trial := range 300 {
+		q := nearby.AreaQuery{Limit: 1 + r.IntN(15)}
+		q.Categories, q.Filters = randFilters(r)
+		lat, lon := randPlace(r)
+		dLat, dLon := r.Float64()*0.05, r.Float64()*0.05
+		q.Box = geo.Rect{MinLat: max(-90, lat-dLat), MaxLat: min(90, lat+dLat), MinLon: lon - dLon, MaxLon: lon + dLon}
+		if q.Box.MinLon < -180 {
+			q.Box.MinLon += 360 // crosses the antimeridian
+		}
+		if q.Box.MaxLon > 180 {
+			q.Box.MaxLon -= 360
+		}
+		if trial%3 == 0 {
+			// A square with a square hole (the middle third), in GeoJSON.
+			w, s, e, n := max(-180, lon-dLon), max(-90, lat-dLat), min(180, lon+dLon), min(90, lat+dLat)
+			hw, hs, he, hn := w+(e-w)/3, s+(n-s)/3, e-(e-w)/3, n-(n-s)/3
+			shape, err := geo.ParseGeoJSON(fmt.Appendf(nil, `{"type":"Polygon","coordinates":[[[%[1]v,%[2]v],[%[3]v,%[2]v],[%[3]v,%[4]v],[%[1]v,%[4]v],[%[1]v,%[2]v]],[[%[5]v,%[6]v],[%[7]v,%[6]v],[%[7]v,%[8]v],[%[5]v,%[8]v],[%[5]v,%[6]v]]]}`,
+				w, s, e, n, hw, hs, he, hn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Shape = shape
+		} else {
+			q.ByDistance = r.IntN(2) == 0
+		}
+		cLat, cLon := boxCentre(q.Box)
+		var want []nearby.SearchResult
+		for _, b := range live {
+			in := q.Box.Contains(b.Lat, b.Lon)
+			if q.Shape != nil {
+				in = q.Shape.Contains(b.Lat, b.Lon)
+			}
+			if in && passes(b, q.Categories, q.Filters) {
+				res := nearby.SearchResult{Business: b}
+				if q.ByDistance {
+					res.DistanceM = geo.Distance(cLat, cLon, b.Lat, b.Lon)
+				}
+				want = append(want, res)
+			}
+		}
+		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
+			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+		})
+		got, first := allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			return e.Area(ctx, q, after)
+		}, q)
+		if !sameResults(got, want) {
+			t.Fatalf("area %+v:\n got %d %v\nwant %d %v", q, len(got), got, len(want), want)
+		}
+		if first.Total != len(want) {
+			t.Fatalf("area %+v: total %d, want %d", q, first.Total, len(want))
+		}
+		if len(want) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < 60 {
+		t.Fatalf("only %d of 300 area searches found anything: the test says little", nonEmpty)
+	}
+}
