@@ -1,11 +1,13 @@
 package textmatch
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Limits of a query, so a request cannot make every candidate expensive.
@@ -78,15 +80,57 @@ func (q Query) Match(folded string) bool {
 	return true
 }
 
-// MatchName is Match(Fold(name)), for a name not folded ahead of time.
+// MatchName is Match(Fold(name)), for a name not folded ahead of time. A
+// name of ASCII characters only (most names) is folded into a stack buffer
+// without allocating.
 func (q Query) MatchName(name string) bool {
+	var buf [128]byte
+	if folded, ok := foldASCII(buf[:0], name); ok {
+		for i, w := range q.words {
+			if !hasWordPrefixes(folded, w, q.need[i]) {
+				return false
+			}
+		}
+		return true
+	}
 	return q.Match(Fold(name))
 }
 
+// foldASCII appends Fold(s) to dst when s is ASCII and fits dst's capacity;
+// ok is false otherwise. For ASCII, Fold lower-cases letters, keeps digits,
+// drops apostrophes (' and `) and turns every other run into one space.
+func foldASCII(dst []byte, s string) (folded []byte, ok bool) {
+	if len(s) > cap(dst) {
+		return nil, false
+	}
+	gap := false
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= 0x80:
+			return nil, false
+		case c == '\'' || c == '`':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+		default:
+			gap = true
+			continue
+		}
+		if gap && len(dst) > 0 {
+			dst = append(dst, ' ')
+		}
+		gap = false
+		dst = append(dst, c)
+	}
+	return dst, true
+}
+
 // hasWordPrefixes reports whether at least n words of folded begin with w.
-func hasWordPrefixes(folded, w string, n int) bool {
+func hasWordPrefixes[S string | []byte](folded S, w string, n int) bool {
 	for off := 0; n > 0; {
-		i := strings.Index(folded[off:], w)
+		i := index(folded[off:], w)
 		if i < 0 {
 			return false
 		}
@@ -97,4 +141,15 @@ func hasWordPrefixes(folded, w string, n int) bool {
 		off = i + 1
 	}
 	return true
+}
+
+// index is strings.Index for a string or a byte slice, without converting
+// (and so copying) the slice.
+func index[S string | []byte](s S, sub string) int {
+	if b, ok := any(s).([]byte); ok {
+		// SAFETY: bytes.Index only reads its arguments, so viewing sub's
+		// bytes without copying them cannot modify the string.
+		return bytes.Index(b, unsafe.Slice(unsafe.StringData(sub), len(sub)))
+	}
+	return strings.Index(string(s), sub)
 }
