@@ -270,6 +270,38 @@ func TestLiveChangesEndToEnd(t *testing.T) {
 	if nodeMetric(t, nodes[1].URL, "nearby_live_errors_total") == 0 {
 		t.Fatal("no feed errors counted while the replica was down")
 	}
+
+	// Attributes and opening hours set through owner-api filter searches
+	// on every node within a second.
+	rec := w.do("POST", "/v1/businesses", 0, `{"name":"Zanzibar Noodle Bar","category":"restaurant","lat":40.7001234,"lon":-74.0101234,
+		"price":2,"rating":4.6,"review_count":87,
+		"hours":{"time_zone":"America/New_York","weekly":{"mon":[["09:00","17:00"]],"tue":[["09:00","17:00"]],"wed":[["09:00","17:00"]]}}}`, 201)
+	at := func(filters string) string {
+		return fmt.Sprintf("/v1/search/nearby?lat=40.7001234&lon=-74.0101234&radius=10&%s", filters)
+	}
+	for _, n := range nodes {
+		waitFor(t, "the new business on "+n.URL, func() bool {
+			var got answer
+			call(t, "GET", n.URL+at("limit=5"), "", "", 200, &got)
+			return slices.Contains(ids(got.Results), rec.ID)
+		})
+		for filters, want := range map[string]bool{
+			"open_at=2026-12-02T15:00:00Z": true,  // Wednesday 10:00 in New York
+			"open_at=2026-12-02T23:00:00Z": false, // 18:00: closed
+			"open_at=2026-12-03T15:00:00Z": false, // Thursday: closed all day
+			"min_rating=4.5&price=1,2":     true,
+			"min_rating=4.7":               false,
+			"price=3":                      false,
+			"q=zanzi%20noodle":             true,
+			"q=bar%20zanzibar%20x":         false,
+		} {
+			var got answer
+			call(t, "GET", n.URL+at(filters), "", "", 200, &got)
+			if slices.Contains(ids(got.Results), rec.ID) != want {
+				t.Errorf("%s on %s: found %v, want %v", filters, n.URL, !want, want)
+			}
+		}
+	}
 }
 
 // BenchmarkLiveVisibility measures how long an owner's write takes to be
