@@ -59,3 +59,27 @@ func readDeltas(b []byte, n int) []int32 {
 	}
 	return vs
 }
+
+// appendPlanes stores values as four byte planes: every value's lowest
+// byte, then every value's second byte, and so on. Tags and review counts
+// are small numbers in no order, so their high planes are all zero and
+// compress to nothing, and the low ones compress as literals; as plain
+// little-endian words they compress worse and decompress slower.
+func appendPlanes(b []byte, vs []uint32) []byte {
+	n := len(vs)
+	b = append(b, make([]byte, 4*n)...)
+	p := b[len(b)-4*n:]
+	for i, v := range vs {
+		p[i], p[n+i], p[2*n+i], p[3*n+i] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	}
+	return b
+}
+
+func readPlanes(b []byte, n int) []uint32 {
+	vs := make([]uint32, n)
+	p0, p1, p2, p3 := b[:n], b[n:2*n], b[2*n:3*n], b[3*n:4*n]
+	for i := range vs {
+		vs[i] = uint32(p0[i]) | uint32(p1[i])<<8 | uint32(p2[i])<<16 | uint32(p3[i])<<24
+	}
+	return vs
+}

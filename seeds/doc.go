@@ -11,8 +11,9 @@
 //	CRC-32C of the raw bytes u32 | CRC-32C of the header u32 |
 //	sections, each a zstd frame: ids i64, latitudes, longitudes (zigzag
 //	deltas, u32), categories u8, name offsets u32 (one more than the
-//	entries), names; since format 2 also prices u8, ratings u8, tags u32,
-//	review counts u32, blob offsets u32 (one more than the blobs), blobs.
+//	entries), names; since format 2 also prices u8, ratings u8, tags and
+//	review counts (u32 in four byte planes: every value's low byte, then
+//	the next...), blob offsets u32 (one more than the blobs), blobs.
 //
 // Rules:
 //   - Entries are stored in the tree's own order, so loading rebuilds the

@@ -141,8 +141,8 @@ func Encode(w io.Writer, h Header, t *quadtree.Tree) error {
 		secNames:    c.Names,
 		secPrices:   c.Prices,
 		secRatings:  c.Ratings,
-		secTags:     appendUint32s(nil, c.Tags),
-		secReviews:  appendUint32s(nil, c.Reviews),
+		secTags:     appendPlanes(nil, c.Tags),
+		secReviews:  appendPlanes(nil, c.Reviews),
 		secBlobOffs: appendUint32s(nil, blobOffs),
 		secBlobs:    blobs,
 	}
@@ -303,7 +303,7 @@ func Decode(data []byte, region string) (*Seed, error) {
 	}
 	if nsec > secNames+1 {
 		c.Prices, c.Ratings = raw[secPrices], raw[secRatings]
-		c.Tags, c.Reviews = readUint32s(raw[secTags], n), readUint32s(raw[secReviews], n)
+		c.Tags, c.Reviews = readPlanes(raw[secTags], n), readPlanes(raw[secReviews], n)
 		offs := readUint32s(raw[secBlobOffs], len(raw[secBlobOffs])/4)
 		if h.Blobs, err = readBlobs(offs, raw[secBlobs]); err != nil {
 			return nil, err

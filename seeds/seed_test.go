@@ -264,8 +264,8 @@ func TestBlobTables(t *testing.T) {
 	}
 	raw := [numSections][]byte{
 		appendInt64s(nil, c.IDs), appendDeltas(nil, c.Lats), appendDeltas(nil, c.Lons), c.Cats,
-		appendUint32s(nil, c.NameOffs), c.Names, c.Prices, c.Ratings, appendUint32s(nil, c.Tags),
-		appendUint32s(nil, c.Reviews), appendUint32s(nil, offs), data,
+		appendUint32s(nil, c.NameOffs), c.Names, c.Prices, c.Ratings, appendPlanes(nil, c.Tags),
+		appendPlanes(nil, c.Reviews), appendUint32s(nil, offs), data,
 	}
 	h.Count = tr.Len()
 	h.Bounds, _ = tr.Bounds()
