@@ -1,6 +1,7 @@
 // Command nearby-gen writes realistic synthetic data for nearby as CSV:
-// businesses placed around real cities weighted by population, or a search
-// workload drawn the same way. Output depends only on -kind, -n and -seed.
+// businesses placed around real cities weighted by population, with price
+// levels, ratings, review counts and opening hours, or a search workload
+// drawn the same way. Output depends only on -kind, -n and -seed.
 //
 // Usage:
 //
@@ -63,8 +64,11 @@ businesses placed around real cities weighted by population (dense downtowns,
 sparse countryside, empty oceans, ~1%% sharing a location), or a search
 workload drawn the same way. The output depends only on -kind, -n and -seed.
 
-  -kind businesses  header id,name,category,lat,lon (ids 1..n, lat/lon in
-                    degrees with 7 decimals, category wire names)
+  -kind businesses  header id,name,category,lat,lon,price,rating,review_count,
+                    hours (ids 1..n, lat/lon in degrees with 7 decimals,
+                    category wire names, price 1-4, rating in stars with one
+                    decimal, hours as JSON in the city's time zone; an empty
+                    price, rating or hours is not known)
   -kind queries     header lat,lon,radius_m,limit,categories (categories is
                     empty for no filter or wire names joined by "|")
 

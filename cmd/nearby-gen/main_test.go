@@ -25,11 +25,15 @@ func TestRunBusinessesToFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(string(data), "id,name,category,lat,lon\n") {
+	if !strings.HasPrefix(string(data), "id,name,category,lat,lon,price,rating,review_count,hours\n") {
 		t.Errorf("output starts %q", data[:min(len(data), 40)])
 	}
 	var ids []int64
+	want := dataset.Generate(1000, 7)
 	if err := dataset.ReadCSV(bytes.NewReader(data), func(b nearby.Business) error {
+		if i := len(ids); i < len(want) && !b.Equal(want[i]) {
+			t.Errorf("row %d: read %+v, generated %+v", i, b, want[i])
+		}
 		ids = append(ids, b.ID)
 		return nil
 	}); err != nil {
@@ -74,7 +78,7 @@ func TestRunHeaderOnly(t *testing.T) {
 	if err := run(context.Background(), []string{"-n", "0"}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
 	}
-	if stdout.String() != "id,name,category,lat,lon\n" {
+	if stdout.String() != "id,name,category,lat,lon,price,rating,review_count,hours\n" {
 		t.Errorf("-n 0 wrote %q, want the header alone", stdout.String())
 	}
 }

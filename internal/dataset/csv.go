@@ -12,10 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
-// businessHeader is the header WriteCSV writes and ReadCSV requires.
-var businessHeader = []string{"id", "name", "category", "lat", "lon"}
+// businessHeader is the header WriteCSV writes. ReadCSV requires its first
+// requiredColumns and reads the others when present.
+var businessHeader = []string{"id", "name", "category", "lat", "lon", "price", "rating", "review_count", "hours"}
 
 // Column positions in businessHeader.
 const (
@@ -24,12 +26,25 @@ const (
 	colCategory
 	colLat
 	colLon
+	colPrice
+	colRating
+	colReviews
+	colHours
+	requiredColumns = colPrice
 )
 
+// maxCachedSchedules bounds the opening hours a Writer or ReadCSV keeps
+// encoded or decoded, so that a file of businesses that all have hours of
+// their own costs bounded memory.
+const maxCachedSchedules = 1 << 14
+
 // Writer writes businesses as CSV (RFC 4180 quoting, "\n" line ends) with
-// the header id,name,category,lat,lon: the category by its wire name,
-// latitude and longitude rounded to 7 decimals (the index's 1e-7° grid).
-// It buffers; call Flush at the end.
+// the header id,name,category,lat,lon,price,rating,review_count,hours: the
+// category by its wire name, latitude and longitude rounded to 7 decimals
+// (the index's 1e-7° grid), the price level (1 to 4), the rating in stars
+// with one decimal ("4.5"), the review count, and the opening hours in their
+// JSON form (package hours); a price, rating or hours not known is an empty
+// cell. It buffers; call Flush at the end.
 //
 // Writer formats rows itself rather than through encoding/csv, because
 // writing is most of the cost of a 10M-row file; it quotes exactly the
@@ -38,8 +53,9 @@ const (
 type Writer struct {
 	w      io.Writer
 	buf    []byte
-	err    error // first write error; sticky
-	header bool  // written
+	err    error                      // first write error; sticky
+	header bool                       // written
+	hours  map[*hours.Schedule][]byte // the CSV field of each schedule; generated ones are shared
 }
 
 // writerBuffer is the size at which Writer passes its buffer on.
@@ -47,7 +63,7 @@ const writerBuffer = 64 << 10
 
 // NewWriter returns a Writer that writes to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: w, buf: make([]byte, 0, writerBuffer+512)}
+	return &Writer{w: w, buf: make([]byte, 0, writerBuffer+512), hours: map[*hours.Schedule][]byte{}}
 }
 
 // Write writes one business, after the header if it is the first. It
@@ -70,11 +86,39 @@ func (w *Writer) Write(b nearby.Business) error {
 	w.buf = appendE7(w.buf, b.Lat)
 	w.buf = append(w.buf, ',')
 	w.buf = appendE7(w.buf, b.Lon)
+	w.buf = append(w.buf, ',')
+	if b.Price != 0 {
+		w.buf = append(w.buf, '0'+byte(b.Price))
+	}
+	w.buf = append(w.buf, ',')
+	if t := b.Rating.Tenths(); b.Rating.Rated() {
+		w.buf = append(strconv.AppendInt(w.buf, int64(t/10), 10), '.', byte('0'+t%10))
+	}
+	w.buf = append(w.buf, ',')
+	w.buf = strconv.AppendUint(w.buf, uint64(b.ReviewCount), 10)
+	w.buf = append(w.buf, ',')
+	if b.Hours != nil && b.Hours.Known() {
+		w.buf = append(w.buf, w.hoursField(b.Hours)...)
+	}
 	w.buf = append(w.buf, '\n')
 	if len(w.buf) >= writerBuffer {
 		w.flushBuffer()
 	}
 	return w.err
+}
+
+// hoursField returns the CSV field of opening hours s, quoted JSON.
+func (w *Writer) hoursField(s *hours.Schedule) []byte {
+	f, ok := w.hours[s]
+	if !ok {
+		text, _ := s.MarshalJSON() // cannot fail
+		f = appendField(nil, string(text))
+		if len(w.hours) == maxCachedSchedules {
+			clear(w.hours)
+		}
+		w.hours[s] = f
+	}
+	return f
 }
 
 func (w *Writer) appendHeader() {
@@ -157,21 +201,27 @@ func WriteCSV(w io.Writer, bs []nearby.Business) error {
 // returns as is).
 //
 // The first record must be a header naming the columns id, name, category,
-// lat and lon, once each, in any order; other columns are ignored. Quoting
-// follows RFC 4180 strictly. Every row must have as many fields as the
-// header; ids must be positive, names non-empty valid UTF-8 without control
-// characters, categories known wire names, and lat and lon finite degrees in
-// range. Coordinates are rounded to 1e-7°, the index's resolution. Duplicate
-// ids are not detected.
+// lat and lon, once each, in any order; the columns price, rating,
+// review_count and hours are read when present (each optional; an empty
+// cell is "not known"), and other columns are ignored. Quoting follows RFC
+// 4180 strictly. Every row must have as many fields as the header; ids must
+// be positive, names non-empty valid UTF-8 without control characters,
+// categories known wire names, lat and lon finite degrees in range, prices
+// 1 to 4, ratings 0 to 5 stars with at most one decimal, review counts 0 to
+// nearby.MaxReviewCount and hours valid JSON of package hours. Coordinates
+// are rounded to 1e-7°, the index's resolution. Businesses with the same
+// hours share one *hours.Schedule (as generated ones do), up to a bound on
+// the distinct schedules remembered. Duplicate ids are not detected.
 //
 // A malformed header or row is a nearby.EINVALID error naming its line (the
 // header is line 1); ReadCSV never panics. Errors reading r are returned
 // wrapped.
 func ReadCSV(r io.Reader, fn func(nearby.Business) error) error {
-	cr, lay, err := openCSV(r, businessHeader)
+	cr, lay, err := openCSV(r, businessHeader, requiredColumns)
 	if err != nil {
 		return err
 	}
+	schedules := scheduleCache{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -181,7 +231,7 @@ func ReadCSV(r io.Reader, fn func(nearby.Business) error) error {
 			return csvError(err)
 		}
 		line, _ := cr.FieldPos(0)
-		b, p := parseBusiness(rec, lay)
+		b, p := parseBusiness(rec, lay, schedules)
 		if p != "" {
 			return nearby.Errorf(nearby.EINVALID, "line %d: %s", line, p)
 		}
@@ -192,7 +242,7 @@ func ReadCSV(r io.Reader, fn func(nearby.Business) error) error {
 }
 
 // parseBusiness parses one row; a non-empty problem says what is wrong.
-func parseBusiness(rec []string, lay layout) (b nearby.Business, problem string) {
+func parseBusiness(rec []string, lay layout, schedules scheduleCache) (b nearby.Business, problem string) {
 	if p := lay.check(rec); p != "" {
 		return b, p
 	}
@@ -212,6 +262,37 @@ func parseBusiness(rec []string, lay layout) (b nearby.Business, problem string)
 	}
 	if b.Lon, problem = parseDegrees(rec[cols[colLon]], "lon"); problem != "" {
 		return b, problem
+	}
+	// The optional attributes: an absent column or an empty cell is "not known".
+	field := func(col int) string {
+		if c := cols[col]; c >= 0 {
+			return rec[c]
+		}
+		return ""
+	}
+	if f := field(colPrice); f != "" {
+		p, err := strconv.Atoi(f)
+		if err != nil || p < 1 || p > int(nearby.MaxPrice) {
+			return b, fmt.Sprintf("bad price %q: want 1 to %d, or empty", f, nearby.MaxPrice)
+		}
+		b.Price = nearby.Price(p)
+	}
+	if f := field(colRating); f != "" {
+		if b.Rating, err = nearby.ParseRating(f); err != nil {
+			return b, fmt.Sprintf("bad rating %q: want 0 to 5 stars with at most one decimal, or empty", f)
+		}
+	}
+	if f := field(colReviews); f != "" {
+		n, err := strconv.ParseUint(f, 10, 32)
+		if err != nil || n > nearby.MaxReviewCount {
+			return b, fmt.Sprintf("bad review_count %q: want an integer from 0 to %d, or empty", f, nearby.MaxReviewCount)
+		}
+		b.ReviewCount = uint32(n)
+	}
+	if f := field(colHours); f != "" {
+		if b.Hours, err = schedules.get(f); err != nil {
+			return b, fmt.Sprintf("bad hours: %v", err)
+		}
 	}
 	if p := businessProblem(b); p != "" {
 		return b, p
@@ -233,8 +314,38 @@ func businessProblem(b nearby.Business) string {
 		return fmt.Sprintf("name %q contains a control character", b.Name)
 	case !b.Category.Valid():
 		return fmt.Sprintf("unknown category %d", b.Category)
+	case !b.Price.Valid():
+		return fmt.Sprintf("price %d out of range 1 to %d", b.Price, nearby.MaxPrice)
+	case !b.Rating.Valid():
+		return "rating out of range 0 to 5 stars"
+	case b.ReviewCount > nearby.MaxReviewCount:
+		return fmt.Sprintf("review count %d over %d", b.ReviewCount, nearby.MaxReviewCount)
 	}
 	return latLonProblem(b.Lat, b.Lon)
+}
+
+// scheduleCache decodes opening hours once per distinct JSON text, so that
+// businesses with the same hours share one *hours.Schedule. It forgets
+// everything when it holds maxCachedSchedules.
+type scheduleCache map[string]*hours.Schedule
+
+// get returns the schedule of text; nil for "null" (unknown).
+func (c scheduleCache) get(text string) (*hours.Schedule, error) {
+	if s, ok := c[text]; ok {
+		return s, nil
+	}
+	s := new(hours.Schedule)
+	if err := s.UnmarshalJSON([]byte(text)); err != nil {
+		return nil, err
+	}
+	if !s.Known() {
+		s = nil
+	}
+	if len(c) == maxCachedSchedules {
+		clear(c)
+	}
+	c[strings.Clone(text)] = s // not the row's memory
+	return s, nil
 }
 
 // latLonProblem says what is wrong with a pair of coordinates, or "".
@@ -260,7 +371,7 @@ func parseDegrees(f, col string) (float64, string) {
 // layout is where a CSV file keeps the columns a reader wants.
 type layout struct {
 	names []string // the wanted columns
-	cols  []int    // position of names[i] in the header
+	cols  []int    // position of names[i] in the header; -1 for an optional column it lacks
 	width int      // number of header fields
 }
 
@@ -280,9 +391,10 @@ func (l layout) check(rec []string) string {
 	return fmt.Sprintf("%d fields, but the header has %d", len(rec), l.width)
 }
 
-// openCSV starts reading a CSV whose header must name each of want once, in
-// any order, and returns the reader and the layout of the wanted columns.
-func openCSV(r io.Reader, want []string) (*csv.Reader, layout, error) {
+// openCSV starts reading a CSV whose header names each of want at most once,
+// in any order, the first required of them necessarily, and returns the
+// reader and the layout of the wanted columns.
+func openCSV(r io.Reader, want []string, required int) (*csv.Reader, layout, error) {
 	lay := layout{names: want, cols: make([]int, len(want))}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // checked per row by layout.check, for a better message
@@ -309,8 +421,8 @@ func openCSV(r io.Reader, want []string) (*csv.Reader, layout, error) {
 			}
 			lay.cols[i] = j
 		}
-		if lay.cols[i] < 0 {
-			return nil, lay, nearby.Errorf(nearby.EINVALID, "line 1: header lacks column %q (want %s)", name, strings.Join(want, ","))
+		if lay.cols[i] < 0 && i < required {
+			return nil, lay, nearby.Errorf(nearby.EINVALID, "line 1: header lacks column %q (want %s)", name, strings.Join(want[:required], ","))
 		}
 	}
 	return cr, lay, nil

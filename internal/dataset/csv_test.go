@@ -14,6 +14,7 @@ import (
 	"testing/iotest"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 )
 
 // readAll reads every business of a CSV.
@@ -45,7 +46,7 @@ func TestCSVRoundTrip(t *testing.T) {
 	if err := WriteCSV(&buf, bs); err != nil {
 		t.Fatal(err)
 	}
-	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "id,name,category,lat,lon" {
+	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "id,name,category,lat,lon,price,rating,review_count,hours" {
 		t.Errorf("header %q", first)
 	}
 	got, err := readAll(t, buf.String())
@@ -56,8 +57,87 @@ func TestCSVRoundTrip(t *testing.T) {
 		t.Fatalf("read %d businesses, wrote %d", len(got), len(bs))
 	}
 	for i := range bs {
-		if got[i] != bs[i] {
+		if !got[i].Equal(bs[i]) {
 			t.Errorf("row %d: read %+v, wrote %+v", i, got[i], bs[i])
+		}
+	}
+	// Businesses read with the same hours share one schedule, as generated ones do.
+	read, generated := distinctSchedules(got), distinctSchedules(bs)
+	if read != generated || read < 100 {
+		t.Errorf("%d distinct schedules read, %d generated", read, generated)
+	}
+}
+
+// distinctSchedules counts the distinct schedules of bs, failing if equal
+// schedules are at different addresses.
+func distinctSchedules(bs []nearby.Business) int {
+	byKey := map[string]*hours.Schedule{}
+	for _, b := range bs {
+		if b.Hours == nil {
+			continue
+		}
+		if s, ok := byKey[b.Hours.Key()]; ok && s != b.Hours {
+			return -1
+		}
+		byKey[b.Hours.Key()] = b.Hours
+	}
+	return len(byKey)
+}
+
+// TestCSVWithoutAttributes reads files of the format before attributes,
+// and files with only some of them.
+func TestCSVWithoutAttributes(t *testing.T) {
+	bs := Generate(2000, testSeed(t))
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, bs); err != nil {
+		t.Fatal(err)
+	}
+	// Drop columns from the CSV as written, through encoding/csv.
+	keep := func(cols ...string) string {
+		rs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idx []int
+		for _, c := range cols {
+			idx = append(idx, slices.Index(rs[0], c))
+		}
+		var out bytes.Buffer
+		w := csv.NewWriter(&out)
+		for _, r := range rs {
+			var row []string
+			for _, i := range idx {
+				row = append(row, r[i])
+			}
+			w.Write(row)
+		}
+		w.Flush()
+		return out.String()
+	}
+	for _, cols := range [][]string{
+		{"id", "name", "category", "lat", "lon"},
+		{"lon", "hours", "lat", "name", "id", "category"},
+		{"id", "name", "category", "lat", "lon", "rating", "price"},
+	} {
+		got, err := readAll(t, keep(cols...))
+		if err != nil {
+			t.Fatalf("columns %v: %v", cols, err)
+		}
+		for i, b := range got {
+			want := bs[i]
+			if !slices.Contains(cols, "price") {
+				want.Price = 0
+			}
+			if !slices.Contains(cols, "rating") {
+				want.Rating = nearby.Unrated
+			}
+			want.ReviewCount = 0
+			if !slices.Contains(cols, "hours") {
+				want.Hours = nil
+			}
+			if !b.Equal(want) {
+				t.Fatalf("columns %v, row %d: read %+v, want %+v", cols, i, b, want)
+			}
 		}
 	}
 }
@@ -67,16 +147,34 @@ func TestWriteCSVFormat(t *testing.T) {
 	if err := WriteCSV(&buf, awkward[:3]); err != nil {
 		t.Fatal(err)
 	}
-	want := `id,name,category,lat,lon
-1,"Smith, Patel & Kim Dental",dentist,40.7128000,-74.0060000
-2,"Joe ""The Boss"" Rossi's Pizzeria",restaurant,-33.8688000,151.2093000
-3,"""Sweet Fig"", Bakery",bakery,90.0000000,180.0000000
+	want := `id,name,category,lat,lon,price,rating,review_count,hours
+1,"Smith, Patel & Kim Dental",dentist,40.7128000,-74.0060000,,,0,
+2,"Joe ""The Boss"" Rossi's Pizzeria",restaurant,-33.8688000,151.2093000,,,0,
+3,"""Sweet Fig"", Bakery",bakery,90.0000000,180.0000000,,,0,
 `
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 	buf.Reset()
-	if err := WriteCSV(&buf, nil); err != nil || buf.String() != "id,name,category,lat,lon\n" {
+	var h hours.Schedule
+	if err := h.UnmarshalJSON([]byte(`{"time_zone":"Europe/Paris","weekly":{"fri":[["22:00","02:00"]]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	bar := nearby.Business{ID: 9, Name: "Le Zinc", Category: nearby.Bar, Lat: 48.85, Lon: 2.35,
+		Price: 2, Rating: nearby.RatingOf(40), ReviewCount: 17, Hours: &h}
+	zero := nearby.Business{ID: 10, Name: "Harsh", Category: nearby.Bar, Lat: 1, Lon: 2, Rating: nearby.RatingOf(0), ReviewCount: 1}
+	if err := WriteCSV(&buf, []nearby.Business{bar, zero}); err != nil {
+		t.Fatal(err)
+	}
+	want = `id,name,category,lat,lon,price,rating,review_count,hours
+9,Le Zinc,bar,48.8500000,2.3500000,2,4.0,17,"{""time_zone"":""Europe/Paris"",""weekly"":{""mon"":[],""tue"":[],""wed"":[],""thu"":[],""fri"":[[""22:00"",""02:00""]],""sat"":[],""sun"":[]}}"
+10,Harsh,bar,1.0000000,2.0000000,,0.0,1,
+`
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	if err := WriteCSV(&buf, nil); err != nil || buf.String() != "id,name,category,lat,lon,price,rating,review_count,hours\n" {
 		t.Errorf("no businesses: wrote %q, %v; want the header alone", buf.String(), err)
 	}
 }
@@ -96,6 +194,9 @@ func TestWriteCSVInvalid(t *testing.T) {
 		{"lat 91", func(b *nearby.Business) { b.Lat = 91 }},
 		{"lon -181", func(b *nearby.Business) { b.Lon = -181 }},
 		{"lon +Inf", func(b *nearby.Business) { b.Lon = math.Inf(1) }},
+		{"price 5", func(b *nearby.Business) { b.Price = 5 }},
+		{"rating 5.1", func(b *nearby.Business) { b.Rating = nearby.RatingOf(51) }},
+		{"review count 2^31", func(b *nearby.Business) { b.ReviewCount = nearby.MaxReviewCount + 1 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,8 +219,12 @@ func TestReadCSVLayout(t *testing.T) {
 	}{
 		{"header only", "id,name,category,lat,lon\n", nil},
 		{"columns reordered, extra columns ignored",
-			"lon,rating,category,id,name,lat\n2.5,4.5,cafe,7,\"A, B\",1.25\n",
+			"lon,stars,category,id,name,lat\n2.5,4.5,cafe,7,\"A, B\",1.25\n",
 			[]nearby.Business{{ID: 7, Name: "A, B", Category: nearby.Cafe, Lat: 1.25, Lon: 2.5}}},
+		{"attributes, empty cells unknown",
+			"id,name,category,lat,lon,review_count,rating,price,hours\n1,X,bar,3,4,12,4.5,4,\n2,Y,bar,3,4,,,,null\n3,Z,bar,3,4,0,0,,\n",
+			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4, Price: 4, Rating: nearby.RatingOf(45), ReviewCount: 12},
+				{ID: 2, Name: "Y", Category: nearby.Bar, Lat: 3, Lon: 4}, {ID: 3, Name: "Z", Category: nearby.Bar, Lat: 3, Lon: 4, Rating: nearby.RatingOf(0)}}},
 		{"byte order mark and CRLF",
 			"\uFEFFid,name,category,lat,lon\r\n1,X,bar,3,4\r\n",
 			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4}}},
@@ -136,7 +241,7 @@ func TestReadCSVLayout(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(got, tt.want) {
+			if !slices.EqualFunc(got, tt.want, nearby.Business.Equal) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
@@ -174,6 +279,17 @@ func TestReadCSVErrors(t *testing.T) {
 		{"unterminated quote", hdr + "1,\"Joe,cafe,1,2\n", `extraneous or missing " in quoted-field`},
 		{"newline in name", hdr + "1,\"A\nB\",cafe,1,2\n", `line 2: name "A\nB" contains a control character`},
 		{"line counts multi-line fields", "id,name,category,lat,lon,note\n1,A,cafe,1,2,\"x\ny\"\n2,C,cafe,1,x,\n", `line 4: bad lon "x"`},
+		{"price 0", "id,name,category,lat,lon,price\n1,A,cafe,1,2,0\n", `line 2: bad price "0"`},
+		{"price $$", "id,name,category,lat,lon,price\n1,A,cafe,1,2,$$\n", `line 2: bad price "$$"`},
+		{"rating 4.55", "id,name,category,lat,lon,rating\n1,A,cafe,1,2,4.55\n", `line 2: bad rating "4.55"`},
+		{"rating 6", "id,name,category,lat,lon,rating\n1,A,cafe,1,2,6\n", `line 2: bad rating "6"`},
+		{"review count -1", "id,name,category,lat,lon,review_count\n1,A,cafe,1,2,-1\n", `line 2: bad review_count "-1"`},
+		{"review count 2^31", "id,name,category,lat,lon,review_count\n1,A,cafe,1,2,2147483648\n", `line 2: bad review_count`},
+		{"hours not JSON", "id,name,category,lat,lon,hours\n1,A,cafe,1,2,9-5\n", `line 2: bad hours: hours: must be a JSON object`},
+		{"hours overlap", "id,name,category,lat,lon,hours\n1,A,cafe,1,2,\"{\"\"time_zone\"\":\"\"UTC\"\",\"\"weekly\"\":{\"\"mon\"\":[[\"\"09:00\"\",\"\"13:00\"\"],[\"\"12:00\"\",\"\"14:00\"\"]]}}\"\n",
+			`line 2: bad hours: hours: weekly.mon[1]: overlaps weekly.mon[0]`},
+		{"hours zone", "id,name,category,lat,lon,hours\n1,A,cafe,1,2,\"{\"\"time_zone\"\":\"\"Mars/Base\"\"}\"\n", `line 2: bad hours: hours: time_zone`},
+		{"hours twice", "id,name,category,lat,lon,hours,hours\n", `line 1: header names column "hours" twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,6 +336,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("id,name,category,lat,lon\n1,\"A\"\"\",bar,NaN,0x1p-2\n"))
 	f.Add([]byte("id,name,category,lat,lon\n1,A,cafe,1\n"))
 	f.Add([]byte("\uFEFFid,name,category,lat,lon\r\n1,\"a\r\nb\",bar,3,4\r\n"))
+	f.Add([]byte("id,name,category,lat,lon,price,rating,review_count,hours\n1,A,cafe,1,2,4,0.5,7,\"{\"\"time_zone\"\":\"\"UTC\"\"}\"\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var bs []nearby.Business
 		err := ReadCSV(bytes.NewReader(in), func(b nearby.Business) error {
@@ -241,7 +358,7 @@ func FuzzReadCSV(f *testing.F) {
 		if err != nil {
 			t.Fatalf("cannot read what was written: %v\n%s", err, out.String())
 		}
-		if !slices.Equal(again, bs) {
+		if !slices.EqualFunc(again, bs, nearby.Business.Equal) {
 			t.Fatalf("round trip changed\n%+v\nto\n%+v", bs, again)
 		}
 	})

@@ -15,9 +15,25 @@
 //     the clustered shape a spatial index must cope with.
 //   - About 1% of businesses share the exact coordinates of an earlier one
 //     (malls, office towers), so indexes see duplicate points.
+//   - Every business has attributes: a price level by category (gas
+//     stations and laundries mostly 1–2, hotels and restaurants spread over
+//     1–4, banks and dentists mostly none; about 10% without one); a rating
+//     of about Normal(4.1, 0.5) stars clipped to 1–5, one decimal, with a
+//     log-normal review count (median 40, heavy tail), except 8% unrated
+//     with no reviews; and opening hours from a few templates per category
+//     (cafés 07:00–19:00, bars until 02:00, restaurants lunch and dinner,
+//     gas stations and some pharmacies 24 hours, shops often closed on
+//     Sunday; 10% unknown) in the time zone of the city. A city's zone comes
+//     from its country, by longitude and latitude bands for countries with
+//     several (zoneOf), else the Etc/GMT±N zone nearest its longitude. The
+//     package embeds the tz database (time/tzdata), so zones load anywhere.
+//   - Each distinct schedule (template and zone) is built once per process
+//     and shared: businesses with the same hours point to the same
+//     *hours.Schedule, which is never modified. Reading CSV shares them too.
 //   - Output is a pure function of (n, seed) and the version of this
 //     package: the first k businesses of Generate(n, seed) are
-//     Generate(k, seed). Tuning the generator may change the output between
+//     Generate(k, seed). Attributes are drawn from a random stream of their
+//     own, so places, categories and names do not depend on them. Tuning the generator may change the output between
 //     versions; floating-point differences between CPU architectures may move
 //     a rare coordinate by 1e-7°.
 //   - Coordinates are WGS84 degrees rounded to 1e-7° (about 1 cm), latitude

@@ -18,7 +18,7 @@ func ExampleGenerate() {
 
 func ExampleWriteCSV() {
 	bs := []nearby.Business{
-		{ID: 1, Name: "Blue Door Café", Category: nearby.Cafe, Lat: 48.8566, Lon: 2.3522},
+		{ID: 1, Name: "Blue Door Café", Category: nearby.Cafe, Lat: 48.8566, Lon: 2.3522, Price: 2, Rating: nearby.RatingOf(45), ReviewCount: 312},
 		{ID: 2, Name: `Smith, Patel & Kim Dental`, Category: nearby.Dentist, Lat: 40.7128, Lon: -74.006},
 		{ID: 3, Name: `The "Crown & Anchor"`, Category: nearby.Bar, Lat: 51.5074, Lon: -0.1278},
 	}
@@ -26,10 +26,10 @@ func ExampleWriteCSV() {
 		fmt.Println(err)
 	}
 	// Output:
-	// id,name,category,lat,lon
-	// 1,Blue Door Café,cafe,48.8566000,2.3522000
-	// 2,"Smith, Patel & Kim Dental",dentist,40.7128000,-74.0060000
-	// 3,"The ""Crown & Anchor""",bar,51.5074000,-0.1278000
+	// id,name,category,lat,lon,price,rating,review_count,hours
+	// 1,Blue Door Café,cafe,48.8566000,2.3522000,2,4.5,312,
+	// 2,"Smith, Patel & Kim Dental",dentist,40.7128000,-74.0060000,,,0,
+	// 3,"The ""Crown & Anchor""",bar,51.5074000,-0.1278000,,,0,
 }
 
 func ExampleReadCSV() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/nearby/nearby"
@@ -36,10 +37,13 @@ const (
 const metresPerDegree = geo.EarthRadiusM * math.Pi / 180
 
 // Stream identifiers for the PCG generators, so that businesses and queries
-// made with the same seed are unrelated.
+// made with the same seed are unrelated. Attributes have a stream of their
+// own, so that adding them left the places, categories and names of a seed
+// as they were.
 const (
-	businessStream = 0x6e656172_62697a00 // "nearbiz"
-	queryStream    = 0x6e656172_71727900 // "nearqry"
+	businessStream  = 0x6e656172_62697a00 // "nearbiz"
+	queryStream     = 0x6e656172_71727900 // "nearqry"
+	attributeStream = 0x6e656172_61747400 // "nearatt"
 )
 
 // site is a city prepared for drawing places around it.
@@ -48,13 +52,16 @@ type site struct {
 	degLon   float64 // degrees of longitude per metre east, from cos(lat) floored at minCosLat
 	scaleM   float64 // core distance scale, metres
 	name     string  // the city's name, here to share its cache line
+	zone     uint16  // index of the city's time zone in attributes.zones
 }
 
-// world holds everything drawing places needs; built once, then read-only.
+// world holds everything drawing businesses needs; built once, then
+// read-only.
 type world struct {
 	sites []site
 	pick  alias // city index, weighted by population
 	cats  alias // category, weighted by categoryWeights
+	attrs *attributes
 }
 
 // newSite prepares city c.
@@ -64,7 +71,7 @@ func newSite(c City) site {
 		lon:    c.Lon,
 		degLon: 1 / (metresPerDegree * max(math.Cos(c.Lat*math.Pi/180), minCosLat)),
 		scaleM: coreM + math.Sqrt(c.weight()),
-		name:   c.Name,
+		name:   strings.Join(strings.Fields(c.Name), " "), // a few GeoNames names have double spaces
 	}
 }
 
@@ -76,13 +83,22 @@ var loadWorld = sync.OnceValues(func() (*world, error) {
 	}
 	w := &world{sites: make([]site, len(cs))}
 	weights := make([]float64, len(cs))
+	var zones []string
+	zoneIndex := map[string]uint16{}
 	for i, c := range cs {
 		weights[i] = c.weight()
 		w.sites[i] = newSite(c)
+		z := zoneOf(c)
+		if _, ok := zoneIndex[z]; !ok {
+			zoneIndex[z] = uint16(len(zones))
+			zones = append(zones, z)
+		}
+		w.sites[i].zone = zoneIndex[z]
 	}
 	w.pick = newAlias(weights)
 	w.cats = newAlias(categoryWeights[:])
-	return w, nil
+	w.attrs, err = newAttributes(zones)
+	return w, err
 })
 
 // mustWorld returns the world. The embedded city table is fixed at build
@@ -140,7 +156,8 @@ func roundE7(x float64) float64 { return math.Round(x*1e7) / 1e7 }
 // held in memory. It is not safe for concurrent use.
 type Generator struct {
 	w      *world
-	r      *rand.Rand
+	r      *rand.Rand // places, categories and names
+	attr   *rand.Rand // attributes
 	id     int64
 	recent [recentLen]struct {
 		lat, lon float64
@@ -151,7 +168,8 @@ type Generator struct {
 // NewGenerator returns a generator of the business sequence for seed: the
 // same seed always gives the same businesses, in the same order.
 func NewGenerator(seed uint64) *Generator {
-	return &Generator{w: mustWorld(), r: rand.New(rand.NewPCG(seed, businessStream))}
+	return &Generator{w: mustWorld(), r: rand.New(rand.NewPCG(seed, businessStream)),
+		attr: rand.New(rand.NewPCG(seed, attributeStream))}
 }
 
 // Next returns the next business. IDs count up from 1.
@@ -175,13 +193,15 @@ func (g *Generator) next() (nearby.Business, int) {
 	p := &g.recent[(g.id-1)%recentLen]
 	p.lat, p.lon, p.city = lat, lon, int32(city)
 	c := nearby.Category(g.w.cats.draw(g.r))
-	return nearby.Business{
+	b := nearby.Business{
 		ID:       g.id,
 		Name:     name(g.r, c, g.w.sites[city].name),
 		Category: c,
 		Lat:      lat,
 		Lon:      lon,
-	}, city
+	}
+	g.w.attrs.draw(g.attr, &b, g.w.sites[city].zone)
+	return b, city
 }
 
 // Generate returns n businesses (none if n <= 0) for seed, with IDs 1..n:

@@ -8,11 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/hours"
 )
 
 var seedFlag = flag.Uint64("seed", 0, "seed of the randomized tests (0: pick one and log it)")
@@ -90,15 +92,31 @@ func TestGenerateDeterministic(t *testing.T) {
 
 // TestGenerateGolden pins the first businesses of seed 1, so a change to the
 // generator that changes its output is a conscious one (update the values
-// and say so in the change).
+// and say so in the change). The attributes, drawn from a stream of their
+// own, left the places, categories and names as they were.
 func TestGenerateGolden(t *testing.T) {
-	want := []nearby.Business{
-		{ID: 1, Name: "Sushi Bar Abdullah", Category: nearby.Restaurant, Lat: 27.9020788, Lon: 78.076266},
-		{ID: 2, Name: "New Lamp Canteen", Category: nearby.Restaurant, Lat: -27.4493254, Lon: -58.9829426},
-		{ID: 3, Name: "Zhongshan Truck Stop", Category: nearby.GasStation, Lat: 21.3886385, Lon: 110.5565372},
+	want := []struct {
+		b     nearby.Business
+		hours string
+	}{
+		{nearby.Business{ID: 1, Name: "Sushi Bar Abdullah", Category: nearby.Restaurant, Lat: 27.9020788, Lon: 78.076266,
+			Price: 3, Rating: nearby.RatingOf(47), ReviewCount: 41},
+			"Asia/Kolkata mon 11:00-22:00 tue 11:00-22:00 wed 11:00-22:00 thu 11:00-22:00 fri 11:00-22:00 sat 11:00-22:00 sun 11:00-22:00"},
+		{nearby.Business{ID: 2, Name: "New Lamp Canteen", Category: nearby.Restaurant, Lat: -27.4493254, Lon: -58.9829426,
+			Price: 2, Rating: nearby.RatingOf(39), ReviewCount: 15},
+			"America/Argentina/Buenos_Aires tue 11:30-14:30,18:00-22:30 wed 11:30-14:30,18:00-22:30 thu 11:30-14:30,18:00-22:30 " +
+				"fri 11:30-14:30,18:00-22:30 sat 11:30-14:30,18:00-22:30 sun 11:30-14:30,18:00-22:30"},
+		{nearby.Business{ID: 3, Name: "Zhongshan Truck Stop", Category: nearby.GasStation, Lat: 21.3886385, Lon: 110.5565372,
+			Price: 1, Rating: nearby.RatingOf(39), ReviewCount: 59},
+			"Asia/Shanghai mon 00:00-24:00 tue 00:00-24:00 wed 00:00-24:00 thu 00:00-24:00 fri 00:00-24:00 sat 00:00-24:00 sun 00:00-24:00"},
 	}
-	if got := Generate(len(want), 1); !slices.Equal(got, want) {
-		t.Errorf("Generate(3, 1) =\n%+v\nwant\n%+v", got, want)
+	for i, b := range Generate(len(want), 1) {
+		w := want[i]
+		hours := b.Hours
+		b.Hours = nil
+		if b != w.b || hours == nil || hours.String() != w.hours {
+			t.Errorf("Generate(3, 1)[%d] =\n%+v %v\nwant\n%+v %v", i, b, hours, w.b, w.hours)
+		}
 	}
 }
 
@@ -386,6 +404,271 @@ func TestPlaceAtPolesAndAntimeridian(t *testing.T) {
 		}
 		if east < 1000 || west < 1000 {
 			t.Errorf("%s: %d points east and %d west of Greenwich: want both sides of the antimeridian", c.Name, east, west)
+		}
+	}
+}
+
+// TestGenerateAttributes checks the shape of the attributes: shares of
+// prices, ratings, reviews and hours within bounds.
+func TestGenerateAttributes(t *testing.T) {
+	s := getSample(t)
+	n := float64(len(s.bs))
+	var noPrice, unrated, noHours, cheapGas, cheapLaundry, gas, laundry int
+	var hotelPrices [5]int
+	var ratings, reviews []float64
+	for _, b := range s.bs {
+		if !b.Price.Valid() || !b.Rating.Valid() || b.ReviewCount > nearby.MaxReviewCount {
+			t.Fatalf("business %+v: attribute out of range", b)
+		}
+		if b.Price == 0 {
+			noPrice++
+		}
+		switch b.Category {
+		case nearby.GasStation:
+			gas++
+			if b.Price == 1 || b.Price == 2 {
+				cheapGas++
+			}
+		case nearby.Laundry:
+			laundry++
+			if b.Price == 1 || b.Price == 2 {
+				cheapLaundry++
+			}
+		case nearby.Hotel:
+			hotelPrices[b.Price]++
+		}
+		if b.Rating.Rated() != (b.ReviewCount > 0) {
+			t.Fatalf("business %+v: rated exactly when reviewed", b)
+		}
+		if b.Rating.Rated() {
+			ratings = append(ratings, b.Rating.Stars())
+			reviews = append(reviews, float64(b.ReviewCount))
+		} else {
+			unrated++
+		}
+		if b.Hours == nil {
+			noHours++
+		}
+	}
+	slices.Sort(ratings)
+	slices.Sort(reviews)
+	mean := 0.0
+	for _, r := range ratings {
+		mean += r
+	}
+	mean /= float64(len(ratings))
+	sd := 0.0
+	for _, r := range ratings {
+		sd += (r - mean) * (r - mean)
+	}
+	sd = math.Sqrt(sd / float64(len(ratings)))
+	median, p99 := reviews[len(reviews)/2], reviews[len(reviews)*99/100]
+	t.Logf("no price %.1f%%, unrated %.1f%%, hours unknown %.1f%%; rating mean %.2f sd %.2f min %.1f max %.1f; "+
+		"reviews median %.0f, p99 %.0f, max %.0f; hotels by price %v",
+		100*float64(noPrice)/n, 100*float64(unrated)/n, 100*float64(noHours)/n, mean, sd, ratings[0], ratings[len(ratings)-1],
+		median, p99, reviews[len(reviews)-1], hotelPrices)
+	for _, c := range []struct {
+		what      string
+		got, l, h float64
+	}{
+		{"share without a price", float64(noPrice) / n, 0.07, 0.13},
+		{"share unrated", float64(unrated) / n, 0.07, 0.09},
+		{"share with unknown hours", float64(noHours) / n, 0.09, 0.11},
+		{"mean rating", mean, 4.0, 4.15},
+		{"rating standard deviation", sd, 0.4, 0.55},
+		{"lowest rating", ratings[0], 1, 2.5},
+		{"highest rating", ratings[len(ratings)-1], 5, 5},
+		{"median reviews", median, 35, 45},
+		{"99th percentile of reviews over the median", p99 / median, 10, 40},
+		{"gas stations at price 1 or 2", float64(cheapGas) / float64(gas), 0.9, 1},
+		{"laundries at price 1 or 2", float64(cheapLaundry) / float64(laundry), 0.9, 1},
+	} {
+		if !(c.got >= c.l && c.got <= c.h) {
+			t.Errorf("%s %.3f, want %v to %v", c.what, c.got, c.l, c.h)
+		}
+	}
+	for p := 1; p <= 4; p++ {
+		if hotelPrices[p] < len(s.bs)/1000 {
+			t.Errorf("%d hotels at price %d: want all levels", hotelPrices[p], p)
+		}
+	}
+}
+
+// TestGenerateHours checks the opening hours: in the city's time zone,
+// shared between businesses, from the templates of the category.
+func TestGenerateHours(t *testing.T) {
+	s := getSample(t)
+	cs, err := Cities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKey := map[string]*hours.Schedule{}
+	saturday := time.Date(2026, 6, 6, 0, 0, 0, 0, time.UTC) // a Saturday
+	var barsLate, bars, closedSunday, shops int
+	for i, b := range s.bs {
+		if b.Hours == nil {
+			continue
+		}
+		if zone := zoneOf(cs[s.cities[i]]); b.Hours.TimeZone() != zone {
+			t.Fatalf("business %d near %s has hours in %s, want %s", b.ID, cs[s.cities[i]].Name, b.Hours.TimeZone(), zone)
+		}
+		if prev, ok := byKey[b.Hours.Key()]; ok && prev != b.Hours {
+			t.Fatalf("business %d: equal schedules at two addresses", b.ID)
+		}
+		byKey[b.Hours.Key()] = b.Hours
+		switch b.Category {
+		case nearby.Bar:
+			bars++
+			// Open at 01:00 on Sunday, local time: past midnight.
+			if b.Hours.OpenAt(localTime(t, b.Hours.TimeZone(), saturday.Add(25*time.Hour))) {
+				barsLate++
+			}
+		case nearby.Clothing:
+			shops++
+			if len(b.Hours.Spans(time.Sunday)) == 0 {
+				closedSunday++
+			}
+		}
+	}
+	t.Logf("%d distinct schedules; %d of %d bars open at 01:00 on Sunday; %d of %d clothing shops closed on Sunday",
+		len(byKey), barsLate, bars, closedSunday, shops)
+	if len(byKey) > len(mustWorld().attrs.zones)*hoursUnknown {
+		t.Errorf("%d distinct schedules, more than zones × templates", len(byKey))
+	}
+	if barsLate < bars/2 || closedSunday < shops/3 || closedSunday > shops*2/3 {
+		t.Errorf("%d of %d bars open past midnight, %d of %d shops closed on Sunday", barsLate, bars, closedSunday, shops)
+	}
+}
+
+// localTime returns the instant of wall time t (its fields, read in UTC) in
+// zone.
+func localTime(t *testing.T, zone string, wall time.Time) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, m, d := wall.Date()
+	return time.Date(y, m, d, wall.Hour(), wall.Minute(), 0, 0, loc)
+}
+
+// TestHoursTemplates checks that every template parses and is used by a
+// category, and the parser on its own.
+func TestHoursTemplates(t *testing.T) {
+	used := map[int]bool{}
+	for c, ws := range hoursWeights {
+		total := 0.0
+		for tmpl, w := range ws {
+			used[tmpl] = true
+			total += w
+		}
+		if ws[hoursUnknown] == 0 || total <= 0 {
+			t.Errorf("%v: no unknown hours", nearby.Category(c))
+		}
+	}
+	for i, tmpl := range hoursTemplates {
+		if _, err := parseTemplate(tmpl); err != nil {
+			t.Errorf("template %d: %v", i, err)
+		}
+		if !used[i] {
+			t.Errorf("template %d (%s) is not used", i, tmpl)
+		}
+	}
+	week, err := parseTemplate("sun-tue 22:00-02:00,23:00-23:30; fri 09:00-09:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := []hours.Span{{Open: 1320, Close: 1560}, {Open: 1380, Close: 1410}}
+	for d, want := range [7][]hours.Span{late, late, late, nil, nil, {{Open: 540, Close: 1980}}, nil} {
+		if !slices.Equal(week[d], want) {
+			t.Errorf("day %d: %v, want %v", d, week[d], want)
+		}
+	}
+	for _, bad := range []string{"", "mon", "someday 09:00-10:00", "mon 9-5", "mon 24:00-01:00", "mon 09:00", "mon-fro 09:00-10:00"} {
+		if _, err := parseTemplate(bad); err == nil {
+			t.Errorf("template %q parsed", bad)
+		}
+	}
+	if len(priceWeights) != len(nearby.Categories()) || len(hoursWeights) != len(nearby.Categories()) {
+		t.Errorf("%d price and %d hours weights for %d categories", len(priceWeights), len(hoursWeights), len(nearby.Categories()))
+	}
+}
+
+// TestZones checks that every city gets a zone that loads, that the country
+// table covers every country of the embedded cities, and the zones of some
+// well-known places.
+func TestZones(t *testing.T) {
+	cs, err := Cities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if _, ok := countryZones[c.Country]; !ok {
+			t.Errorf("country %s (%s) has no zone", c.Country, c.Name)
+		}
+		z := zoneOf(c)
+		if !seen[z] {
+			seen[z] = true
+			if _, err := time.LoadLocation(z); err != nil {
+				t.Errorf("%s (%s): zone %s: %v", c.Name, c.Country, z, err)
+			}
+		}
+	}
+	for country, boxes := range zoneBoxes {
+		for _, b := range boxes {
+			if _, err := time.LoadLocation(b.zone); err != nil || b.south >= b.north || b.west >= b.east {
+				t.Errorf("%s: box %+v: %v", country, b, err)
+			}
+		}
+	}
+	t.Logf("%d zones for %d cities", len(seen), len(cs))
+	for _, tc := range []struct {
+		country  string
+		lat, lon float64
+		zone     string
+	}{
+		{"US", 40.7128, -74.006, "America/New_York"}, {"US", 41.85, -87.65, "America/Chicago"},
+		{"US", 39.74, -104.98, "America/Denver"}, {"US", 33.45, -112.07, "America/Phoenix"},
+		{"US", 34.05, -118.24, "America/Los_Angeles"}, {"US", 47.61, -122.33, "America/Los_Angeles"},
+		{"US", 36.17, -115.14, "America/Los_Angeles"}, {"US", 21.31, -157.86, "Pacific/Honolulu"},
+		{"US", 61.22, -149.9, "America/Anchorage"}, {"US", 36.17, -86.78, "America/Chicago"},
+		{"US", 39.77, -86.16, "America/New_York"}, {"US", 38.25, -85.76, "America/New_York"},
+		{"CA", 43.65, -79.38, "America/Toronto"}, {"CA", 49.28, -123.12, "America/Vancouver"},
+		{"CA", 51.05, -114.07, "America/Edmonton"}, {"CA", 50.45, -104.61, "America/Regina"},
+		{"CA", 49.9, -97.14, "America/Winnipeg"}, {"CA", 44.65, -63.57, "America/Halifax"},
+		{"CA", 47.56, -52.71, "America/St_Johns"}, {"CA", 46.81, -71.21, "America/Toronto"},
+		{"MX", 19.43, -99.13, "America/Mexico_City"}, {"MX", 32.53, -117.02, "America/Tijuana"},
+		{"MX", 21.16, -86.85, "America/Cancun"}, {"MX", 29.07, -110.96, "America/Hermosillo"},
+		{"MX", 23.22, -106.42, "America/Mazatlan"}, {"MX", 20.97, -89.62, "America/Mexico_City"},
+		{"BR", -23.55, -46.63, "America/Sao_Paulo"}, {"BR", -3.1, -60.02, "America/Manaus"},
+		{"BR", -9.97, -67.81, "America/Rio_Branco"}, {"BR", -15.6, -56.1, "America/Cuiaba"},
+		{"RU", 55.75, 37.62, "Europe/Moscow"}, {"RU", 54.71, 20.51, "Europe/Kaliningrad"},
+		{"RU", 56.84, 60.6, "Asia/Yekaterinburg"}, {"RU", 55.03, 82.92, "Asia/Novosibirsk"},
+		{"RU", 43.12, 131.89, "Asia/Vladivostok"}, {"RU", 53.02, 158.65, "Asia/Kamchatka"},
+		{"RU", 53.2, 50.15, "Europe/Samara"}, {"RU", 55.79, 49.12, "Europe/Moscow"},
+		{"AU", -33.87, 151.21, "Australia/Sydney"}, {"AU", -37.81, 144.96, "Australia/Melbourne"},
+		{"AU", -27.47, 153.03, "Australia/Brisbane"}, {"AU", -31.95, 115.86, "Australia/Perth"},
+		{"AU", -34.93, 138.6, "Australia/Adelaide"}, {"AU", -12.46, 130.84, "Australia/Darwin"},
+		{"AU", -42.88, 147.33, "Australia/Hobart"}, {"AU", -36.08, 146.92, "Australia/Sydney"},
+		{"ID", -6.2, 106.85, "Asia/Jakarta"}, {"ID", -8.65, 115.22, "Asia/Makassar"}, {"ID", -2.53, 140.72, "Asia/Jayapura"},
+		{"CL", -33.45, -70.67, "America/Santiago"}, {"CL", -53.16, -70.91, "America/Punta_Arenas"},
+		{"ES", 28.1, -15.41, "Atlantic/Canary"}, {"PT", 37.74, -25.67, "Atlantic/Azores"},
+		{"CN", 43.8, 87.6, "Asia/Shanghai"}, {"KZ", 43.25, 76.95, "Asia/Almaty"}, {"KZ", 51.23, 51.37, "Asia/Aqtobe"},
+		{"FR", 48.86, 2.35, "Europe/Paris"}, {"JP", 35.69, 139.69, "Asia/Tokyo"}, {"XK", 42.67, 21.17, "Europe/Belgrade"},
+		{"ZZ", 0, 0, "Etc/GMT"}, {"ZZ", 10, 97.6, "Etc/GMT-7"}, {"ZZ", 10, -180, "Etc/GMT+12"}, {"ZZ", 10, 180, "Etc/GMT-12"},
+		{"ZZ", 10, -7.4, "Etc/GMT"}, {"ZZ", 10, -7.6, "Etc/GMT+1"},
+	} {
+		if got := zoneOf(City{Country: tc.country, Lat: tc.lat, Lon: tc.lon}); got != tc.zone {
+			t.Errorf("zoneOf(%s %v, %v) = %s, want %s", tc.country, tc.lat, tc.lon, got, tc.zone)
+		}
+	}
+	for lon := -180.0; lon <= 180; lon += 0.5 {
+		if z := etcZone(lon); !seen[z] {
+			seen[z] = true
+			if _, err := time.LoadLocation(z); err != nil {
+				t.Errorf("etcZone(%v) = %s: %v", lon, z, err)
+			}
 		}
 	}
 }

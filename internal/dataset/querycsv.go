@@ -109,7 +109,7 @@ func WriteQueriesCSV(w io.Writer, qs []Query) error {
 // by "|", or empty for no filter (Categories nil). A bad row is a
 // nearby.EINVALID error naming its line; ReadQueriesCSV never panics.
 func ReadQueriesCSV(r io.Reader, fn func(Query) error) error {
-	cr, lay, err := openCSV(r, queryHeader)
+	cr, lay, err := openCSV(r, queryHeader, len(queryHeader))
 	if err != nil {
 		return err
 	}
