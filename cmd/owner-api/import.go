@@ -13,9 +13,11 @@ import (
 	"github.com/nearby/nearby/internal/postgres"
 )
 
-// importCSV bulk-loads a CSV of businesses (header id,name,category,lat,lon;
-// extra columns allowed) into the primary as one owner's, in one
-// transaction. It is for seeding a deployment, e.g. with nearby-gen's data.
+// importCSV bulk-loads a CSV of businesses (header id,name,category,lat,lon,
+// optionally price,rating,review_count,hours with hours as JSON text, empty
+// cells not known; other columns ignored) into the primary as one owner's,
+// in one transaction. It is for seeding a deployment, e.g. with nearby-gen's
+// data.
 func importCSV(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags("owner-api import", getenv, stdout)
 	var dsn, path string

@@ -25,6 +25,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // opening hours name IANA zones: load them without /usr/share/zoneinfo
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -55,7 +56,8 @@ serve (the default) serves the owners' HTTP API; migrate applies the
 database migrations (idempotent); token prints a bearer token for an owner,
 for development; purge removes businesses deleted longer ago than
 --older-than, and idempotency keys older than --keys-older-than; import
-bulk-loads a CSV of businesses (id,name,category,lat,lon) as one owner's.
+bulk-loads a CSV of businesses (id,name,category,lat,lon and optionally
+price,rating,review_count,hours) as one owner's.
 Run "owner-api COMMAND -h" for a command's flags and environment variables.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -280,6 +280,62 @@ func TestCRUD(t *testing.T) {
 	}
 }
 
+// TestAttributes sets, reads, patches and clears a business's price,
+// rating, review count and hours over HTTP, against the real database, and
+// checks that the read path (the change feed) carries them.
+func TestAttributes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	srv := startOwnerAPI(t, dsn)
+	tok := tokenFor(t, 42)
+	hours := `{"time_zone":"Europe/Paris","weekly":{"mon":[["11:30","14:30"],["18:00","22:30"]],"fri":[["18:00","02:00"]]}}`
+	c := call(t, "POST", srv.url+"/v1/businesses", tok, `{"name":"Chez Nous","category":"restaurant","lat":48.85,"lon":2.35,`+
+		`"price":3,"rating":4.5,"review_count":1287,"hours":`+hours+`}`, "Idempotency-Key", "attrs")
+	if c.status != 201 {
+		t.Fatalf("create: %d %s", c.status, c.body)
+	}
+	rec := c.json(t)
+	url := srv.url + "/v1/businesses/" + rec["id"].(string)
+	wantHours := `{"time_zone":"Europe/Paris","weekly":{"mon":[["11:30","14:30"],["18:00","22:30"]],"tue":[],"wed":[],"thu":[],` +
+		`"fri":[["18:00","02:00"]],"sat":[],"sun":[]}}`
+	if !strings.Contains(string(c.body), `"price":3,"rating":4.5,"review_count":1287,"hours":`+wantHours) {
+		t.Errorf("created %s", c.body)
+	}
+	// The same create, hours spelled otherwise, is a replay.
+	again := call(t, "POST", srv.url+"/v1/businesses", tok, `{"hours":{"weekly":{"fri":[["18:00","02:00"]],`+
+		`"mon":[["11:30","14:30"],["18:00","22:30"]],"sun":[]},"time_zone":"Europe/Paris"},"review_count":1287,"rating":4.50,`+
+		`"price":3,"name":"Chez Nous","category":"restaurant","lat":48.85,"lon":2.35}`, "Idempotency-Key", "attrs")
+	if again.status != 201 || !bytes.Equal(again.body, c.body) {
+		t.Errorf("replay: %d %s", again.status, again.body)
+	}
+	if g := call(t, "GET", url, tok, ""); !bytes.Equal(g.body, c.body) {
+		t.Errorf("get: %s", g.body)
+	}
+	// Bad hours name their part; nothing changes.
+	if r := call(t, "PATCH", url, tok, `{"hours":{"time_zone":"Europe/Paris","weekly":{"mon":[["09:00","13:00"],["12:00","14:00"]]}}}`,
+		"If-Match", `"1"`); r.status != 400 || !slices.Equal(r.params(t), []string{"hours.weekly.mon[1]"}) {
+		t.Errorf("bad hours: %d %s", r.status, r.body)
+	}
+	// null clears.
+	p := call(t, "PATCH", url, tok, `{"price":null,"rating":null,"hours":null}`, "If-Match", `"1"`,
+		"Content-Type", "application/merge-patch+json")
+	if p.status != 200 || !strings.Contains(string(p.body), `"price":null,"rating":null,"review_count":1287,"hours":null`) {
+		t.Errorf("clear: %d %s", p.status, p.body)
+	}
+	if n := dbCount(t, dsn, "price IS NULL AND rating IS NULL AND hours IS NULL AND review_count = 1287"); n != 1 {
+		t.Errorf("%d rows cleared, want 1", n)
+	}
+	// The change feed carries the attributes.
+	db, err := postgres.Open(context.Background(), postgres.Config{Primary: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cs, err := postgres.NewBusinessService(db).Changes(context.Background(), time.Time{}, 0, 10)
+	if err != nil || len(cs) != 1 || cs[0].ReviewCount != 1287 || cs[0].Hours != nil || cs[0].Version != 2 {
+		t.Errorf("changes: %+v, %v", cs, err)
+	}
+}
+
 // TestConcurrentStaleETags sends many updates based on the same ETag at
 // once: exactly one wins, the others get 412.
 func TestConcurrentStaleETags(t *testing.T) {
@@ -537,16 +593,35 @@ func TestImportCSV(t *testing.T) {
 	}
 	defer db.Close()
 	svc := postgres.NewBusinessService(db)
+	// Every business comes back with its attributes (ids are the table's).
+	imported := 0
+	if _, err := svc.CopyLive(ctx, func(b nearby.Business) error {
+		want := bs[b.ID-1]
+		want.ID = b.ID
+		if !b.Equal(want) {
+			t.Errorf("imported %+v, want %+v", b, want)
+		}
+		imported++
+		return nil
+	}); err != nil || imported != len(bs) {
+		t.Fatalf("%d imported, %v", imported, err)
+	}
 	got, err := svc.Nearby(ctx, nearby.SearchQuery{Lat: bs[0].Lat, Lon: bs[0].Lon, RadiusM: 1})
 	if err != nil || len(got) == 0 || got[0].Name != bs[0].Name {
 		t.Fatalf("imported business not found: %v %v", got, err)
 	}
-	// A bad row fails the whole import: nothing more is stored.
-	if err := os.WriteFile(path, []byte("id,name,category,lat,lon\n1,ok,cafe,1,1\n2,bad,spaceport,1,1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := run(ctx, []string{"import", "--db", dsn, "--from-csv", path}, noEnv, io.Discard); err == nil {
-		t.Fatal("a CSV with an unknown category was imported")
+	// A bad row fails the whole import, naming its line: nothing more is stored.
+	for _, bad := range []struct{ csv, want string }{
+		{"id,name,category,lat,lon\n1,ok,cafe,1,1\n2,bad,spaceport,1,1\n", `line 3: unknown category "spaceport"`},
+		{"id,name,category,lat,lon,price,hours\n1,ok,cafe,1,1,2,\n2,bad,cafe,1,1,,\"{\"\"time_zone\"\":\"\"Mars/Base\"\"}\"\n", "line 3: bad hours"},
+	} {
+		if err := os.WriteFile(path, []byte(bad.csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := run(ctx, []string{"import", "--db", dsn, "--from-csv", path}, noEnv, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Fatalf("import of a bad CSV: %v, want an error with %q", err, bad.want)
+		}
 	}
 	var n int
 	if err := pgxCount(ctx, dsn, &n); err != nil || n != 500 {
