@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/indexer"
 )
@@ -181,6 +183,46 @@ func TestClusterAnswersExactlyFromEveryNode(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("node %s: %d paged results, want %d", n.name, len(got), len(want))
+		}
+		// Filters, the rating order and totals across shards, paged.
+		for _, c := range [][2]float64{{-17, 180}, {30, -95}, {45, 60}, {10, -25}} {
+			var want []string
+			var in []nearby.SearchResult
+			for _, b := range f.all {
+				d := geo.Distance(c[0], c[1], b.Lat, b.Lon)
+				if d <= 40000 && b.Price >= 1 && b.Price <= 3 && b.Rating.Rated() && b.Rating.Tenths() >= 35 {
+					in = append(in, nearby.SearchResult{Business: b, DistanceM: d})
+				}
+			}
+			slices.SortFunc(in, func(a, b nearby.SearchResult) int {
+				return cmp.Or(cmp.Compare(b.Rating, a.Rating), cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
+			})
+			for _, r := range in {
+				want = append(want, strconv.FormatInt(r.ID, 10))
+			}
+			u := fmt.Sprintf("%s/v1/search/nearby?lat=%v&lon=%v&radius=40000&limit=7&price=1,2,3&min_rating=3.5&sort=rating&total=true", n.url(), c[0], c[1])
+			var got []string
+			next := u
+			for {
+				var a struct {
+					answer
+					Total int `json:"total"`
+				}
+				getJSON(t, next, 200, &a)
+				if a.Total != len(want) {
+					t.Fatalf("node %s at %v: total %d, want %d", n.name, c, a.Total, len(want))
+				}
+				for _, r := range a.Results {
+					got = append(got, r.ID)
+				}
+				if a.NextCursor == nil {
+					break
+				}
+				next = u + "&cursor=" + *a.NextCursor
+			}
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Fatalf("node %s at %v: filtered, rating-ordered pages %v, want %v", n.name, c, got, want)
+			}
 		}
 	}
 }

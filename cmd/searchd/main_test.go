@@ -121,7 +121,8 @@ func testBusinesses(n int, seed uint64) []nearby.Business {
 				lon += 360
 			}
 			lat, lon = float64(int64(lat*1e7))/1e7, float64(int64(lon*1e7))/1e7
-			bs = append(bs, nearby.Business{ID: id, Name: fmt.Sprintf("Border \"%d\", shop", id), Category: nearby.Category(r.IntN(20)), Lat: lat, Lon: lon})
+			bs = append(bs, nearby.Business{ID: id, Name: fmt.Sprintf("Border \"%d\", shop", id), Category: nearby.Category(r.IntN(20)), Lat: lat, Lon: lon,
+				Price: nearby.Price(r.IntN(5)), Rating: nearby.Rating(r.IntN(52)), ReviewCount: uint32(r.IntN(1000))})
 		}
 	}
 	return bs
