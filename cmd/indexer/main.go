@@ -56,8 +56,8 @@ const usage = `usage:
   indexer run --db URL --out DIR [--every 1h] [--admin-addr :8082] [flags]
 
 build reads every live business once, from a PostgreSQL read replica
-(--db) or a CSV file (--from-csv; header id,name,category,lat,lon, extra
-columns allowed), partitions them into regions, builds one quadtree per
+(--db) or a CSV file (--from-csv; header id,name,category,lat,lon, optional
+price,rating,review_count,hours, other columns ignored), partitions them into regions, builds one quadtree per
 region, writes its seed and publishes a new manifest in DIR atomically;
 searchd --seeds DIR picks it up without a restart. A failed build publishes
 nothing: the previous manifest and its seeds stay in force.
