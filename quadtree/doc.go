@@ -10,7 +10,8 @@
 //     a category in [0, 32), and the Attrs a filter reads: price and rating
 //     (a uint8 each) and a tag (uint32), 23 bytes an entry. Names (a byte
 //     blob and uint32 offsets) and review counts (uint32) live apart, out
-//     of the hot path: 8 bytes an entry plus the names. IndexBytes and
+//     of the hot path: 8 bytes an entry plus the names (12 in a tree from
+//     Build, which maps tree order to the order of Add). IndexBytes and
 //     ColdBytes count the two. Tree order is the Morton (Z-order) order of
 //     a 2^32 × 2^32 grid over longitude × latitude, so every quadtree cell
 //     is one contiguous run of entries.
