@@ -371,7 +371,8 @@ func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (i
 
 // InBox calls fn with the position of every entry inside r (edges included)
 // that passes f, in tree order, until fn returns false. r may cross the
-// antimeridian (MinLon > MaxLon): its part east of it comes first. It returns
+// antimeridian (MinLon > MaxLon): then its part from MinLon to 180° comes
+// first, in tree order, and then its part from -180° to MaxLon. It returns
 // the number of entries passed to fn. f.After is ignored.
 func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 	if !r.Valid() {
