@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites and rewrites their tables in BENCHMARKS.md.
 # Usage: scripts/bench.sh [suite ...]
-#   suites: quadtree seeds geohash searchd cluster owner indexer redis live delta (default: all)
+#   suites: quadtree seeds geohash searchd cluster owner indexer redis live delta filters (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash searchd cluster owner indexer redis live delta)
+[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash searchd cluster owner indexer redis live delta filters)
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 scripts/services.sh >/dev/null
 go build -o /tmp/nearby-benchreport ./cmd/benchreport
@@ -18,6 +18,7 @@ for s in "${suites[@]}"; do
     redis) cmd="go test -run '^\$' -bench RedisTier -benchtime 1x ./cmd/searchd/" ;;
     live) cmd="go test -run '^\$' -bench LiveVisibility -benchtime 1x ./cmd/indexer/" ;;
     delta) cmd="go test -run '^\$' -bench NearbyDelta -benchtime 300000x ./internal/search/" ;;
+    filters) cmd="go test -run '^\$' -bench Filters -benchtime 20000x ./internal/search/" ;;
     # Loads 1M and 10M businesses into throwaway databases (about 2 min for 10M), then times three builds each.
     indexer) cmd="go test -run '^\$' -bench BuildFromDB -benchtime 3x -timeout 60m ./cmd/indexer/ -args -indexer.sizes=1M,10M" ;;
     *) echo "unknown suite $s" >&2; exit 2 ;;

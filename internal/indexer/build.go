@@ -127,7 +127,7 @@ func Build(ctx context.Context, cfg Config, src Source) (Result, error) {
 type partition struct {
 	rs         Regions
 	builders   []*quadtree.Builder
-	hours      []*hoursTable
+	hours      []*hours.Table
 	rows       atomic.Int64 // read by the progress reporter
 	skipped    int64
 	skippedIDs []int64
@@ -143,12 +143,12 @@ func newPartition(rs Regions, prev seeds.Manifest, metrics *Metrics, logger *slo
 	for _, r := range prev.Regions {
 		sizes[r.Name] = r.Count
 	}
-	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), hours: make([]*hoursTable, len(rs)),
+	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), hours: make([]*hours.Table, len(rs)),
 		reasons: map[string]int64{}, metrics: metrics, logger: logger}
 	for i, r := range rs {
 		n := sizes[r.Name]
 		p.builders[i] = quadtree.NewBuilder(n + n/20)
-		p.hours[i] = newHoursTable()
+		p.hours[i] = &hours.Table{}
 	}
 	return p
 }
@@ -161,7 +161,7 @@ func (p *partition) add(b nearby.Business) error {
 		return nil
 	}
 	r := p.rs.Of(b.Lat, b.Lon)
-	a := quadtree.Attrs{Price: uint8(b.Price), Rating: uint8(b.Rating), Tag: p.hours[r].tag(b.Hours), Reviews: b.ReviewCount}
+	a := quadtree.Attrs{Price: uint8(b.Price), Rating: uint8(b.Rating), Tag: p.hours[r].Tag(b.Hours), Reviews: b.ReviewCount}
 	return p.builders[r].AddWith(b.ID, b.Lat, b.Lon, uint8(b.Category), b.Name, a)
 }
 
@@ -180,44 +180,6 @@ func impossible(b nearby.Business) string {
 		return "rating"
 	}
 	return ""
-}
-
-// hoursTable is a region's table of distinct opening hours, the blobs of
-// its seed: a business's tag is 1 + the index of its hours' binary form
-// (hours.Schedule.AppendBinary), 0 when its hours are unknown.
-type hoursTable struct {
-	blobs [][]byte
-	byKey map[string]uint32 // tag by binary form (Schedule.Key)
-	// byPtr holds the first schedule seen of each tag: a source that
-	// shares schedules between businesses is served by pointer, one that
-	// does not costs a lookup by key, and neither grows it beyond the
-	// distinct schedules.
-	byPtr map[*hours.Schedule]uint32
-	buf   []byte
-}
-
-func newHoursTable() *hoursTable {
-	return &hoursTable{byKey: map[string]uint32{}, byPtr: map[*hours.Schedule]uint32{}}
-}
-
-// tag returns the tag of s, adding it to the table if it is new.
-func (t *hoursTable) tag(s *hours.Schedule) uint32 {
-	if s == nil || !s.Known() {
-		return 0
-	}
-	if tag, ok := t.byPtr[s]; ok {
-		return tag
-	}
-	t.buf = s.AppendBinary(t.buf[:0])
-	if tag, ok := t.byKey[string(t.buf)]; ok {
-		return tag
-	}
-	blob := slices.Clone(t.buf)
-	t.blobs = append(t.blobs, blob)
-	tag := uint32(len(t.blobs))
-	t.byKey[string(blob)] = tag
-	t.byPtr[s] = tag
-	return tag
 }
 
 func (p *partition) skip(b nearby.Business, reason string) {
@@ -329,7 +291,10 @@ func writeRegion(ctx context.Context, dir string, p *partition, i int, h seeds.H
 	}
 	start := time.Now()
 	tree := p.builders[i].Build()
-	h.Blobs = p.hours[i].blobs
+	// A business's tag is 1 + the index of its hours' binary form.
+	for _, sch := range p.hours[i].Schedules {
+		h.Blobs = append(h.Blobs, sch.AppendBinary(nil))
+	}
 	p.builders[i], p.hours[i] = nil, nil
 	built := time.Since(start)
 	entry, err := seeds.WriteSeed(dir, h, tree)

@@ -185,34 +185,6 @@ func TestBuildPublishesEveryBusinessOnce(t *testing.T) {
 	}
 }
 
-// TestHoursTable checks the deduplication of opening hours: by pointer,
-// then by value; unknown hours have no tag.
-func TestHoursTable(t *testing.T) {
-	paris, err := hours.New("Europe/Paris", [7][]hours.Span{1: {{Open: 540, Close: 1080}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokyo, err := hours.New("Asia/Tokyo", [7][]hours.Span{1: {{Open: 540, Close: 1080}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	paris2 := paris
-	tab := newHoursTable()
-	for i, tc := range []struct {
-		s    *hours.Schedule
-		want uint32
-	}{
-		{nil, 0}, {&hours.Schedule{}, 0}, {&paris, 1}, {&tokyo, 2}, {&paris2, 1}, {&paris, 1}, {&tokyo, 2},
-	} {
-		if got := tab.tag(tc.s); got != tc.want {
-			t.Errorf("%d: tag(%v) = %d, want %d", i, tc.s, got, tc.want)
-		}
-	}
-	if len(tab.blobs) != 2 || string(tab.blobs[0]) != paris.Key() || string(tab.blobs[1]) != tokyo.Key() || len(tab.byPtr) != 2 {
-		t.Errorf("table %q, %d pointers", tab.blobs, len(tab.byPtr))
-	}
-}
-
 // TestBuildSkipsImpossibleBusinesses feeds the build a stream with bad rows
 // among good ones: they are skipped, counted by reason, logged with their
 // ids, and the rest is published.
