@@ -441,11 +441,14 @@ func TestReloadUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	versions := map[string][]nearby.Business{}
 	var mu sync.Mutex
+	// The lock is held across the publish, so a worker that got an answer
+	// from a just-published version waits for it to be recorded.
 	addVersion := func(bs []nearby.Business) {
-		m := publish(t, dir, bs)
+		want := readBack(t, bs)
 		mu.Lock()
-		versions[strconv.FormatUint(m.Regions[0].IndexVersion, 10)] = readBack(t, bs)
-		mu.Unlock()
+		defer mu.Unlock()
+		m := publish(t, dir, bs)
+		versions[strconv.FormatUint(m.Regions[0].IndexVersion, 10)] = want
 	}
 	addVersion(testBusinesses(8000, 11))
 	base, _ := startSearchd(t, []string{"--seeds", dir, "--reload-interval", "20ms"}, nil)
