@@ -43,7 +43,7 @@ type RegionStats struct {
 	Version   uint64
 	Count     int
 	IndexSize int // bytes of the spatial index
-	NameSize  int // bytes of names
+	ColdSize  int // bytes of names and other data read only for results
 	Live      int // businesses changed since the region's seed (live delta)
 }
 

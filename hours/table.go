@@ -1,9 +1,9 @@
 package hours
 
-// Table collects distinct schedules and tags them: tag
-// t > 0 is Schedules[t-1], 0 is "unknown". Schedules shared by pointer are
-// looked up without comparing them; equal ones at different addresses
-// share a tag too.
+// Table collects distinct schedules and tags them: tag t > 0 is
+// Schedules[t-1], 0 is "unknown". A schedule already in the table is found
+// by pointer without comparing; equal ones at other addresses share its tag
+// too. Memory grows with the distinct schedules only.
 type Table struct {
 	Schedules []*Schedule
 	byPtr     map[*Schedule]uint32
@@ -27,7 +27,10 @@ func (t *Table) Tag(s *Schedule) uint32 {
 		t.Schedules = append(t.Schedules, s)
 		tag = uint32(len(t.Schedules))
 		t.byKey[key] = tag
+		// Only the first pointer of each schedule is remembered, so a
+		// source that makes a new Schedule per business does not grow the
+		// table beyond its distinct schedules (it pays a Key instead).
+		t.byPtr[s] = tag
 	}
-	t.byPtr[s] = tag
 	return tag
 }

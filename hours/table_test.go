@@ -14,7 +14,7 @@ func TestTable(t *testing.T) {
 		t.Error("unknown hours got a tag")
 	}
 	ta, tb2, tc, ta2 := tb.Tag(&a), tb.Tag(&b), tb.Tag(&c), tb.Tag(&a)
-	if ta != 1 || tb2 != 1 || tc != 2 || ta2 != 1 || len(tb.Schedules) != 2 || !tb.Schedules[1].Equal(&c) {
+	if ta != 1 || tb2 != 1 || tc != 2 || ta2 != 1 || len(tb.Schedules) != 2 || !tb.Schedules[1].Equal(&c) || len(tb.byPtr) != 2 {
 		t.Errorf("tags %d %d %d %d, table of %d", ta, tb2, tc, ta2, len(tb.Schedules))
 	}
 }

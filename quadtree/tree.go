@@ -405,11 +405,6 @@ func (t *Tree) ColdBytes() int {
 	return len(t.names) + len(t.nameOffs)*4 + len(t.nameIdx)*4 + len(t.reviews)*4
 }
 
-// NameBytes returns ColdBytes.
-//
-// Deprecated: NameBytes counts the review counts too; use ColdBytes.
-func (t *Tree) NameBytes() int { return t.ColdBytes() }
-
 // Nodes returns the number of nodes, and Depth the length of the longest path
 // from the root to a leaf (1 for a tree that is a single leaf, 0 when empty).
 func (t *Tree) Nodes() int { return len(t.nodes) }

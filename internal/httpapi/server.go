@@ -66,7 +66,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 			st, _ := svc.Stats()
 			n := 0
 			for _, r := range st.Regions {
-				n += r.IndexSize + r.NameSize
+				n += r.IndexSize + r.ColdSize
 			}
 			return float64(n)
 		}),

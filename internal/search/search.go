@@ -536,7 +536,7 @@ func (e *Engine) Stats() (nearby.IndexStats, bool) {
 	for i, r := range ix.Regions {
 		rs := nearby.RegionStats{
 			Name: r.Name, Version: r.Version, Count: r.Tree.Len(),
-			IndexSize: r.Tree.IndexBytes() + 4*r.Tree.Len(), NameSize: r.Tree.NameBytes(),
+			IndexSize: r.Tree.IndexBytes() + 4*r.Tree.Len(), ColdSize: r.Tree.ColdBytes(),
 		}
 		if d := ix.delta(i); d != nil {
 			rs.Count -= d.nHidden
@@ -544,7 +544,7 @@ func (e *Engine) Stats() (nearby.IndexStats, bool) {
 			if d.live != nil {
 				rs.Count += d.live.Tree.Len()
 				rs.IndexSize += d.live.Tree.IndexBytes() + 4*d.live.Tree.Len()
-				rs.NameSize += d.live.Tree.NameBytes()
+				rs.ColdSize += d.live.Tree.ColdBytes()
 			}
 			rs.IndexSize += 8 * len(d.hidden)
 		}
