@@ -32,6 +32,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzAppendNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeInput -fuzztime 60s ./internal/ownerapi/
+	$(GO) test -run '^$$' -fuzz 'FuzzDecode$$' -fuzztime 60s ./geohash/
+	$(GO) test -run '^$$' -fuzz FuzzCopyDecoder -fuzztime 60s ./internal/postgres/
+	$(GO) test -run '^$$' -fuzz 'FuzzReadCSV$$' -fuzztime 60s ./internal/dataset/
+	$(GO) test -run '^$$' -fuzz FuzzReadQueriesCSV -fuzztime 60s ./internal/dataset/
+	$(GO) test -run '^$$' -fuzz FuzzUnmarshalJSON -fuzztime 60s ./hours/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBinary -fuzztime 60s ./hours/
+	$(GO) test -run '^$$' -fuzz FuzzFold -fuzztime 60s ./textmatch/
+	$(GO) test -run '^$$' -fuzz FuzzMatch -fuzztime 60s ./textmatch/
+	$(GO) test -run '^$$' -fuzz FuzzParseGeoJSON -fuzztime 60s ./geo/
 
 ## cluster: a whole deployment on this machine (Postgres primary + replica, Redis,
 ## owner-api, indexer, three searchd nodes); cluster-down stops it
