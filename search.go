@@ -129,6 +129,10 @@ type ShardService interface {
 	// Shard returns the region's best q.Limit results after the cursor
 	// (whose IndexVersion is ignored).
 	Shard(ctx context.Context, region string, q SearchQuery, after *Cursor) (*ShardAnswer, error)
+	// ShardArea returns the region's best q.Limit matches of an area
+	// search after the cursor (whose IndexVersion is ignored), and its
+	// total.
+	ShardArea(ctx context.Context, region string, q AreaQuery, after *Cursor) (*ShardAnswer, error)
 	// LocalBusiness looks an id up in one region held by this node.
 	LocalBusiness(ctx context.Context, region string, id int64) (*Business, error)
 }

@@ -175,6 +175,7 @@ var routes = map[string][]string{
 	"/v1/search/nearby":                  {"200", "400", "409", "414", "429", "500", "503"},
 	"/v1/search/box":                     {"200", "400", "409", "414", "429", "500", "503"},
 	"/v1/search/within":                  {"200", "400", "409", "413", "414", "415", "429", "500", "503"},
+	"/internal/v1/shard/area":            {"200", "400", "414", "500", "503"},
 	"/v1/businesses/{id}":                {"200", "400", "404", "414", "429", "500", "503"},
 	"/v1/index":                          {"200", "400", "414", "429", "503"},
 	"/v1/index/density":                  {"200", "400", "404", "414", "429", "500", "503"},
@@ -191,7 +192,7 @@ var routes = map[string][]string{
 
 // postOnly are the routes served for POST only: the polygon search, whose
 // polygon is the request body. Every other route serves GET and HEAD.
-var postOnly = map[string]bool{"/v1/search/within": true}
+var postOnly = map[string]bool{"/v1/search/within": true, "/internal/v1/shard/area": true}
 
 // notProblems are the error responses that are not problem documents: the
 // conditional and range failures Go's http.ServeContent writes itself.

@@ -386,3 +386,23 @@ func segmentMeetsRect(a, b Point, r Rect) bool {
 	}
 	return s == 0
 }
+
+// MarshalJSON writes m as a GeoJSON MultiPolygon geometry that
+// ParseGeoJSON reads back to m exactly (numbers in their shortest exact
+// form, closing positions kept).
+func (m MultiPolygon) MarshalJSON() ([]byte, error) {
+	coords := make([][][][2]float64, len(m))
+	for i, p := range m {
+		coords[i] = make([][][2]float64, len(p.Rings))
+		for j, ring := range p.Rings {
+			coords[i][j] = make([][2]float64, len(ring))
+			for k, pt := range ring {
+				coords[i][j][k] = [2]float64{pt.Lon, pt.Lat}
+			}
+		}
+	}
+	return json.Marshal(struct {
+		Type        string           `json:"type"`
+		Coordinates [][][][2]float64 `json:"coordinates"`
+	}{"MultiPolygon", coords})
+}

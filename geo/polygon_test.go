@@ -693,3 +693,19 @@ func BenchmarkRelateRect(b *testing.B) {
 		})
 	}
 }
+
+func TestMultiPolygonJSONRoundTrip(t *testing.T) {
+	in := `{"type":"Polygon","coordinates":[[[2.25,48.81],[2.42,48.81],[2.42,48.9],[2.25,48.9],[2.25,48.81]],[[2.33,48.85],[2.36,48.85],[2.36,48.87],[2.33,48.87],[2.33,48.85]]]}`
+	m, err := geo.ParseGeoJSON([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := geo.ParseGeoJSON(data)
+	if err != nil || !reflect.DeepEqual(back, m) {
+		t.Fatalf("%s read back as %v, %v; want %v", data, back, err, m)
+	}
+}

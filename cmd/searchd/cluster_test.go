@@ -224,6 +224,71 @@ func TestClusterAnswersExactlyFromEveryNode(t *testing.T) {
 				t.Fatalf("node %s at %v: filtered, rating-ordered pages %v, want %v", n.name, c, got, want)
 			}
 		}
+		// Box and polygon searches across region borders and the
+		// antimeridian, paged, with the other regions' parts from other
+		// nodes.
+		for _, c := range [][2]float64{{30, -95}, {-17, 180}, {10, -25}} {
+			box := geo.Rect{MinLat: c[0] - 0.2, MaxLat: c[0] + 0.2, MinLon: c[1] - 0.2, MaxLon: c[1] + 0.2}
+			if box.MaxLon > 180 {
+				box.MaxLon -= 360
+			}
+			shape := fmt.Sprintf(`{"type":"MultiPolygon","coordinates":[[[[%[1]v,%[2]v],[%[3]v,%[2]v],[%[3]v,%[4]v],[%[1]v,%[4]v],[%[1]v,%[2]v]]]]}`,
+				max(-180, c[1]-0.2), c[0]-0.2, min(180, c[1]+0.2), c[0]+0.2)
+			var wantBox, wantShape []string
+			for _, b := range f.all {
+				if box.Contains(b.Lat, b.Lon) {
+					wantBox = append(wantBox, strconv.FormatInt(b.ID, 10))
+				}
+				if b.Lat >= c[0]-0.2 && b.Lat <= c[0]+0.2 && b.Lon >= max(-180, c[1]-0.2) && b.Lon <= min(180, c[1]+0.2) {
+					wantShape = append(wantShape, strconv.FormatInt(b.ID, 10))
+				}
+			}
+			byID := func(a, b string) int {
+				x, _ := strconv.ParseInt(a, 10, 64)
+				y, _ := strconv.ParseInt(b, 10, 64)
+				return cmp.Compare(x, y)
+			}
+			slices.SortFunc(wantBox, byID)
+			slices.SortFunc(wantShape, byID)
+			for _, tc := range []struct {
+				name, method, u, body string
+				want                  []string
+			}{
+				{"box", "GET", fmt.Sprintf("%s/v1/search/box?min_lat=%v&min_lon=%v&max_lat=%v&max_lon=%v&limit=9", n.url(), box.MinLat, box.MinLon, box.MaxLat, box.MaxLon), "", wantBox},
+				{"polygon", "POST", n.url() + "/v1/search/within?limit=9", shape, wantShape},
+			} {
+				var got []string
+				next := tc.u
+				for {
+					req, _ := http.NewRequest(tc.method, next, strings.NewReader(tc.body))
+					req.Header.Set("Content-Type", "application/geo+json")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var a struct {
+						clusterAnswer
+						Total int `json:"total"`
+					}
+					err = json.NewDecoder(resp.Body).Decode(&a)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != 200 || a.Partial || a.Total != len(tc.want) {
+						t.Fatalf("node %s, %s at %v: status %d, partial %v (missing %v), total %d, want %d: %v",
+							n.name, tc.name, c, resp.StatusCode, a.Partial, a.Missing, a.Total, len(tc.want), err)
+					}
+					for _, r := range a.Results {
+						got = append(got, r.ID)
+					}
+					if a.NextCursor == nil {
+						break
+					}
+					next = tc.u + "&cursor=" + *a.NextCursor
+				}
+				if len(tc.want) == 0 || !slices.Equal(got, tc.want) {
+					t.Fatalf("node %s, %s at %v: %d results, want %d", n.name, tc.name, c, len(got), len(tc.want))
+				}
+			}
+		}
 	}
 }
 

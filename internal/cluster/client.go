@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -251,30 +252,47 @@ func (c *Client) Shard(ctx context.Context, region string, q nearby.SearchQuery,
 		v.Set("after_id", strconv.FormatInt(after.ID, 10))
 	}
 	a, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.ShardAnswer, error) {
-		var w struct {
-			Region      string       `json:"region"`
-			Version     string       `json:"version"`
-			Results     []wireResult `json:"results"`
-			Total       int          `json:"total"`
-			TotalCapped bool         `json:"total_capped"`
-		}
+		var w wireAnswer
 		if err := c.get(ctx, base+"/internal/v1/shard/nearby?"+v.Encode(), &w); err != nil {
 			return nil, err
 		}
-		ver, err := strconv.ParseUint(w.Version, 10, 64)
-		if err != nil || w.Region != region {
-			return nil, fmt.Errorf("bad shard answer for %q from %s", region, base)
+		return w.answer(region, base)
+	})
+	if err != nil {
+		c.unavailable.WithLabelValues(region).Inc()
+		c.logger.Warn("region unavailable; answering partially", "region", region, "err", err)
+	}
+	return a, err
+}
+
+// Area asks a replica of region for its best q.Limit matches of an area
+// search after the cursor. It implements search.Shards.
+func (c *Client) Area(ctx context.Context, region string, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	req := map[string]any{
+		"region": region, "limit": q.Limit, "category": uint32(q.Categories), "price": uint8(q.Prices),
+		"min_rating": uint8(q.MinRating), "q": q.Name, "by_distance": q.ByDistance,
+	}
+	if q.Shape != nil {
+		req["shape"] = q.Shape
+	} else {
+		req["box"] = q.Box
+	}
+	if !q.OpenAt.IsZero() {
+		req["open_at"] = q.OpenAt
+	}
+	if after != nil {
+		req["after"] = map[string]any{"distance_m": after.DistanceM, "id": after.ID}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.ShardAnswer, error) {
+		var w wireAnswer
+		if err := c.do(ctx, http.MethodPost, base+"/internal/v1/shard/area", body, &w); err != nil {
+			return nil, err
 		}
-		a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results)),
-			Total: w.Total, TotalCapped: w.TotalCapped}
-		for i, r := range w.Results {
-			b, err := r.business()
-			if err != nil {
-				return nil, err
-			}
-			a.Results[i] = nearby.SearchResult{Business: b, DistanceM: r.DistanceM}
-		}
-		return a, nil
+		return w.answer(region, base)
 	})
 	if err != nil {
 		c.unavailable.WithLabelValues(region).Inc()
@@ -300,11 +318,50 @@ func (c *Client) Business(ctx context.Context, region string, id int64) (*nearby
 	return b, err
 }
 
+// wireAnswer is a region's part of a search on the wire.
+type wireAnswer struct {
+	Region      string       `json:"region"`
+	Version     string       `json:"version"`
+	Results     []wireResult `json:"results"`
+	Total       int          `json:"total"`
+	TotalCapped bool         `json:"total_capped"`
+}
+
+func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
+	ver, err := strconv.ParseUint(w.Version, 10, 64)
+	if err != nil || w.Region != region {
+		return nil, fmt.Errorf("bad shard answer for %q from %s", region, base)
+	}
+	a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results)),
+		Total: w.Total, TotalCapped: w.TotalCapped}
+	for i, r := range w.Results {
+		b, err := r.business()
+		if err != nil {
+			return nil, err
+		}
+		a.Results[i] = nearby.SearchResult{Business: b, DistanceM: r.DistanceM}
+	}
+	return a, nil
+}
+
 // get fetches a JSON document; a 404 is definitive, other failures are not.
 func (c *Client) get(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	return c.do(ctx, http.MethodGet, u, nil, v)
+}
+
+// do sends a request (a JSON body if any) and decodes a JSON answer; a 404
+// is definitive, other failures are not.
+func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -98,13 +98,14 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 	if shards, ok := svc.(nearby.ShardService); ok {
 		r.Get("/internal/v1/shard/nearby", s.handle(shardNearby(shards)))
 		r.Get("/internal/v1/shard/businesses/{id}", s.handle(shardBusiness(shards)))
+		r.Post("/internal/v1/shard/area", s.handle(shardArea(shards)))
 	}
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		allow := "GET, HEAD" // every route is read-only but the polygon search
-		if r.URL.Path == "/v1/search/within" {
+		allow := "GET, HEAD" // every route is read-only but the area searches with bodies
+		if r.URL.Path == "/v1/search/within" || r.URL.Path == "/internal/v1/shard/area" {
 			allow = "POST"
 		}
 		w.Header().Set("Allow", allow)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"math"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/geo"
 )
 
 // The internal shard API lets one search node ask another for a region's
@@ -26,20 +28,26 @@ func shardNearby(svc nearby.ShardService) func(http.ResponseWriter, *http.Reques
 		if err != nil {
 			return err
 		}
-		b := append(make([]byte, 0, 4096), `{"region":`...)
-		b = appendString(b, a.Region)
-		b = append(b, `,"version":"`...)
-		b = strconv.AppendUint(b, a.Version, 10)
-		b = append(b, `","results":`...)
-		b = appendResults(b, a.Results, answerShape{distance: true})
-		b = append(b, `,"total":`...)
-		b = strconv.AppendInt(b, int64(a.Total), 10)
-		b = append(b, `,"total_capped":`...)
-		b = strconv.AppendBool(b, a.TotalCapped)
-		w.Header().Set("Content-Type", "application/json")
-		_, err = w.Write(append(b, "}\n"...))
-		return err
+		return writeShardAnswer(w, a)
 	}
+}
+
+// writeShardAnswer writes a region's part of a search. Floats are written
+// in their shortest exact form, so merged answers are exact.
+func writeShardAnswer(w http.ResponseWriter, a *nearby.ShardAnswer) error {
+	b := append(make([]byte, 0, 4096), `{"region":`...)
+	b = appendString(b, a.Region)
+	b = append(b, `,"version":"`...)
+	b = strconv.AppendUint(b, a.Version, 10)
+	b = append(b, `","results":`...)
+	b = appendResults(b, a.Results, answerShape{distance: true})
+	b = append(b, `,"total":`...)
+	b = strconv.AppendInt(b, int64(a.Total), 10)
+	b = append(b, `,"total_capped":`...)
+	b = strconv.AppendBool(b, a.TotalCapped)
+	w.Header().Set("Content-Type", "application/json")
+	_, err := w.Write(append(b, "}\n"...))
+	return err
 }
 
 func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {
@@ -117,4 +125,60 @@ func parseShard(v url.Values) (string, nearby.SearchQuery, *nearby.Cursor, error
 		after = &nearby.Cursor{Rating: nearby.Rating(uint8Param("after_rating")), DistanceM: d, ID: id}
 	}
 	return v.Get("region"), q, after, nearby.InvalidParams(bad)
+}
+
+// shardAreaRequest is the body of POST /internal/v1/shard/area: one
+// region's part of a box or polygon search (see cluster.Client.Area).
+type shardAreaRequest struct {
+	Region     string          `json:"region"`
+	Box        *geo.Rect       `json:"box"`   // when Shape is null
+	Shape      json.RawMessage `json:"shape"` // GeoJSON, as the client sent it
+	Limit      int             `json:"limit"`
+	Categories uint32          `json:"category"`
+	Prices     uint8           `json:"price"`
+	MinRating  uint8           `json:"min_rating"`
+	OpenAt     *time.Time      `json:"open_at"`
+	Name       string          `json:"q"`
+	ByDistance bool            `json:"by_distance"`
+	After      *struct {
+		DistanceM float64 `json:"distance_m"`
+		ID        int64   `json:"id"`
+	} `json:"after"`
+}
+
+func shardArea(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var req shardAreaRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 2*geo.MaxGeoJSONBytes))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "body", Reason: err.Error()}})
+		}
+		q := nearby.AreaQuery{Limit: req.Limit, Categories: nearby.CategorySet(req.Categories), ByDistance: req.ByDistance}
+		q.Prices, q.MinRating, q.Name = nearby.PriceSet(req.Prices), nearby.Rating(req.MinRating), req.Name
+		if req.OpenAt != nil {
+			q.OpenAt = *req.OpenAt
+		}
+		switch {
+		case len(req.Shape) > 0 && string(req.Shape) != "null":
+			shape, err := geo.ParseGeoJSON(req.Shape)
+			if err != nil {
+				return nearby.InvalidParams([]nearby.InvalidParam{{Name: "shape", Reason: err.Error()}})
+			}
+			q.Shape = shape
+		case req.Box != nil:
+			q.Box = *req.Box
+		default:
+			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "box", Reason: "give a box or a shape"}})
+		}
+		var after *nearby.Cursor
+		if req.After != nil {
+			after = &nearby.Cursor{DistanceM: req.After.DistanceM, ID: req.After.ID}
+		}
+		a, err := svc.ShardArea(r.Context(), req.Region, q, after)
+		if err != nil {
+			return err
+		}
+		return writeShardAnswer(w, a)
+	}
 }

@@ -98,6 +98,19 @@ func (ix *Index) init() {
 	}
 }
 
+// regionParts returns the trees of local region i: its seed's, less what
+// its delta hides, and its delta's live tree.
+func (ix *Index) regionParts(i int) []part {
+	parts := []part{{region: ix.Regions[i]}}
+	if d := ix.delta(i); d != nil {
+		parts[0].skip = d.hidden
+		if d.live != nil {
+			parts = append(parts, part{region: d.live})
+		}
+	}
+	return parts
+}
+
 // delta returns local region i's delta, or nil.
 func (ix *Index) delta(i int) *Delta {
 	if ix.deltas == nil {

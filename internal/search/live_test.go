@@ -387,6 +387,10 @@ func (s shards) Shard(ctx context.Context, region string, q nearby.SearchQuery, 
 	return s[region].Shard(ctx, region, q, after)
 }
 
+func (s shards) Area(ctx context.Context, region string, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	return s[region].ShardArea(ctx, region, q, after)
+}
+
 func (s shards) Business(ctx context.Context, region string, id int64) (*nearby.Business, error) {
 	return s[region].LocalBusiness(ctx, region, id)
 }

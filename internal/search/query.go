@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nearby/nearby"
@@ -95,12 +96,12 @@ func (m *matcher) count(parts []part, q nearby.SearchQuery) (total int, capped b
 
 // Area implements nearby.SearchService: the businesses inside a box or a
 // polygon that pass the filters, by id or by distance from the box's
-// centre, a page after the cursor. Every match in the area is visited (the
-// count is exact, and so is the total), keeping the best Limit+1 in a
-// bounded heap: the cost grows with the matches in the area, not with the
-// index. Remote regions the area reaches are reported missing: area
-// searches answer from the regions this node holds.
-func (e *Engine) Area(_ context.Context, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+// centre, a page after the cursor. Every match in the area is visited (so
+// the total is exact), keeping the best Limit+1 in a bounded heap: the cost
+// grows with the matches in the area, not with the index. Remote regions
+// the area reaches answer their part (ShardArea) and are merged like the
+// nearby search's; one no replica answers for is named in Missing.
+func (e *Engine) Area(ctx context.Context, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
@@ -108,43 +109,96 @@ func (e *Engine) Area(_ context.Context, q nearby.AreaQuery, after *nearby.Curso
 	if ix == nil {
 		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	if after != nil && after.IndexVersion != ix.Version {
-		return nil, nearby.Errorf(nearby.ECONFLICT, "cursor is for index version %s, now serving %s: start the search again", after.IndexVersion, ix.Version)
+	m, err := newMatcher(q.Categories, q.Filters)
+	if err != nil {
+		return nil, err
+	}
+	remote := e.askRemoteArea(ctx, ix, q, after)
+	versions := ix.Version
+	if len(ix.Remote) > 0 {
+		versions = remote.version(ix)
+	}
+	if after != nil && after.IndexVersion != versions {
+		return nil, nearby.Errorf(nearby.ECONFLICT, "cursor is for index version %s, now serving %s: start the search again", after.IndexVersion, versions)
+	}
+	page := &nearby.SearchPage{IndexVersion: versions, Missing: remote.missing, Partial: len(remote.missing) > 0}
+	best, total, err := searchArea(ix.parts, q, q.Limit+1, m, after)
+	if err != nil {
+		return nil, err
+	}
+	page.Total = total
+	for _, a := range remote.answers {
+		for i := range a.Results {
+			res := &a.Results[i]
+			best.offer(candidate{distanceM: res.DistanceM, id: res.ID, remote: res})
+		}
+		page.Total += a.Total
+	}
+	slices.SortFunc(best.cs, best.order)
+	n := min(len(best.cs), q.Limit)
+	page.Results = make([]nearby.SearchResult, n)
+	for i := range best.cs[:n] {
+		page.Results[i] = best.cs[i].result()
+	}
+	if len(best.cs) > q.Limit {
+		last := best.cs[n-1]
+		page.Next = &nearby.Cursor{IndexVersion: versions, DistanceM: last.distanceM, ID: last.id}
+	}
+	return page, nil
+}
+
+// ShardArea implements nearby.ShardService: one local region's best
+// q.Limit matches of an area search after the cursor, and its total, for
+// another node's search. q.Limit may be up to nearby.MaxLimit+1.
+func (e *Engine) ShardArea(_ context.Context, region string, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error) {
+	limit := q.Limit
+	q.Limit = min(limit, nearby.MaxLimit)
+	if err := q.Validate(); err != nil || limit > nearby.MaxLimit+1 {
+		return nil, nearby.Errorf(nearby.EINVALID, "invalid shard area query")
+	}
+	ix := e.cur.Load()
+	if ix == nil {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+	}
+	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
+	if i < 0 {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
 	}
 	m, err := newMatcher(q.Categories, q.Filters)
 	if err != nil {
 		return nil, err
 	}
-	page := &nearby.SearchPage{IndexVersion: ix.Version}
-	bounds := q.Box.Split()
-	if q.Shape != nil {
-		bounds = []geo.Rect{q.Shape.Bounds()}
+	best, total, err := searchArea(ix.regionParts(i), q, limit, m, after)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range ix.Remote {
-		if r.overlaps(bounds) {
-			page.Missing = append(page.Missing, r.Name)
-		}
+	slices.SortFunc(best.cs, best.order)
+	a := &nearby.ShardAnswer{Region: region, Version: ix.Regions[i].Version, Results: make([]nearby.SearchResult, len(best.cs)), Total: total}
+	for j := range best.cs {
+		a.Results[j] = best.cs[j].result()
 	}
-	page.Partial = len(page.Missing) > 0
+	return a, nil
+}
 
-	order := cmpIDs
+// searchArea visits every match of q in the parts and keeps the best k
+// after the cursor in the query's order; total counts them all.
+func searchArea(parts []part, q nearby.AreaQuery, k int, m *matcher, after *nearby.Cursor) (best *boundedHeap, total int, err error) {
+	best = &boundedHeap{k: k, order: cmpIDs}
 	var cLat, cLon float64
 	if q.ByDistance {
-		order = cmpCandidates
+		best.order = cmpCandidates
 		cLat, cLon = boxCentre(q.Box)
 	}
-	k := q.Limit + 1
-	best := &boundedHeap{k: k, order: order}
-	for _, p := range ix.parts {
+	for _, p := range parts {
 		t := p.region.Tree
 		visit := func(i int) bool {
-			page.Total++
+			total++
 			c := candidate{id: t.ID(i), region: p.region, index: i}
 			if q.ByDistance {
 				lat, lon := t.Point(i)
 				c.distanceM = geo.Distance(cLat, cLon, lat, lon)
 			}
-			if after == nil || order(candidate{distanceM: after.DistanceM, id: after.ID}, c) < 0 {
+			if after == nil || best.order(candidate{distanceM: after.DistanceM, id: after.ID}, c) < 0 {
 				best.offer(c)
 			}
 			return true
@@ -156,20 +210,53 @@ func (e *Engine) Area(_ context.Context, q nearby.AreaQuery, after *nearby.Curso
 			_, err = t.InBox(q.Box, f, visit)
 		}
 		if err != nil {
-			return nil, nearby.Errorf(nearby.EINVALID, "%v", err)
+			return nil, 0, nearby.Errorf(nearby.EINVALID, "%v", err)
 		}
 	}
-	slices.SortFunc(best.cs, order)
-	n := min(len(best.cs), q.Limit)
-	page.Results = make([]nearby.SearchResult, n)
-	for i := range best.cs[:n] {
-		page.Results[i] = best.cs[i].result()
+	return best, total, nil
+}
+
+// askRemoteArea asks, in parallel, every remote region the area reaches
+// for its best Limit+1 matches after the cursor.
+func (e *Engine) askRemoteArea(ctx context.Context, ix *Index, q nearby.AreaQuery, after *nearby.Cursor) remoteAnswers {
+	var ra remoteAnswers
+	bounds := q.Box.Split()
+	if q.Shape != nil {
+		bounds = []geo.Rect{q.Shape.Bounds()}
 	}
-	if len(best.cs) > q.Limit {
-		last := best.cs[n-1]
-		page.Next = &nearby.Cursor{IndexVersion: ix.Version, DistanceM: last.distanceM, ID: last.id}
+	var touched []string
+	for i := range ix.Remote {
+		if r := &ix.Remote[i]; r.overlaps(bounds) {
+			touched = append(touched, r.Name)
+		}
 	}
-	return page, nil
+	if len(touched) == 0 {
+		return ra
+	}
+	if e.Shards == nil {
+		ra.missing = touched
+		return ra
+	}
+	sq := q
+	sq.Limit = q.Limit + 1
+	answers := make([]*nearby.ShardAnswer, len(touched))
+	var wg sync.WaitGroup
+	for i, name := range touched {
+		wg.Go(func() {
+			if a, err := e.Shards.Area(ctx, name, sq, after); err == nil {
+				answers[i] = a
+			}
+		})
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a == nil {
+			ra.missing = append(ra.missing, touched[i])
+		} else {
+			ra.answers = append(ra.answers, a)
+		}
+	}
+	return ra
 }
 
 // boxCentre returns the middle of a box, across the antimeridian if the box

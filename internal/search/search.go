@@ -163,6 +163,9 @@ func (ix *Index) Len() int { return ix.count }
 type Shards interface {
 	// Shard returns the region's best q.Limit hits after the cursor.
 	Shard(ctx context.Context, region string, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error)
+	// Area returns the region's best q.Limit matches of an area search
+	// after the cursor, and its total.
+	Area(ctx context.Context, region string, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error)
 	// Business looks an id up in the region.
 	Business(ctx context.Context, region string, id int64) (*nearby.Business, error)
 }
@@ -444,13 +447,7 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 	if after != nil {
 		m.f.After = &quadtree.Hit{DistanceM: after.DistanceM, ID: after.ID, Rating: uint8(after.Rating)}
 	}
-	parts := []part{{region: r}}
-	if d := ix.delta(i); d != nil {
-		parts[0].skip = d.hidden
-		if d.live != nil {
-			parts = append(parts, part{region: d.live})
-		}
-	}
+	parts := ix.regionParts(i)
 	c := candidateBufs.Get().(*candidates)
 	defer func() { c.reset(); candidateBufs.Put(c) }()
 	if err := searchParts(parts, q, limit, m, func(p part, h quadtree.Hit, first bool) {
