@@ -1,5 +1,6 @@
 // Package geo holds the great-circle geometry shared by every part of nearby:
-// one distance function, circle bounding rectangles and cheap lower bounds.
+// one distance function, circle bounding rectangles, cheap lower bounds and
+// polygons.
 //
 // Rules:
 //   - Coordinates are WGS84 degrees: latitude in [-90, 90], longitude in
@@ -13,6 +14,10 @@
 //   - Lower bounds (HavLowerBound, RectHavLowerBound) are in haversine space
 //     (a = sin²(d/2R)) and use no trigonometry; they are never above the true
 //     value, so pruning with them never loses a point.
+//   - Polygons (MultiPolygon, from GeoJSON by ParseGeoJSON) are planar in
+//     lon/lat as RFC 7946 says, closed (edges inside), with holes by the
+//     even-odd rule; rings must not cross the antimeridian (split them).
+//     See MultiPolygon for the full rules.
 //
 // The package uses only the standard library; quadtree and geohash build on it.
 package geo
