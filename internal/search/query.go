@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/nearby/nearby"
@@ -219,7 +218,6 @@ func searchArea(parts []part, q nearby.AreaQuery, k int, m *matcher, after *near
 // askRemoteArea asks, in parallel, every remote region the area reaches
 // for its best Limit+1 matches after the cursor.
 func (e *Engine) askRemoteArea(ctx context.Context, ix *Index, q nearby.AreaQuery, after *nearby.Cursor) remoteAnswers {
-	var ra remoteAnswers
 	bounds := q.Box.Split()
 	if q.Shape != nil {
 		bounds = []geo.Rect{q.Shape.Bounds()}
@@ -230,33 +228,11 @@ func (e *Engine) askRemoteArea(ctx context.Context, ix *Index, q nearby.AreaQuer
 			touched = append(touched, r.Name)
 		}
 	}
-	if len(touched) == 0 {
-		return ra
-	}
-	if e.Shards == nil {
-		ra.missing = touched
-		return ra
-	}
 	sq := q
 	sq.Limit = q.Limit + 1
-	answers := make([]*nearby.ShardAnswer, len(touched))
-	var wg sync.WaitGroup
-	for i, name := range touched {
-		wg.Go(func() {
-			if a, err := e.Shards.Area(ctx, name, sq, after); err == nil {
-				answers[i] = a
-			}
-		})
-	}
-	wg.Wait()
-	for i, a := range answers {
-		if a == nil {
-			ra.missing = append(ra.missing, touched[i])
-		} else {
-			ra.answers = append(ra.answers, a)
-		}
-	}
-	return ra
+	return e.askRegions(touched, func(region string) (*nearby.ShardAnswer, error) {
+		return e.Shards.Area(ctx, region, sq, after)
+	})
 }
 
 // boxCentre returns the middle of a box, across the antimeridian if the box

@@ -380,9 +380,8 @@ func (ra remoteAnswers) version(ix *Index) string {
 // askRemote asks, in parallel, every remote region the query's circle can
 // reach for its best Limit+1 hits after the cursor.
 func (e *Engine) askRemote(ctx context.Context, ix *Index, q nearby.SearchQuery, after *nearby.Cursor) remoteAnswers {
-	var ra remoteAnswers
 	if len(ix.Remote) == 0 {
-		return ra
+		return remoteAnswers{}
 	}
 	o := geo.NewOrigin(q.Lat, q.Lon)
 	bound := geo.HavBound(q.RadiusM)
@@ -392,21 +391,26 @@ func (e *Engine) askRemote(ctx context.Context, ix *Index, q nearby.SearchQuery,
 			touched = append(touched, r.Name)
 		}
 	}
-	if len(touched) == 0 {
-		return ra
-	}
-	if e.Shards == nil {
-		ra.missing = touched
-		return ra
-	}
 	sq := q
 	sq.Limit = q.Limit + 1
-	answers := make([]*nearby.ShardAnswer, len(touched))
+	return e.askRegions(touched, func(region string) (*nearby.ShardAnswer, error) {
+		return e.Shards.Shard(ctx, region, sq, after)
+	})
+}
+
+// askRegions asks every region, in parallel; those that do not answer (all
+// of them without Shards) are missing.
+func (e *Engine) askRegions(regions []string, ask func(region string) (*nearby.ShardAnswer, error)) remoteAnswers {
+	var ra remoteAnswers
+	if e.Shards == nil {
+		ra.missing = regions
+		return ra
+	}
+	answers := make([]*nearby.ShardAnswer, len(regions))
 	var wg sync.WaitGroup
-	for i, name := range touched {
+	for i, name := range regions {
 		wg.Go(func() {
-			a, err := e.Shards.Shard(ctx, name, sq, after)
-			if err == nil {
+			if a, err := ask(name); err == nil {
 				answers[i] = a
 			}
 		})
@@ -414,7 +418,7 @@ func (e *Engine) askRemote(ctx context.Context, ix *Index, q nearby.SearchQuery,
 	wg.Wait()
 	for i, a := range answers {
 		if a == nil {
-			ra.missing = append(ra.missing, touched[i])
+			ra.missing = append(ra.missing, regions[i])
 		} else {
 			ra.answers = append(ra.answers, a)
 		}
