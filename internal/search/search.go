@@ -229,6 +229,7 @@ func cmpIDs(a, b candidate) int { return cmp.Compare(a.id, b.id) }
 type candidates struct {
 	all    []candidate
 	starts []int // where each run begins in all
+	heads  []int // while merging, the next candidate of each run
 	out    []candidate
 }
 
@@ -243,13 +244,19 @@ func (c *candidates) best(n int, order func(a, b candidate) int) []candidate {
 	if len(c.starts) <= 1 {
 		return c.all[:min(n, len(c.all))]
 	}
-	heads := append(c.starts[:0:0], c.starts...) // next candidate of each run
-	ends := append(c.starts[1:len(c.starts):len(c.starts)], len(c.all))
+	c.heads = append(c.heads[:0], c.starts...)
+	heads := c.heads
+	end := func(r int) int {
+		if r+1 < len(c.starts) {
+			return c.starts[r+1]
+		}
+		return len(c.all)
+	}
 	c.out = c.out[:0]
 	for len(c.out) < n {
 		m := -1
 		for r, h := range heads {
-			if h < ends[r] && (m < 0 || order(c.all[h], c.all[heads[m]]) < 0) {
+			if h < end(r) && (m < 0 || order(c.all[h], c.all[heads[m]]) < 0) {
 				m = r
 			}
 		}
