@@ -560,7 +560,13 @@ func TestRunPublishesOnSchedule(t *testing.T) {
 	if body := get(t, r.url+"/healthz"); body != "ok\n" {
 		t.Errorf("/healthz: %q", body)
 	}
-	page := get(t, r.url+"/metrics")
+	// The manifest is renamed into place before the build is counted:
+	// wait for the count rather than race it.
+	var page string
+	waitFor(t, "the second build to be counted", func() bool {
+		page = get(t, r.url+"/metrics")
+		return metric(page, "nearby_indexer_build_duration_seconds_count") >= 2
+	})
 	if v := metric(page, "nearby_indexer_rows_read_total"); v < 6000 {
 		t.Errorf("rows read %v", v)
 	}
