@@ -53,16 +53,7 @@ func loopbackHost(host string) bool {
 // unless allowRemote, a dialer that refuses any non-loopback address, so
 // that neither DNS nor a proxy setting can send the load elsewhere.
 func newClient(conns int, timeout time.Duration, allowRemote bool) *http.Client {
-	d := &net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}
-	if !allowRemote {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil || !loopbackHost(host) {
-				return fmt.Errorf("dial %s: %w", address, ErrRemoteTarget)
-			}
-			return nil
-		}
-	}
+	d := newDialer(timeout, allowRemote)
 	tr := &http.Transport{
 		Proxy:                 nil, // never through a proxy: the target is the server under test
 		DialContext:           d.DialContext,
@@ -80,6 +71,22 @@ func newClient(conns int, timeout time.Duration, allowRemote bool) *http.Client 
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// newDialer returns a dialer that, unless allowRemote, refuses any
+// non-loopback address.
+func newDialer(timeout time.Duration, allowRemote bool) *net.Dialer {
+	d := &net.Dialer{Timeout: min(timeout, 5*time.Second), KeepAlive: 30 * time.Second}
+	if !allowRemote {
+		d.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil || !loopbackHost(host) {
+				return fmt.Errorf("dial %s: %w", address, ErrRemoteTarget)
+			}
+			return nil
+		}
+	}
+	return d
 }
 
 // closeIdle closes the idle connections of c's transport.

@@ -4,6 +4,7 @@
 //	go run ./cmd/loadtest                                  # search, 200 it/s for 30s, against :8080
 //	go run ./cmd/loadtest --scenario details --rate 500 --duration 1m
 //	go run ./cmd/loadtest --concurrency 32 --duration 20s  # closed loop: throughput
+//	go run ./cmd/loadtest pace --rate 5000,10000           # latency at fixed rates, lean client
 //	go run ./cmd/loadtest queries                          # rewrite loadtest/k6/queries.json
 //
 // See docs/LOADTEST.md.
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,6 +52,7 @@ type config struct {
 }
 
 const usageHead = `usage: loadtest [run] [flags]
+       loadtest pace --rate R[,R...] [flags]
        loadtest queries [--out FILE]
 
 Runs a load-test scenario against searchd (and owner-api) on this machine
@@ -132,6 +135,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "queries" {
 		return writeQueries(args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "pace" {
+		return pace(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
@@ -250,6 +256,69 @@ func writeQueries(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %d queries (seed %d) to %s\n", spec.Queries.Count, spec.Queries.Seed, *out)
 	return nil
 }
+
+// pace is the pace subcommand: loadtest.Pace at each rate given, one
+// line of latencies each.
+func pace(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest pace", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: loadtest pace --rate R[,R...] [flags]
+
+Sends nearby searches (k=20 within 2 km at the workload's points) at each
+fixed rate in turn, open loop, with a lean HTTP/1.1 client that leaves most
+of the machine to searchd, and prints the latency percentiles, counted from
+when each request was due. Use it for latency at rates beyond what the
+scenario runner keeps on schedule.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	var cfg loadtest.PaceConfig
+	var rates string
+	fs.StringVar(&cfg.Target, "target", "http://127.0.0.1:8080", "searchd base URL (loopback only, unless --allow-remote)")
+	fs.StringVar(&rates, "rate", "", "requests per second; a comma list runs each in turn")
+	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each rate runs")
+	fs.IntVar(&cfg.Conns, "conns", 64, "keep-alive connections")
+	fs.DurationVar(&cfg.Timeout, "timeout", loadtest.DefaultTimeout, "per-request timeout")
+	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow targets that are not loopback addresses: only your own deployment")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || rates == "" {
+		return errors.New("give --rate, e.g. --rate 5000 or --rate 2000,4000,8000")
+	}
+	var list []float64
+	for r := range strings.SplitSeq(rates, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+		if err != nil {
+			return fmt.Errorf("--rate %q: %w", r, err)
+		}
+		list = append(list, f)
+	}
+	cfg.Paths = loadtest.SearchPaths(20000, 3)
+	failed := false
+	for _, r := range list {
+		cfg.Rate = r
+		res, err := loadtest.Pace(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rate %g/s: answered %.0f/s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  send lag p99 %s  errors %d\n",
+			r, res.Rate, us(res.P50), us(res.P90), us(res.P99), us(res.P999), us(res.Max), us(res.LagP99), res.Errors)
+		if res.Errors > 0 {
+			fmt.Fprintf(stdout, "  e.g. %s\n", res.FirstError)
+			failed = true
+		}
+	}
+	if failed {
+		return errors.New("some requests failed")
+	}
+	return nil
+}
+
+func us(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
 
 // commandLine renders the arguments as a shell command, with the token
 // redacted.

@@ -200,3 +200,32 @@ func TestQueriesSubcommand(t *testing.T) {
 		t.Error("queries writes something else than loadtest/k6/queries.json")
 	}
 }
+
+// TestPace runs the pace subcommand at two rates: a line each, every
+// request answered; bad rates and remote targets are refused.
+func TestPace(t *testing.T) {
+	base := searchdtest.Start(t, 20000)
+	err, stdout, stderr := runCmd(t, noEnv, "pace", "--target", base, "--rate", "200, 400", "--duration", "500ms", "--conns", "4")
+	if err != nil {
+		t.Fatalf("%v\n%s\n%s", err, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "rate 200/s: answered ") || !strings.HasPrefix(lines[1], "rate 400/s: answered ") {
+		t.Fatalf("output:\n%s", stdout)
+	}
+	for _, l := range lines {
+		if !strings.HasSuffix(l, "errors 0") || !strings.Contains(l, " p99 ") {
+			t.Errorf("line %q", l)
+		}
+	}
+	for _, args := range [][]string{
+		{"pace"},
+		{"pace", "--rate", "fast"},
+		{"pace", "--rate", "0", "--target", base},
+		{"pace", "--rate", "10", "--target", "http://10.0.0.1:8080"},
+	} {
+		if err, _, _ := runCmd(t, noEnv, args...); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}

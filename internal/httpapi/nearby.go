@@ -169,7 +169,10 @@ func writePage(w http.ResponseWriter, page *nearby.SearchPage, key uint64, shape
 		return writeGeoJSON(w, page, next, shape)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, err := w.Write(appendPage(make([]byte, 0, 4096), page, next, shape))
+	body := appendPage(make([]byte, 0, 4096), page, next, shape)
+	// With its length known the answer goes out in one piece, not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, err := w.Write(body)
 	return err
 }
 
