@@ -13,8 +13,8 @@ import (
 // entries share one coordinate, and every node reachable once. Tests call it
 // after every build.
 func (t *Tree) check() error {
-	n := len(t.ids)
-	if len(t.pts) != n || len(t.cats) != n || len(t.prices) != n || len(t.ratings) != n || len(t.tags) != n ||
+	n := t.Len()
+	if len(t.ids.small)+len(t.ids.wide) != n || len(t.cats) != n || len(t.prices) != n || len(t.ratings) != n || len(t.tags) != n ||
 		len(t.nameOffs) != n+1 || len(t.reviews) != n || t.nameIdx != nil && len(t.nameIdx) != n {
 		return errors.New("column lengths differ")
 	}

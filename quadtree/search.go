@@ -159,7 +159,7 @@ func (t *Tree) Nearest(dst []Hit, lat, lon, radiusM float64, k int, f Filter) ([
 	s := searchers.Get().(*searcher)
 	defer searchers.Put(s)
 	s.heap, s.best, s.byRating = s.heap[:0], s.best[:0], false
-	k = min(k, len(t.ids))
+	k = min(k, t.Len())
 
 	o := geo.NewOrigin(lat, lon)
 	radiusHav := geo.HavBound(radiusM)
@@ -197,7 +197,7 @@ func (t *Tree) Nearest(dst []Hit, lat, lon, radiusM float64, k int, f Filter) ([
 			if o.HavLowerBound(lat, lon) > bound {
 				continue
 			}
-			h := Hit{Index: int(i), ID: t.ids[i], DistanceM: o.Distance(lat, lon)}
+			h := Hit{Index: int(i), ID: t.ids.at(int(i)), DistanceM: o.Distance(lat, lon)}
 			if h.DistanceM > radiusM || f.After != nil && !f.After.Less(h) ||
 				len(s.best) == k && !h.Less(s.best[0]) ||
 				c.accept != nil && !c.accept(int(i)) {
@@ -231,7 +231,7 @@ func (t *Tree) BestRated(dst []Hit, lat, lon, radiusM float64, k int, f Filter) 
 	s := searchers.Get().(*searcher)
 	defer searchers.Put(s)
 	s.heap, s.best, s.byRating = s.heap[:0], s.best[:0], true
-	k = min(k, len(t.ids))
+	k = min(k, t.Len())
 
 	o := geo.NewOrigin(lat, lon)
 	radiusHav := geo.HavBound(radiusM)
@@ -279,7 +279,7 @@ func (t *Tree) BestRated(dst []Hit, lat, lon, radiusM float64, k int, f Filter) 
 			if hav := o.HavLowerBound(lat, lon); hav > radiusHav || !mayBeat(r, hav) {
 				continue
 			}
-			h := Hit{Index: int(i), ID: t.ids[i], DistanceM: o.Distance(lat, lon), Rating: r}
+			h := Hit{Index: int(i), ID: t.ids.at(int(i)), DistanceM: o.Distance(lat, lon), Rating: r}
 			if h.DistanceM > radiusM || f.After != nil && !f.After.LessByRating(h) ||
 				worst != nil && !h.LessByRating(*worst) ||
 				c.accept != nil && !c.accept(int(i)) {
@@ -364,7 +364,7 @@ func (t *Tree) Within(lat, lon, radiusM float64, f Filter, fn func(Hit) bool) (i
 			return true
 		}
 		count++
-		return fn(Hit{Index: int(i), ID: t.ids[i], DistanceM: d, Rating: t.ratings[i]})
+		return fn(Hit{Index: int(i), ID: t.ids.at(int(i)), DistanceM: d, Rating: t.ratings[i]})
 	})
 	return count, nil
 }

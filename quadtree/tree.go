@@ -78,7 +78,7 @@ type Tree struct {
 	// a filter asks for them, tags when Filter.Accept reads them, and ids
 	// of the entries it keeps. Latitude and longitude sit side by side, so
 	// scanning a leaf's coordinates touches one run of memory.
-	ids     []int64
+	ids     idColumn
 	pts     []point
 	cats    []uint8
 	prices  []uint8
@@ -207,7 +207,6 @@ func (b *Builder) Build() *Tree {
 	}
 	order := sortByKey(keys)
 	t := &Tree{
-		ids:     make([]int64, n),
 		pts:     make([]point, n),
 		cats:    make([]uint8, n),
 		prices:  make([]uint8, n),
@@ -227,8 +226,8 @@ func (b *Builder) Build() *Tree {
 	// The gathers are random reads; run them on two cores.
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		t.ids = newIDColumn(b.ids, order)
 		for i, j := range order {
-			t.ids[i] = b.ids[j]
 			t.tags[i] = b.tags[j]
 		}
 	})
@@ -271,11 +270,12 @@ type Columns struct {
 	Names      []byte
 }
 
-// Columns returns the tree's entries in tree order. Lats, Lons, Names and,
-// for a tree made by Build, NameOffs and Reviews are fresh; the other slices
-// share the tree's memory and must not be modified.
+// Columns returns the tree's entries in tree order. Lats, Lons, Names, IDs
+// (unless they span 2^32 or more) and, for a tree made by Build, NameOffs and
+// Reviews are fresh; the other slices share the tree's memory and must not be
+// modified.
 func (t *Tree) Columns() Columns {
-	c := Columns{IDs: t.ids, Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats,
+	c := Columns{IDs: t.ids.all(), Lats: make([]int32, len(t.pts)), Lons: make([]int32, len(t.pts)), Cats: t.cats,
 		Prices: t.prices, Ratings: t.ratings, Tags: t.tags, Reviews: t.reviews, NameOffs: t.nameOffs}
 	for i, p := range t.pts {
 		c.Lats[i], c.Lons[i] = p.lat, p.lon
@@ -297,8 +297,9 @@ func (t *Tree) Columns() Columns {
 
 // FromColumns rebuilds a tree from columns in tree order, as Columns returns
 // them, without sorting: it checks every value and the order, then builds the
-// nodes in one pass. The tree keeps the columns other than Lats and Lons;
-// the caller must not modify them afterwards. Columns from an untrusted
+// nodes in one pass. The tree keeps the columns other than Lats, Lons and
+// (unless they span 2^32 or more) IDs; the caller must not modify them
+// afterwards. Columns from an untrusted
 // source are safe to pass: bad ones give an error wrapping ErrColumns.
 func FromColumns(c Columns) (*Tree, error) {
 	n := len(c.IDs)
@@ -311,7 +312,7 @@ func FromColumns(c Columns) (*Tree, error) {
 	case c.NameOffs[0] != 0 || int(c.NameOffs[n]) != len(c.Names):
 		return nil, fmt.Errorf("%w: name offsets do not span the names", ErrColumns)
 	}
-	t := &Tree{ids: c.IDs, pts: make([]point, n), cats: c.Cats, prices: c.Prices, ratings: c.Ratings, tags: c.Tags,
+	t := &Tree{ids: newIDColumn(c.IDs, nil), pts: make([]point, n), cats: c.Cats, prices: c.Prices, ratings: c.Ratings, tags: c.Tags,
 		nameOffs: c.NameOffs, names: ownedString(c.Names), reviews: c.Reviews}
 	if len(c.Prices) == 0 {
 		t.prices = make([]uint8, n)
@@ -355,10 +356,10 @@ func FromColumns(c Columns) (*Tree, error) {
 func attrLen(l, n int) bool { return l == n || l == 0 }
 
 // Len returns the number of entries.
-func (t *Tree) Len() int { return len(t.ids) }
+func (t *Tree) Len() int { return len(t.pts) }
 
 // ID returns the id of entry i (0 ≤ i < Len, in tree order).
-func (t *Tree) ID(i int) int64 { return t.ids[i] }
+func (t *Tree) ID(i int) int64 { return t.ids.at(i) }
 
 // Point returns the coordinates of entry i in degrees.
 func (t *Tree) Point(i int) (lat, lon float64) { return FromE7(t.pts[i].lat), FromE7(t.pts[i].lon) }
@@ -388,14 +389,14 @@ func (t *Tree) Attrs(i int) Attrs {
 // Entry returns entry i.
 func (t *Tree) Entry(i int) Entry {
 	lat, lon := t.Point(i)
-	return Entry{ID: t.ids[i], Lat: lat, Lon: lon, Category: t.cats[i], Name: t.Name(i), Attrs: t.Attrs(i)}
+	return Entry{ID: t.ids.at(i), Lat: lat, Lon: lon, Category: t.cats[i], Name: t.Name(i), Attrs: t.Attrs(i)}
 }
 
 // IndexBytes returns the memory held by the spatial index, the part queries
 // touch: ids, coordinates, categories, prices, ratings, tags and nodes
-// (23 bytes per entry plus the nodes).
+// (19 bytes per entry plus the nodes; 23 when ids span 2^32 or more).
 func (t *Tree) IndexBytes() int {
-	return len(t.ids)*8 + len(t.pts)*8 + len(t.cats) + len(t.prices) + len(t.ratings) + len(t.tags)*4 +
+	return t.ids.bytes() + len(t.pts)*8 + len(t.cats) + len(t.prices) + len(t.ratings) + len(t.tags)*4 +
 		len(t.nodes)*int(unsafe.Sizeof(node{}))
 }
 

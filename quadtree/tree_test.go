@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/nearby/nearby/geo"
 )
@@ -70,9 +71,18 @@ func randEntries(r *rand.Rand, n int) []Entry {
 	for range 1 + r.IntN(8) {
 		centres = append(centres, randCentre(r))
 	}
+	// Ids span little, from 0 or from far away (kept as 32-bit offsets), or
+	// the whole int64 range (kept whole).
+	id := func() int64 { return int64(r.IntN(4 * n)) }
+	switch r.IntN(4) {
+	case 0:
+		id = func() int64 { return int64(r.Uint64()) }
+	case 1:
+		id = func() int64 { return 1<<40 + int64(r.IntN(4*n)) }
+	}
 	es := make([]Entry, n)
 	for i := range es {
-		e := Entry{ID: int64(r.IntN(4 * n)), Category: uint8(r.IntN(20)), Name: "n", Attrs: randAttrs(r)}
+		e := Entry{ID: id(), Category: uint8(r.IntN(20)), Name: "n", Attrs: randAttrs(r)}
 		if i > 0 && r.IntN(10) == 0 {
 			prev := es[r.IntN(i)]
 			e.Lat, e.Lon = prev.Lat, prev.Lon
@@ -662,25 +672,41 @@ func TestFromColumnsRoundTrip(t *testing.T) {
 // entry comes back as it was added.
 func TestEntriesKeepTheirAttributes(t *testing.T) {
 	r := newRand(t)
-	es := randEntries(r, 2000)
-	for i := range es {
-		es[i].ID = int64(i) // to find them again
-		es[i].Name = fmt.Sprint("shop ", i)
-		es[i].Lat, es[i].Lon = FromE7(ToE7(es[i].Lat)), FromE7(ToE7(es[i].Lon))
-	}
-	tr := mustBuild(t, es)
-	tr2, err := FromColumns(tr.Columns())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tr := range []*Tree{tr, tr2} {
-		for i := range tr.Len() {
-			if e := tr.Entry(i); e != es[e.ID] {
-				t.Fatalf("entry %d is %+v, was added as %+v", i, e, es[e.ID])
+	for _, ids := range []struct {
+		name     string
+		id       func(i int) int64
+		idxBytes int // per entry, without the nodes
+	}{
+		{"small", func(i int) int64 { return int64(i) }, 19},
+		{"far", func(i int) int64 { return math.MaxInt64 - int64(i)*2_000_000 }, 19}, // span < 2^32
+		{"wide", func(i int) int64 { return int64(i)<<53 - 1<<62 }, 23},              // negatives too
+	} {
+		es := randEntries(r, 2000)
+		added := map[int64]Entry{}
+		for i := range es {
+			es[i].ID = ids.id(i)
+			es[i].Name = fmt.Sprint("shop ", i)
+			es[i].Lat, es[i].Lon = FromE7(ToE7(es[i].Lat)), FromE7(ToE7(es[i].Lon))
+			added[es[i].ID] = es[i]
+		}
+		tr := mustBuild(t, es)
+		c := tr.Columns()
+		tr2, err := FromColumns(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range []*Tree{tr, tr2} {
+			for i := range tr.Len() {
+				if e := tr.Entry(i); e != added[e.ID] || c.IDs[i] != e.ID {
+					t.Fatalf("%s ids: entry %d is %+v, was added as %+v", ids.name, i, e, added[e.ID])
+				}
 			}
 		}
-	}
-	if tr.IndexBytes() != tr2.IndexBytes() || tr.ColdBytes() <= tr2.ColdBytes() {
-		t.Errorf("index %d and %d bytes, cold %d and %d", tr.IndexBytes(), tr2.IndexBytes(), tr.ColdBytes(), tr2.ColdBytes())
+		if tr.IndexBytes() != tr2.IndexBytes() || tr.ColdBytes() <= tr2.ColdBytes() {
+			t.Errorf("%s ids: index %d and %d bytes, cold %d and %d", ids.name, tr.IndexBytes(), tr2.IndexBytes(), tr.ColdBytes(), tr2.ColdBytes())
+		}
+		if got := tr.IndexBytes() - len(tr.nodes)*int(unsafe.Sizeof(node{})); got != ids.idxBytes*len(es) {
+			t.Errorf("%s ids: %d bytes of columns for %d entries, want %d each", ids.name, got, len(es), ids.idxBytes)
+		}
 	}
 }
