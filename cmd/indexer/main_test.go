@@ -650,9 +650,9 @@ func TestOnlyOneRunnerPublishes(t *testing.T) {
 	if n := len(logLines(b.logs.String(), "published")); n != 0 {
 		t.Fatalf("b published %d times while a led", n)
 	}
-	if v := metric(get(t, b.url+"/metrics"), `nearby_indexer_builds_total{result="standby"}`); v < 3 {
-		t.Errorf("b stood by %v times", v)
-	}
+	waitFor(t, "b to stand by 3 times", func() bool {
+		return metric(get(t, b.url+"/metrics"), `nearby_indexer_builds_total{result="standby"}`) >= 3
+	})
 	if err := a.stop(); err != nil {
 		t.Fatal(err)
 	}
