@@ -18,7 +18,7 @@ import (
 type areaRequest struct {
 	query   nearby.AreaQuery
 	after   *nearby.Cursor
-	key     uint64
+	key     searchKey
 	fields  fieldSet
 	geojson bool
 }
@@ -39,8 +39,8 @@ func parseArea(p *params, req *areaRequest, now time.Time, shape []byte) error {
 	req.geojson = p.geojson()
 	p.merge(q.Validate())
 	b := q.Box
-	parts := []any{b.MinLat, b.MinLon, b.MaxLat, b.MaxLon, q.ByDistance, shape}
-	req.key = newSearchKey("area", append(parts, filterKey(q.Categories, q.Filters, openNow)...)...)
+	req.key = newSearchKey("area").float(b.MinLat).float(b.MinLon).float(b.MaxLat).float(b.MaxLon).bool(q.ByDistance).bytes(shape).
+		filters(q.Categories, q.Filters, openNow)
 	if s := p.v.Get("cursor"); s != "" && len(p.bad) == 0 {
 		c, err := decodeCursor(s, req.key)
 		if err != nil {

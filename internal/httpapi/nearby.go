@@ -4,11 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"hash/fnv"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -20,7 +20,7 @@ import (
 type nearbyRequest struct {
 	query   nearby.SearchQuery
 	after   *nearby.Cursor
-	key     uint64 // binds cursors to the search
+	key     searchKey // binds cursors to the search
 	fields  fieldSet
 	geojson bool
 }
@@ -47,7 +47,8 @@ func parseNearby(v url.Values, now time.Time) (nearbyRequest, error) {
 	req.fields = p.fields()
 	req.geojson = p.geojson()
 	p.merge(q.Validate()) // range checks only for parameters that parsed, so each is named once
-	req.key = newSearchKey("nearby", append([]any{q.Lat, q.Lon, q.RadiusM, uint64(q.Sort)}, filterKey(q.Categories, q.Filters, openNow)...)...)
+	req.key = newSearchKey("nearby").float(q.Lat).float(q.Lon).float(q.RadiusM).uint(uint64(q.Sort)).
+		filters(q.Categories, q.Filters, openNow)
 	if s := v.Get("cursor"); s != "" && len(p.bad) == 0 {
 		key := req.key
 		if cursorVersion(s) == 1 && q.Filters == (nearby.Filters{}) && q.Sort == nearby.SortDistance {
@@ -68,14 +69,15 @@ func parseNearby(v url.Values, now time.Time) (nearbyRequest, error) {
 // (without the rating) is still read.
 const cursorFormat = 2
 
-func encodeCursor(c *nearby.Cursor, key uint64) string {
-	b := []byte{cursorFormat, byte(len(c.IndexVersion))}
+func encodeCursor(c *nearby.Cursor, key searchKey) string {
+	var raw, text [128]byte // on the stack for any index version up to 48 bytes
+	b := append(raw[:0], cursorFormat, byte(len(c.IndexVersion)))
 	b = append(b, c.IndexVersion...)
 	b = append(b, byte(c.Rating))
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(c.DistanceM))
 	b = binary.BigEndian.AppendUint64(b, uint64(c.ID))
-	b = binary.BigEndian.AppendUint64(b, key)
-	return base64.RawURLEncoding.EncodeToString(b)
+	b = binary.BigEndian.AppendUint64(b, uint64(key))
+	return string(base64.RawURLEncoding.AppendEncode(text[:0], b))
 }
 
 var (
@@ -97,18 +99,11 @@ func cursorVersion(s string) byte {
 
 // legacyKey is the key format-1 cursors were bound with: lat, lon, radius
 // and categories.
-func legacyKey(q nearby.SearchQuery) uint64 {
-	h := fnv.New64a()
-	var b [32]byte
-	binary.BigEndian.PutUint64(b[0:], math.Float64bits(q.Lat))
-	binary.BigEndian.PutUint64(b[8:], math.Float64bits(q.Lon))
-	binary.BigEndian.PutUint64(b[16:], math.Float64bits(q.RadiusM))
-	binary.BigEndian.PutUint64(b[24:], uint64(q.Categories))
-	h.Write(b[:])
-	return h.Sum64()
+func legacyKey(q nearby.SearchQuery) searchKey {
+	return fnvOffset.float(q.Lat).float(q.Lon).float(q.RadiusM).uint(uint64(q.Categories))
 }
 
-func decodeCursor(s string, key uint64) (*nearby.Cursor, error) {
+func decodeCursor(s string, key searchKey) (*nearby.Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || len(b) < 2 || (b[0] != 1 && b[0] != cursorFormat) {
 		return nil, errCursor
@@ -132,7 +127,7 @@ func decodeCursor(s string, key uint64) (*nearby.Cursor, error) {
 	if !(c.DistanceM >= 0) || math.IsInf(c.DistanceM, 0) || !c.Rating.Valid() {
 		return nil, errCursor
 	}
-	if binary.BigEndian.Uint64(b[16:]) != key {
+	if searchKey(binary.BigEndian.Uint64(b[16:])) != key {
 		return nil, errCursorQuery
 	}
 	return c, nil
@@ -158,7 +153,7 @@ type answerShape struct {
 	geojson  bool
 }
 
-func writePage(w http.ResponseWriter, page *nearby.SearchPage, key uint64, shape answerShape) error {
+func writePage(w http.ResponseWriter, page *nearby.SearchPage, key searchKey, shape answerShape) error {
 	var next *string
 	if page.Next != nil {
 		c := encodeCursor(page.Next, key)
@@ -168,13 +163,19 @@ func writePage(w http.ResponseWriter, page *nearby.SearchPage, key uint64, shape
 	if shape.geojson {
 		return writeGeoJSON(w, page, next, shape)
 	}
-	w.Header().Set("Content-Type", "application/json")
-	body := appendPage(make([]byte, 0, 4096), page, next, shape)
+	buf := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(buf)
+	*buf = appendPage((*buf)[:0], page, next, shape)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
 	// With its length known the answer goes out in one piece, not chunked.
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	_, err := w.Write(body)
+	h.Set("Content-Length", strconv.Itoa(len(*buf)))
+	_, err := w.Write(*buf) // a Writer must not retain what it is given
 	return err
 }
+
+// bodyBufs recycles the buffers JSON answers are built in.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // GeoJSON (RFC 7946): a FeatureCollection of Points, [lon, lat] order; the
 // paging fields ride along as foreign members.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"math"
 	"net/url"
 	"strconv"
@@ -103,7 +104,12 @@ func TestFormat1CursorsStillWork(t *testing.T) {
 	b := []byte{1, 2, '4', '2'}
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(12.5))
 	b = binary.BigEndian.AppendUint64(b, 7)
-	b = binary.BigEndian.AppendUint64(b, legacyKey(req.query))
+	// The format-1 key: FNV-1a over lat, lon, radius and categories.
+	h := fnv.New64a()
+	for _, x := range []uint64{math.Float64bits(40.758), math.Float64bits(-73.9855), math.Float64bits(2000), uint64(req.query.Categories)} {
+		h.Write(binary.BigEndian.AppendUint64(nil, x))
+	}
+	b = binary.BigEndian.AppendUint64(b, h.Sum64())
 	v.Set("cursor", base64.RawURLEncoding.EncodeToString(b))
 	got, err := parseNearby(v, now)
 	if err != nil || *got.after != (nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}) {
@@ -112,5 +118,23 @@ func TestFormat1CursorsStillWork(t *testing.T) {
 	v.Set("radius", "1000")
 	if _, err := parseNearby(v, now); err == nil {
 		t.Fatal("a format-1 cursor was accepted for another search")
+	}
+}
+
+// TestSearchKeyIsFNV: the in-place key hashes exactly what hash/fnv would
+// over the documented layout, so cursors issued by earlier releases of the
+// same format still continue their search.
+func TestSearchKeyIsFNV(t *testing.T) {
+	h := fnv.New64a()
+	h.Write([]byte("nearby"))
+	for _, x := range []uint64{math.Float64bits(1.5), 7, 1, 0, 5} {
+		h.Write(binary.BigEndian.AppendUint64(nil, x))
+	}
+	h.Write([]byte("pizza"))
+	h.Write(binary.BigEndian.AppendUint64(nil, 3))
+	h.Write([]byte{1, 2, 3})
+	got := newSearchKey("nearby").float(1.5).uint(7).bool(true).bool(false).str("pizza").bytes([]byte{1, 2, 3})
+	if uint64(got) != h.Sum64() {
+		t.Fatalf("searchKey %x, hash/fnv %x", uint64(got), h.Sum64())
 	}
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"hash/fnv"
 	"math"
 	"net/url"
 	"slices"
@@ -182,6 +181,9 @@ func (p *params) geojson() bool { return p.oneOf("format", "json", "geojson") ==
 
 // merge adds the EINVALID parameters of err (from a Validate) not named yet.
 func (p *params) merge(err error) {
+	if err == nil {
+		return
+	}
 	var de *nearby.Error
 	if errors.As(err, &de) {
 		for _, b := range de.Params {
@@ -211,51 +213,64 @@ func (p *params) err() error {
 	return nearby.InvalidParams(p.bad)
 }
 
-// newSearchKey identifies a search for its cursors: a hash of the
-// parameters that define the result set and its order (not limit, fields
-// or format, which may change from page to page).
-func newSearchKey(kind string, parts ...any) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(kind))
-	var b [8]byte
-	for _, x := range parts {
-		switch v := x.(type) {
-		case float64:
-			putUint64(h, b[:], math.Float64bits(v))
-		case uint64:
-			putUint64(h, b[:], v)
-		case bool:
-			if v {
-				putUint64(h, b[:], 1)
-			} else {
-				putUint64(h, b[:], 0)
-			}
-		case string:
-			putUint64(h, b[:], uint64(len(v)))
-			h.Write([]byte(v))
-		case []byte:
-			putUint64(h, b[:], uint64(len(v)))
-			h.Write(v)
-		default:
-			panic("searchKey: unsupported part")
-		}
+// searchKey identifies a search for its cursors: an FNV-1a (64-bit) hash
+// of the parameters that define the result set and its order (not limit,
+// fields or format, which may change from page to page). Numbers are
+// hashed as 8 big-endian bytes, strings as their length then their bytes.
+// It hashes in place: no allocation on the search path.
+type searchKey uint64
+
+const (
+	fnvOffset searchKey = 14695981039346656037
+	fnvPrime  searchKey = 1099511628211
+)
+
+func newSearchKey(kind string) searchKey {
+	k := fnvOffset
+	for i := 0; i < len(kind); i++ {
+		k = (k ^ searchKey(kind[i])) * fnvPrime
 	}
-	return h.Sum64()
+	return k
 }
 
-func putUint64(h interface{ Write([]byte) (int, error) }, b []byte, v uint64) {
-	for i := range 8 {
-		b[i] = byte(v >> (56 - 8*i))
+func (k searchKey) uint(v uint64) searchKey {
+	for shift := 56; shift >= 0; shift -= 8 {
+		k = (k ^ searchKey(byte(v>>shift))) * fnvPrime
 	}
-	h.Write(b)
+	return k
 }
 
-// filterKey lists the parts of a search key that filters contribute.
-// open_now counts as a flag, not as the instant each page was asked at.
-func filterKey(cats nearby.CategorySet, f nearby.Filters, openNow bool) []any {
+func (k searchKey) float(f float64) searchKey { return k.uint(math.Float64bits(f)) }
+
+func (k searchKey) bool(b bool) searchKey {
+	if b {
+		return k.uint(1)
+	}
+	return k.uint(0)
+}
+
+func (k searchKey) str(s string) searchKey {
+	k = k.uint(uint64(len(s)))
+	for i := 0; i < len(s); i++ {
+		k = (k ^ searchKey(s[i])) * fnvPrime
+	}
+	return k
+}
+
+func (k searchKey) bytes(b []byte) searchKey {
+	k = k.uint(uint64(len(b)))
+	for _, c := range b {
+		k = (k ^ searchKey(c)) * fnvPrime
+	}
+	return k
+}
+
+// filters adds what a search's filters contribute. open_now counts as a
+// flag, not as the instant each page was asked at.
+func (k searchKey) filters(cats nearby.CategorySet, f nearby.Filters, openNow bool) searchKey {
 	openAt := uint64(0)
 	if !openNow && !f.OpenAt.IsZero() {
 		openAt = uint64(f.OpenAt.UnixNano())
 	}
-	return []any{uint64(cats), uint64(f.Prices), uint64(f.MinRating), openNow, openAt, f.Name}
+	return k.uint(uint64(cats)).uint(uint64(f.Prices)).uint(uint64(f.MinRating)).bool(openNow).uint(openAt).str(f.Name)
 }
