@@ -72,7 +72,8 @@ type Client struct {
 // Open returns a client for cfg.URL. It does not need Redis to be up: if a
 // first PING fails, it logs a warning and starts with the circuit open, so
 // the service starts degraded and recovers when Redis answers. Metrics are
-// registered on reg.
+// registered on reg. go-redis's own messages go to logger too, throttled
+// (see clientLog).
 func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.Registerer) (*Client, error) {
 	opts, err := ParseURL(cfg.URL)
 	if err != nil {
@@ -98,6 +99,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 	opts.DisableIdentity = true
 	opts.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 
+	goredis.SetLogger(newClientLog(logger, clientLogInterval)) // process-wide: the last Open's logger
 	c := &Client{
 		rdb:     goredis.NewUniversalClient(opts),
 		timeout: cfg.Timeout,

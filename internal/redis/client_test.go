@@ -1,13 +1,16 @@
 package redis
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -328,4 +331,61 @@ func TestOpenWhileDown(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestClientMessagesThrottled: while Redis is down, go-redis's failed-dial
+// messages reach the service's log as structured WARN lines, one per kind
+// per interval however often the probe dials (here every 50 ms for a
+// second), instead of raw lines on stderr.
+func TestClientMessagesThrottled(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Kill()
+	var out lockedBuffer
+	c, err := Open(context.Background(), Config{URL: srv.URL(), Timeout: 50 * time.Millisecond, ProbeInterval: 50 * time.Millisecond},
+		slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	c.Close()
+
+	kinds := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec struct{ Level, Msg, Detail string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if rec.Msg == "redis client" {
+			if rec.Level != "WARN" {
+				t.Errorf("go-redis message at %s, want WARN: %s", rec.Level, line)
+			}
+			kinds[strings.SplitN(rec.Detail, ":", 3)[1]]++
+		}
+	}
+	if kinds[" connection pool"] == 0 {
+		t.Fatalf("no failed-dial message from go-redis reached the log:\n%s", out.String())
+	}
+	for kind, n := range kinds {
+		if n > 1 {
+			t.Errorf("%d lines of go-redis %q messages in one second, want at most 1", n, kind)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers and readers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
