@@ -11,6 +11,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/problem"
 )
 
@@ -30,37 +31,37 @@ var (
 
 // parseArea reads the parameters box and polygon searches share; shape is
 // the polygon's GeoJSON (nil for a box), part of the cursors' key.
-func parseArea(p *params, req *areaRequest, now time.Time, shape []byte) error {
+func parseArea(p *httpx.Params, req *areaRequest, now time.Time, shape []byte) error {
 	q := &req.query
-	q.Limit = p.integer("limit", nearby.DefaultLimit)
+	q.Limit = p.Int("limit", nearby.DefaultLimit)
 	var openNow bool
-	q.Categories, q.Filters, openNow = p.filters(now)
-	req.fields = p.fields()
-	req.geojson = p.geojson()
-	p.merge(q.Validate())
+	q.Categories, q.Filters, openNow = parseFilters(p, now)
+	req.fields = parseFields(p)
+	req.geojson = parseGeoJSON(p)
+	p.Merge(q.Validate())
 	b := q.Box
 	req.key = newSearchKey("area").float(b.MinLat).float(b.MinLon).float(b.MaxLat).float(b.MaxLon).bool(q.ByDistance).bytes(shape).
 		filters(q.Categories, q.Filters, openNow)
-	if s := p.v.Get("cursor"); s != "" && len(p.bad) == 0 {
+	if s := p.Get("cursor"); s != "" && p.Valid() {
 		c, err := decodeCursor(s, req.key)
 		if err != nil {
-			p.fail("cursor", err.Error())
+			p.Fail("cursor", err.Error())
 		}
 		req.after = c
 	}
-	return p.err()
+	return p.Err()
 }
 
 // parseBox parses GET /v1/search/box.
 func parseBox(v url.Values, now time.Time) (areaRequest, error) {
 	var req areaRequest
-	p := newParams(v, boxParams)
+	p := httpx.NewParams(v, boxParams...)
 	q := &req.query
 	q.Box = geo.Rect{
-		MinLat: p.num("min_lat", 0, true), MinLon: p.num("min_lon", 0, true),
-		MaxLat: p.num("max_lat", 0, true), MaxLon: p.num("max_lon", 0, true),
+		MinLat: p.Float("min_lat", 0, true), MinLon: p.Float("min_lon", 0, true),
+		MaxLat: p.Float("max_lat", 0, true), MaxLon: p.Float("max_lon", 0, true),
 	}
-	q.ByDistance = p.oneOf("order", "id", "distance") == "distance"
+	q.ByDistance = p.OneOf("order", "id", "distance") == "distance"
 	return req, parseArea(p, &req, now, nil)
 }
 
@@ -90,14 +91,14 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
 		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
 	}
 	var req areaRequest
-	p := newParams(r.URL.Query(), withinParams)
+	p := httpx.NewParams(r.URL.Query(), withinParams...)
 	shape, perr := geo.ParseGeoJSON(body)
 	if perr != nil {
-		p.fail("body", perr.Error())
+		p.Fail("body", perr.Error())
 	}
 	req.query.Shape = shape
 	if req.query.Shape == nil && perr == nil {
-		p.fail("body", "empty geometry")
+		p.Fail("body", "empty geometry")
 	}
 	if err := parseArea(p, &req, time.Now(), body); err != nil {
 		return err

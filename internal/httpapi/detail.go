@@ -9,6 +9,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // detailJSON is a business's public record as searchers see it.
@@ -64,5 +65,5 @@ func (s *Server) businessDetail(w http.ResponseWriter, r *http.Request) error {
 		r := rec.Rating.Stars()
 		d.Rating = &r
 	}
-	return writeJSON(w, http.StatusOK, d)
+	return httpx.WriteJSON(w, http.StatusOK, d)
 }

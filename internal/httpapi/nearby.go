@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // nearbyRequest is a parsed GET /v1/search/nearby.
@@ -32,35 +33,35 @@ var nearbyParams = []string{"lat", "lon", "radius", "limit", "category", "price"
 // asked at now. Every bad parameter is named in the returned EINVALID error.
 func parseNearby(v url.Values, now time.Time) (nearbyRequest, error) {
 	var req nearbyRequest
-	p := newParams(v, nearbyParams)
+	p := httpx.NewParams(v, nearbyParams...)
 	q := &req.query
-	q.Lat = p.num("lat", 0, true)
-	q.Lon = p.num("lon", 0, true)
-	q.RadiusM = p.num("radius", nearby.DefaultRadiusM, false)
-	q.Limit = p.integer("limit", nearby.DefaultLimit)
+	q.Lat = p.Float("lat", 0, true)
+	q.Lon = p.Float("lon", 0, true)
+	q.RadiusM = p.Float("radius", nearby.DefaultRadiusM, false)
+	q.Limit = p.Int("limit", nearby.DefaultLimit)
 	var openNow bool
-	q.Categories, q.Filters, openNow = p.filters(now)
-	if p.oneOf("sort", "distance", "rating") == "rating" {
+	q.Categories, q.Filters, openNow = parseFilters(p, now)
+	if p.OneOf("sort", "distance", "rating") == "rating" {
 		q.Sort = nearby.SortRating
 	}
-	q.Total = p.boolean("total")
-	req.fields = p.fields()
-	req.geojson = p.geojson()
-	p.merge(q.Validate()) // range checks only for parameters that parsed, so each is named once
+	q.Total = p.Bool("total")
+	req.fields = parseFields(p)
+	req.geojson = parseGeoJSON(p)
+	p.Merge(q.Validate()) // range checks only for parameters that parsed, so each is named once
 	req.key = newSearchKey("nearby").float(q.Lat).float(q.Lon).float(q.RadiusM).uint(uint64(q.Sort)).
 		filters(q.Categories, q.Filters, openNow)
-	if s := v.Get("cursor"); s != "" && len(p.bad) == 0 {
+	if s := v.Get("cursor"); s != "" && p.Valid() {
 		key := req.key
 		if cursorVersion(s) == 1 && q.Filters == (nearby.Filters{}) && q.Sort == nearby.SortDistance {
 			key = legacyKey(*q) // a cursor from before filters existed
 		}
 		c, err := decodeCursor(s, key)
 		if err != nil {
-			p.fail("cursor", err.Error())
+			p.Fail("cursor", err.Error())
 		}
 		req.after = c
 	}
-	return req, p.err()
+	return req, p.Err()
 }
 
 // Cursors are opaque to clients: base64url of a format byte, the index
@@ -226,7 +227,7 @@ func writeGeoJSON(w http.ResponseWriter, page *nearby.SearchPage, next *string, 
 		}
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
-	return writeJSON(w, http.StatusOK, fc)
+	return httpx.WriteJSON(w, http.StatusOK, fc)
 }
 
 // resultValues yields a result's selected fields as encoding/json values
@@ -278,7 +279,7 @@ func (s *Server) business(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, summaryJSON(b))
+	return httpx.WriteJSON(w, http.StatusOK, summaryJSON(b))
 }
 
 // summaryJSON is a business as the index knows it.

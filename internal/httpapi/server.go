@@ -4,7 +4,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/problem"
 	"github.com/nearby/nearby/internal/web"
 )
@@ -171,7 +171,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
@@ -179,26 +179,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "index_version": st.Version, "businesses": st.Count})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "index_version": st.Version, "businesses": st.Count})
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
 	_, err := w.Write(s.openapi)
-	return err
-}
-
-// writeJSON writes v as JSON, as application/json unless the handler set
-// another content type.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(status)
-	_, err = w.Write(append(data, '\n'))
 	return err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // The internal shard API lets one search node ask another for a region's
@@ -60,7 +61,7 @@ func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Requ
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, summaryJSON(b))
+		return httpx.WriteJSON(w, http.StatusOK, summaryJSON(b))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/hours"
 )
 
@@ -71,7 +72,7 @@ func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + 
 func writeRecord(w http.ResponseWriter, status int, rec *nearby.BusinessRecord) error {
 	w.Header().Set("ETag", etag(rec.Version))
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, status, toJSON(rec))
+	return httpx.WriteJSON(w, status, toJSON(rec))
 }
 
 // writeContext bounds a write by the request timeout but not by the
@@ -296,7 +297,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, owner int64) error
 		out.NextCursor = &c
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, out)
+	return httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // List cursors are opaque to clients: base64url of a format byte and the

@@ -7,7 +7,6 @@ package ownerapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/problem"
 )
 
@@ -220,7 +220,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
@@ -229,26 +229,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ready(ctx); err != nil {
 		return fmt.Errorf("%w: %w", nearby.Errorf(nearby.EUNAVAILABLE, "the database is not reachable"), err)
 	}
-	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
 	_, err := w.Write(s.openapi)
-	return err
-}
-
-// writeJSON writes v as JSON, as application/json unless the handler set
-// another content type.
-func writeJSON(w http.ResponseWriter, status int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(status)
-	_, err = w.Write(append(data, '\n'))
 	return err
 }

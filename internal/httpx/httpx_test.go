@@ -1,0 +1,74 @@
+package httpx
+
+import (
+	"errors"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"testing"
+
+	"github.com/nearby/nearby"
+)
+
+// TestParams: every bad parameter is named once, with its first reason,
+// known ones in documented order then unknown ones by name; empty values
+// count as absent.
+func TestParams(t *testing.T) {
+	v, _ := url.ParseQuery("zeta=1&alpha=2&n=x&lat=91&lim=5&lim=6&flag=yes&mode=c&empty=")
+	p := NewParams(v, "lat", "n", "lim", "flag", "mode", "empty", "opt")
+	if got := p.FloatIn("lat", -90, 90); got != 91 {
+		t.Errorf("lat = %v", got)
+	}
+	if got := p.Int("n", 7); got != 7 {
+		t.Errorf("bad n gave %d, want the default", got)
+	}
+	p.IntIn("lim", 1, 1, 3) // refused already: given twice
+	p.Bool("flag")
+	if got := p.OneOf("mode", "a", "b"); got != "a" {
+		t.Errorf("mode = %q", got)
+	}
+	if got := p.Float("empty", 2.5, false); got != 2.5 || !p.OK("empty") {
+		t.Errorf("empty value: %v, refused %v", got, !p.OK("empty"))
+	}
+	p.Float("opt", 0, true)
+	p.Merge(nearby.InvalidParams([]nearby.InvalidParam{{Name: "lat", Reason: "later"}, {Name: "opt", Reason: "later"}}))
+	if p.Valid() {
+		t.Fatal("Valid with bad parameters")
+	}
+	var de *nearby.Error
+	if err := p.Err(); !errors.As(err, &de) || de.Code != nearby.EINVALID {
+		t.Fatalf("Err = %v", err)
+	}
+	want := []nearby.InvalidParam{
+		{Name: "lat", Reason: "must be a number in [-90, 90]"},
+		{Name: "n", Reason: "not an integer"},
+		{Name: "lim", Reason: "given more than once"},
+		{Name: "flag", Reason: "must be true or false"},
+		{Name: "mode", Reason: "must be one of: a, b"},
+		{Name: "opt", Reason: "required"},
+		{Name: "alpha", Reason: "unknown parameter"},
+		{Name: "zeta", Reason: "unknown parameter"},
+	}
+	if !reflect.DeepEqual(de.Params, want) {
+		t.Errorf("refused\n%v\nwant\n%v", de.Params, want)
+	}
+	if err := NewParams(url.Values{"a": {"1"}}, "a").Err(); err != nil {
+		t.Errorf("good parameters: %v", err)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	w := httptest.NewRecorder()
+	if err := WriteJSON(w, 201, map[string]int{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Code != 201 || w.Header().Get("Content-Type") != "application/json" || w.Body.String() != "{\"n\":1}\n" {
+		t.Errorf("%d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+	}
+	w = httptest.NewRecorder()
+	w.Header().Set("Content-Type", "application/geo+json")
+	WriteJSON(w, 200, 1)
+	if w.Header().Get("Content-Type") != "application/geo+json" {
+		t.Errorf("the handler's content type was replaced by %q", w.Header().Get("Content-Type"))
+	}
+}
