@@ -14,8 +14,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // businessJSON is a business as its owner sees it. Ids are decimal strings,
