@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/loadtest"
 	"github.com/nearby/nearby/loadtest/searchdtest"
 )
@@ -115,7 +116,7 @@ func TestOpenLoopAgainstSearchd(t *testing.T) {
 		{"ceiling", []string{"healthz"}},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
-			var progress syncBuffer
+			var progress syncbuf.Buffer
 			const rate, dur = 150, 2 * time.Second
 			rep, err := loadtest.Run(context.Background(), loadtest.Config{
 				Scenario: tc.scenario, Target: base, Rate: rate, Duration: dur,
@@ -521,21 +522,4 @@ func TestWaitReady(t *testing.T) {
 	if err := loadtest.WaitReady(context.Background(), "http://10.0.0.1", false, time.Second); !errors.Is(err, loadtest.ErrRemoteTarget) {
 		t.Errorf("remote: %v", err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
+	"github.com/nearby/nearby/internal/syncbuf"
 )
 
 // buildCommands builds the named commands of this module (e.g.
@@ -53,7 +54,7 @@ func buildCommands(t testing.TB, names ...string) string {
 // process is a running service binary.
 type process struct {
 	URL  string
-	Logs *syncBuffer
+	Logs *syncbuf.Buffer
 	Cmd  *osexec.Cmd
 }
 
@@ -73,7 +74,7 @@ func startProcess(t testing.TB, bin string, args []string, vars ...string) *proc
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/nearby/nearby/internal/indexer"
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -428,7 +429,7 @@ func TestBuildConnectionDroppedMidStream(t *testing.T) {
 // runner is an `indexer run` started through run() in the background.
 type runner struct {
 	url  string
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	stop func() error
 }
 
@@ -438,7 +439,7 @@ func startRun(t *testing.T, args []string, vars map[string]string) *runner {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, append([]string{"run", "--admin-addr", "127.0.0.1:0"}, args...), env(vars), pw)
@@ -479,23 +480,6 @@ func startRun(t *testing.T, args []string, vars map[string]string) *runner {
 		t.Fatal("indexer run did not start listening")
 	}
 	return r
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitFor polls cond every 10 ms until it holds or 30 s pass.

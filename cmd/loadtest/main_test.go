@@ -8,29 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/loadtest"
 	"github.com/nearby/nearby/loadtest/searchdtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func noEnv(string) string { return "" }
 
@@ -38,7 +21,7 @@ func noEnv(string) string { return "" }
 // stderr.
 func runCmd(t *testing.T, getenv func(string) string, args ...string) (error, string, string) {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	err := run(context.Background(), args, getenv, &stdout, &stderr)
 	return err, stdout.String(), stderr.String()
 }

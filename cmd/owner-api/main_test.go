@@ -25,6 +25,7 @@ import (
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 	"github.com/nearby/nearby/internal/problem"
+	"github.com/nearby/nearby/internal/syncbuf"
 )
 
 const testSecret = "owner-api-test-secret-0123456789abcdef"
@@ -32,7 +33,7 @@ const testSecret = "owner-api-test-secret-0123456789abcdef"
 // ownerAPI is an owner-api server run through run() on a loopback port.
 type ownerAPI struct {
 	url  string
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	dsn  string
 }
 
@@ -46,7 +47,7 @@ func startOwnerAPI(t testing.TB, dsn string, args ...string) *ownerAPI {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn, "--migrate=false"}, args...)
 	go func() {
@@ -87,23 +88,6 @@ func startOwnerAPI(t testing.TB, dsn string, args ...string) *ownerAPI {
 }
 
 func noEnv(string) string { return "" }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // tokenFor returns a bearer token for owner from the token command.
 func tokenFor(t testing.TB, owner int64, extra ...string) string {

@@ -25,16 +25,17 @@ import (
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/indexer"
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/seeds"
 )
 
 // startSearchd runs searchd on a loopback port with args and env, waits
 // until it is ready and returns its base URL and its log.
-func startSearchd(t *testing.T, args []string, env map[string]string) (string, *syncBuffer) {
+func startSearchd(t *testing.T, args []string, env map[string]string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), func(k string) string { return env[k] }, pw)
@@ -85,23 +86,6 @@ func startSearchd(t *testing.T, args []string, env map[string]string) (string, *
 		time.Sleep(20 * time.Millisecond)
 	}
 	return base, logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testBusinesses are generated around real cities, plus clusters on the

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/dataset"
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -410,7 +410,7 @@ func TestProgress(t *testing.T) {
 		}
 		return time.Time{}, nil
 	}
-	var screen syncBuffer
+	var screen syncbuf.Buffer
 	term := NewTerminal(&screen)
 	logger := slog.New(slog.NewJSONHandler(term, nil))
 	_, err := Build(context.Background(), Config{Dir: t.TempDir(), Regions: defaultRegions(t), Logger: logger,
@@ -461,23 +461,6 @@ func TestProgressBar(t *testing.T) {
 			t.Errorf("bar(%d of %d) = %q, want prefix %q", tc.rows, tc.expected, got, tc.want)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestPublishCSVCompatible keeps the CSV path (indexer build --from-csv,

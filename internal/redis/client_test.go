@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby/internal/redis/redistest"
+	"github.com/nearby/nearby/internal/syncbuf"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -340,7 +340,7 @@ func TestOpenWhileDown(t *testing.T) {
 func TestClientMessagesThrottled(t *testing.T) {
 	srv := redistest.Start(t)
 	srv.Kill()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	c, err := Open(context.Background(), Config{URL: srv.URL(), Timeout: 50 * time.Millisecond, ProbeInterval: 50 * time.Millisecond},
 		slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
 	if err != nil {
@@ -370,22 +370,4 @@ func TestClientMessagesThrottled(t *testing.T) {
 			t.Errorf("%d lines of go-redis %q messages in one second, want at most 1", n, kind)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers and readers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
