@@ -94,10 +94,13 @@ func appendResults(b []byte, rs []nearby.SearchResult, shape answerShape) []byte
 		}
 		if fs.has(fieldRating) {
 			b = appendKey(b, start, "rating")
-			if r.Rating.Rated() {
-				b = appendFloat(b, r.Rating.Stars())
-			} else {
+			switch t := r.Rating.Tenths(); {
+			case !r.Rating.Rated():
 				b = append(b, "null"...)
+			case t <= nearby.MaxRatingTenths:
+				b = append(b, starsText[t]...)
+			default: // not a valid rating; written as encoding/json would
+				b = appendFloat(b, r.Rating.Stars())
 			}
 		}
 		if fs.has(fieldReviewCount) {
@@ -107,6 +110,15 @@ func appendResults(b []byte, rs []nearby.SearchResult, shape answerShape) []byte
 	}
 	return append(b, ']')
 }
+
+// starsText[t] is the JSON of a rating of t tenths of a star, as
+// appendFloat writes it ("4.2", "5").
+var starsText = func() (t [nearby.MaxRatingTenths + 1]string) {
+	for i := range t {
+		t[i] = string(appendFloat(nil, float64(i)/10))
+	}
+	return t
+}()
 
 // appendKey appends an object key, after a comma unless the object, which
 // began at start, is still empty.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/dataset"
+	"github.com/nearby/nearby/internal/search"
 )
 
 // FuzzAppendNearby: the hand-written encoder decodes exactly like
@@ -92,5 +95,31 @@ func TestAppendCoordMatchesStrconv(t *testing.T) {
 		if got := string(appendCoord(nil, deg)); got != want {
 			t.Errorf("appendCoord(%v) = %s, want %s", deg, got, want)
 		}
+	}
+}
+
+// BenchmarkAppendPage encodes pages of 20 real results (the handler's
+// JSON encoding alone).
+func BenchmarkAppendPage(b *testing.B) {
+	engine := &search.Engine{}
+	region, err := search.BuildRegion("world", 1, dataset.Generate(100_000, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine.Swap(search.NewIndex(region))
+	var pages []*nearby.SearchPage
+	for _, q := range dataset.Queries(100, 3) {
+		page, err := engine.Nearby(context.Background(), nearby.SearchQuery{Lat: q.Lat, Lon: q.Lon, RadiusM: 50000, Limit: 20}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pages = append(pages, page)
+	}
+	next := "Ago0Mjk1OTY3Mjk2AEBS8CqKm--YAAAAAAAEdxDS2zjwTs4PdQ"
+	buf := make([]byte, 0, 8<<10)
+	i := 0
+	for b.Loop() {
+		buf = appendPage(buf[:0], pages[i%len(pages)], &next, answerShape{distance: true})
+		i++
 	}
 }
