@@ -83,6 +83,42 @@ type AreaQuery struct {
 	ByDistance bool
 }
 
+// DensityGrid asks how many businesses lie in each cell of a grid of Cols
+// × Rows cells of equal size in degrees over Box (MinLon > MaxLon crosses
+// the antimeridian), counting those with a category in Categories (all
+// when empty).
+type DensityGrid struct {
+	Box        geo.Rect
+	Cols, Rows int
+	Categories CategorySet
+}
+
+// MaxDensityCells bounds the cells of one density grid (Cols × Rows), so a
+// request cannot make a server allocate without limit.
+const MaxDensityCells = 4096
+
+// Validate checks the grid: valid corners, MinLat < MaxLat, MinLon ≠
+// MaxLon and 1 ≤ Cols·Rows ≤ MaxDensityCells. The error is EINVALID.
+func (g DensityGrid) Validate() error {
+	b := g.Box
+	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.MinLon == b.MaxLon {
+		return Errorf(EINVALID, "density box %+v: need valid corners, MinLat < MaxLat and MinLon ≠ MaxLon", b)
+	}
+	if g.Cols < 1 || g.Rows < 1 || g.Cols > MaxDensityCells || g.Rows > MaxDensityCells || g.Cols*g.Rows > MaxDensityCells {
+		return Errorf(EINVALID, "density grid %d × %d: need 1 ≤ cols·rows ≤ %d", g.Cols, g.Rows, MaxDensityCells)
+	}
+	return nil
+}
+
+// DensityCounts answers a DensityGrid: Counts[row*Cols+col], row 0 at the
+// north edge, column 0 at the west edge. In a cluster, the businesses of
+// the Missing regions (no replica answered) are not counted.
+type DensityCounts struct {
+	Counts       []int
+	IndexVersion string
+	Missing      []string
+}
+
 // MaxTotal caps the count of matches a nearby search reports: beyond it
 // the total says "at least MaxTotal".
 const MaxTotal = 10000

@@ -122,6 +122,8 @@ type ShardAnswer struct {
 	// asked for a total.
 	Total       int
 	TotalCapped bool
+	// Counts is the region's density grid (ShardDensity), row-major.
+	Counts []int
 }
 
 // ShardService answers for the regions a node holds.
@@ -135,4 +137,7 @@ type ShardService interface {
 	ShardArea(ctx context.Context, region string, q AreaQuery, after *Cursor) (*ShardAnswer, error)
 	// LocalBusiness looks an id up in one region held by this node.
 	LocalBusiness(ctx context.Context, region string, id int64) (*Business, error)
+	// ShardDensity counts the region's businesses per cell of the grid, in
+	// the answer's Counts.
+	ShardDensity(ctx context.Context, region string, g DensityGrid) (*ShardAnswer, error)
 }

@@ -188,6 +188,7 @@ var routes = map[string][]string{
 	"/openapi.yaml":                      {"200", "414", "429"},
 	"/internal/v1/shard/nearby":          {"200", "400", "414", "500", "503"},
 	"/internal/v1/shard/businesses/{id}": {"200", "400", "404", "414", "500", "503"},
+	"/internal/v1/shard/density":         {"200", "400", "414", "500", "503"},
 }
 
 // postOnly are the routes served for POST only: the polygon search, whose
@@ -796,8 +797,8 @@ func TestExplorerParameters(t *testing.T) {
 		[]bound{
 			{"min_lat", "minimum", -90}, {"min_lat", "maximum", 90}, {"max_lat", "minimum", -90}, {"max_lat", "maximum", 90},
 			{"min_lon", "minimum", -180}, {"min_lon", "maximum", 180}, {"max_lon", "minimum", -180}, {"max_lon", "maximum", 180},
-			{"cols", "minimum", 1}, {"cols", "maximum", web.MaxDensityCells}, {"cols", "default", 64},
-			{"rows", "minimum", 1}, {"rows", "maximum", web.MaxDensityCells}, {"rows", "default", 64},
+			{"cols", "minimum", 1}, {"cols", "maximum", nearby.MaxDensityCells}, {"cols", "default", 64},
+			{"rows", "minimum", 1}, {"rows", "maximum", nearby.MaxDensityCells}, {"rows", "default", 64},
 		})
 	checkQuery(t, doc, "/v1/cities", map[string]bool{"q": false, "limit": false}, []bound{
 		{"q", "maxLength", web.MaxCityQueryBytes},
@@ -805,8 +806,8 @@ func TestExplorerParameters(t *testing.T) {
 	})
 	// The density answer holds at most MaxDensityCells counts.
 	counts := get(t, doc, "components", "schemas", "Density", "properties", "counts")
-	if v := number(t, get(t, counts, "maxItems")); v != web.MaxDensityCells {
-		t.Errorf("Density counts maxItems = %v, want %d", v, web.MaxDensityCells)
+	if v := number(t, get(t, counts, "maxItems")); v != nearby.MaxDensityCells {
+		t.Errorf("Density counts maxItems = %v, want %d", v, nearby.MaxDensityCells)
 	}
 	// The density's category parameter is the search's (same parsing).
 	if got, want := queryParams(t, doc, "/v1/index/density")["category"], resolve(t, doc, get(t, doc, "components", "parameters", "Category")); !reflect.DeepEqual(got, want) {

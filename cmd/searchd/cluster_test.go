@@ -146,6 +146,33 @@ type clusterAnswer struct {
 	Missing []string `json:"missing_regions"`
 }
 
+// clusterDensity is an answer of GET /v1/index/density.
+type clusterDensity struct {
+	Counts  []int    `json:"counts"`
+	Total   int      `json:"total"`
+	Partial bool     `json:"partial"`
+	Missing []string `json:"missing_regions"`
+}
+
+// densityBoxes cross region borders (-95°, -25°, 60°) and the antimeridian.
+var densityBoxes = []geo.Rect{geo.World, {MinLat: 20, MinLon: -110, MaxLat: 50, MaxLon: -80}, {MinLat: -30, MinLon: 170, MaxLat: 0, MaxLon: -170}}
+
+func densityURL(base string, box geo.Rect, query string) string {
+	return fmt.Sprintf("%s/v1/index/density?min_lat=%v&min_lon=%v&max_lat=%v&max_lon=%v&cols=16&rows=8%s", base, box.MinLat, box.MinLon, box.MaxLat, box.MaxLon, query)
+}
+
+// inBox counts the businesses in box, but those of the missing regions and
+// with a category in cats (all when empty).
+func (f *clusterFixture) inBox(box geo.Rect, missing []string, cats nearby.CategorySet) int {
+	n := 0
+	for _, b := range f.all {
+		if box.Contains(b.Lat, b.Lon) && !slices.Contains(missing, f.region[b.ID]) && (cats == 0 || cats.Has(b.Category)) {
+			n++
+		}
+	}
+	return n
+}
+
 func borderQueries() []dataset.Query {
 	qs := dataset.Queries(60, 4)
 	for _, c := range [][2]float64{{64, -170}, {30, -95}, {10, -25}, {45, 60}, {-17, 180}, {-17, -180}, {89.99, 10}} {
@@ -159,6 +186,26 @@ func TestClusterAnswersExactlyFromEveryNode(t *testing.T) {
 		t.Skip("starts three processes")
 	}
 	f := startCluster(t)
+	// Density grids count every region from every node: the same counts
+	// whichever node holds which regions.
+	for i, box := range densityBoxes {
+		for _, query := range []string{"", "&category=cafe,bar"} {
+			var first []int
+			for _, name := range []string{"n1", "n2", "n3"} {
+				var d clusterDensity
+				getJSON(t, densityURL(f.nodes[name].url(), box, query), 200, &d)
+				cats, _ := nearby.ParseCategorySet(strings.TrimPrefix(query, "&category="))
+				if want := f.inBox(box, nil, cats); d.Partial || d.Total != want || want == 0 {
+					t.Fatalf("node %s, box %d%s: partial %v, %d counted, want %d", name, i, query, d.Partial, d.Total, want)
+				}
+				if first == nil {
+					first = d.Counts
+				} else if !slices.Equal(d.Counts, first) {
+					t.Fatalf("node %s, box %d%s: counts differ from n1's", name, i, query)
+				}
+			}
+		}
+	}
 	for _, n := range f.nodes {
 		for _, q := range borderQueries() {
 			sq := q.SearchQuery()
@@ -350,7 +397,16 @@ func TestClusterFailover(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	phase.Store(2)
 	n3.cmd.Process.Signal(syscall.SIGSTOP)
-	time.Sleep(2 * time.Second)
+	// The regions only n2 and n3 hold are missing from n1's density grid.
+	started := time.Now()
+	var d clusterDensity
+	getJSON(t, densityURL(n1.url(), geo.World, ""), 200, &d)
+	down := []string{"americas-east", "asia-oceania"}
+	if slices.Sort(d.Missing); !d.Partial || !slices.Equal(d.Missing, down) || d.Total != f.inBox(geo.World, down, 0) {
+		t.Errorf("density with n2 and n3 down: partial %v, missing %v, %d counted, want %d without %v",
+			d.Partial, d.Missing, d.Total, f.inBox(geo.World, down, 0), down)
+	}
+	time.Sleep(2*time.Second - time.Since(started))
 	n3.cmd.Process.Signal(syscall.SIGCONT)
 	n2.start(t, n2.cmd.Path)
 	waitReady(t, n2.url())

@@ -318,6 +318,36 @@ func (c *Client) Business(ctx context.Context, region string, id int64) (*nearby
 	return b, err
 }
 
+// Density asks a replica of region for its density grid. It implements
+// search.Shards.
+func (c *Client) Density(ctx context.Context, region string, g nearby.DensityGrid) (*nearby.ShardAnswer, error) {
+	v := url.Values{}
+	v.Set("region", region)
+	v.Set("min_lat", strconv.FormatFloat(g.Box.MinLat, 'g', -1, 64))
+	v.Set("min_lon", strconv.FormatFloat(g.Box.MinLon, 'g', -1, 64))
+	v.Set("max_lat", strconv.FormatFloat(g.Box.MaxLat, 'g', -1, 64))
+	v.Set("max_lon", strconv.FormatFloat(g.Box.MaxLon, 'g', -1, 64))
+	v.Set("cols", strconv.Itoa(g.Cols))
+	v.Set("rows", strconv.Itoa(g.Rows))
+	v.Set("category", strconv.FormatUint(uint64(g.Categories), 10))
+	a, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.ShardAnswer, error) {
+		var w wireAnswer
+		if err := c.get(ctx, base+"/internal/v1/shard/density?"+v.Encode(), &w); err != nil {
+			return nil, err
+		}
+		a, err := w.answer(region, base)
+		if err == nil && len(a.Counts) != g.Cols*g.Rows {
+			err = fmt.Errorf("bad shard density for %q from %s: %d counts", region, base, len(a.Counts))
+		}
+		return a, err
+	})
+	if err != nil {
+		c.unavailable.WithLabelValues(region).Inc()
+		c.logger.Warn("region unavailable; density counted partially", "region", region, "err", err)
+	}
+	return a, err
+}
+
 // wireAnswer is a region's part of a search on the wire.
 type wireAnswer struct {
 	Region      string       `json:"region"`
@@ -325,6 +355,7 @@ type wireAnswer struct {
 	Results     []wireResult `json:"results"`
 	Total       int          `json:"total"`
 	TotalCapped bool         `json:"total_capped"`
+	Counts      []int        `json:"counts,omitempty"` // density
 }
 
 func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
@@ -333,7 +364,7 @@ func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
 		return nil, fmt.Errorf("bad shard answer for %q from %s", region, base)
 	}
 	a := &nearby.ShardAnswer{Region: w.Region, Version: ver, Results: make([]nearby.SearchResult, len(w.Results)),
-		Total: w.Total, TotalCapped: w.TotalCapped}
+		Total: w.Total, TotalCapped: w.TotalCapped, Counts: w.Counts}
 	for i, r := range w.Results {
 		b, err := r.business()
 		if err != nil {

@@ -99,6 +99,7 @@ func NewServer(svc nearby.SearchService, logger *slog.Logger, reg prometheus.Reg
 		r.Get("/internal/v1/shard/nearby", s.handle(shardNearby(shards)))
 		r.Get("/internal/v1/shard/businesses/{id}", s.handle(shardBusiness(shards)))
 		r.Post("/internal/v1/shard/area", s.handle(shardArea(shards)))
+		r.Get("/internal/v1/shard/density", s.handle(shardDensity(shards)))
 	}
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)

@@ -46,9 +46,57 @@ func writeShardAnswer(w http.ResponseWriter, a *nearby.ShardAnswer) error {
 	b = strconv.AppendInt(b, int64(a.Total), 10)
 	b = append(b, `,"total_capped":`...)
 	b = strconv.AppendBool(b, a.TotalCapped)
+	if a.Counts != nil {
+		b = append(b, `,"counts":[`...)
+		for i, n := range a.Counts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(n), 10)
+		}
+		b = append(b, ']')
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_, err := w.Write(append(b, "}\n"...))
 	return err
+}
+
+// shardDensity answers GET /internal/v1/shard/density: one region's
+// density grid; category is a bit set of categories (0: all).
+func shardDensity(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		// As on the other shard routes, unknown parameters are ignored and
+		// a repeated one counts with its first value: nodes of different
+		// releases may share a cluster.
+		known := []string{"region", "min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
+		v := url.Values{}
+		for _, name := range known {
+			if vals := r.URL.Query()[name]; len(vals) > 0 {
+				v.Set(name, vals[0])
+			}
+		}
+		p := httpx.NewParams(v, known...)
+		g := nearby.DensityGrid{
+			Box: geo.Rect{MinLat: p.FloatIn("min_lat", -90, 90), MinLon: p.FloatIn("min_lon", -180, 180),
+				MaxLat: p.FloatIn("max_lat", -90, 90), MaxLon: p.FloatIn("max_lon", -180, 180)},
+			Cols: p.IntIn("cols", 0, 1, nearby.MaxDensityCells), Rows: p.IntIn("rows", 0, 1, nearby.MaxDensityCells),
+		}
+		if s := p.Get("category"); s != "" {
+			cats, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				p.Fail("category", "not a bit mask")
+			}
+			g.Categories = nearby.CategorySet(cats)
+		}
+		if err := p.Err(); err != nil {
+			return err
+		}
+		a, err := svc.ShardDensity(r.Context(), p.Get("region"), g)
+		if err != nil {
+			return err
+		}
+		return writeShardAnswer(w, a)
+	}
 }
 
 func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {

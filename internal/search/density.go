@@ -1,61 +1,108 @@
 package search
 
 import (
+	"context"
+	"fmt"
 	"math"
+	"slices"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/quadtree"
 )
 
-// MaxDensityCells bounds the cells of one density grid (cols × rows), so a
-// request cannot make the server allocate without limit.
-const MaxDensityCells = 4096
-
-// Density counts the businesses of the current index's local regions (those
-// whose trees this node holds) inside box, edges included, that have a
-// category in cats (every category when cats is empty), per cell of a grid
-// of cols × rows cells of equal size in degrees. It also returns the version
-// of the index it counted.
+// Density counts the businesses of the whole index inside the grid's box,
+// edges included, that have one of its categories (every category when
+// none), per cell: the local regions' (those whose trees this node holds)
+// from memory, each remote region the box overlaps from one of its
+// replicas, asked in parallel. A remote region no replica answers for is
+// named in Missing and not counted. It also returns the version of the
+// index it counted, made like a search's.
 //
-// Counts are row-major: counts[row*cols+col], row 0 at the north edge
-// (MaxLat), column 0 at the west edge (MinLon). A box with MinLon > MaxLon
-// crosses the antimeridian; its columns run east from MinLon across ±180°.
 // Every business in the box counts in exactly one cell. One on a line
 // between two cells counts in the cell to its east or south (up to the
 // rounding of the line's position in float64 degrees); one on the box's
-// east or south edge counts in the last column or row. The box must have
-// MinLat < MaxLat and MinLon ≠ MaxLon, and 1 ≤ cols·rows ≤ MaxDensityCells;
-// otherwise the error is EINVALID.
+// east or south edge counts in the last column or row. An invalid grid is
+// EINVALID (nearby.DensityGrid.Validate).
 //
-// The cost is one InBox walk per region (and per live delta): proportional to the businesses in
-// the box, not to the grid.
-func (e *Engine) Density(box geo.Rect, cols, rows int, cats nearby.CategorySet) (counts []int, version string, err error) {
-	if !box.Valid() || !(box.MinLat < box.MaxLat) || box.MinLon == box.MaxLon {
-		return nil, "", nearby.Errorf(nearby.EINVALID, "density box %+v: need valid corners, MinLat < MaxLat and MinLon ≠ MaxLon", box)
-	}
-	if cols < 1 || rows < 1 || cols > MaxDensityCells || rows > MaxDensityCells || cols*rows > MaxDensityCells {
-		return nil, "", nearby.Errorf(nearby.EINVALID, "density grid %d × %d: need 1 ≤ cols·rows ≤ %d", cols, rows, MaxDensityCells)
+// The cost is one InBox walk per local region (and per live delta):
+// proportional to the businesses in the box, not to the grid.
+func (e *Engine) Density(ctx context.Context, g nearby.DensityGrid) (*nearby.DensityCounts, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
 	}
 	ix := e.cur.Load()
 	if ix == nil {
-		return nil, "", nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	g := newGrid(box, cols, rows)
-	counts = make([]int, cols*rows)
-	f := quadtree.Filter{Categories: uint32(cats)}
-	for _, p := range ix.parts {
-		t := p.region.Tree
-		f.Skip = p.skip
-		if _, err := t.InBox(box, f, func(i int) bool {
-			lat, lon := t.Point(i)
-			counts[g.cell(lat, lon)]++
-			return true
-		}); err != nil {
-			return nil, "", nearby.Errorf(nearby.EINTERNAL, "density in region %s: %v", p.region.Name, err)
+	var touched []string
+	bounds := g.Box.Split()
+	for i := range ix.Remote {
+		if r := &ix.Remote[i]; r.overlaps(bounds) {
+			touched = append(touched, r.Name)
 		}
 	}
-	return counts, ix.Version, nil
+	remote := e.askRegions(touched, func(region string) (*nearby.ShardAnswer, error) {
+		a, err := e.Shards.Density(ctx, region, g)
+		if err == nil && len(a.Counts) != g.Cols*g.Rows {
+			return nil, fmt.Errorf("region %s: %d density counts for a %d × %d grid", region, len(a.Counts), g.Cols, g.Rows)
+		}
+		return a, err
+	})
+	counts, err := density(ix.parts, g)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range remote.answers {
+		for i, n := range a.Counts {
+			counts[i] += n
+		}
+	}
+	version := ix.Version
+	if len(ix.Remote) > 0 {
+		version = remote.version(ix)
+	}
+	return &nearby.DensityCounts{Counts: counts, IndexVersion: version, Missing: remote.missing}, nil
+}
+
+// ShardDensity implements nearby.ShardService: one local region's density
+// grid, for another node's Density.
+func (e *Engine) ShardDensity(_ context.Context, region string, g nearby.DensityGrid) (*nearby.ShardAnswer, error) {
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	ix := e.cur.Load()
+	if ix == nil {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+	}
+	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
+	if i < 0 {
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
+	}
+	counts, err := density(ix.regionParts(i), g)
+	if err != nil {
+		return nil, err
+	}
+	return &nearby.ShardAnswer{Region: region, Version: ix.Regions[i].Version, Counts: counts}, nil
+}
+
+// density counts the businesses of parts per cell of g.
+func density(parts []part, g nearby.DensityGrid) ([]int, error) {
+	gr := newGrid(g.Box, g.Cols, g.Rows)
+	counts := make([]int, g.Cols*g.Rows)
+	f := quadtree.Filter{Categories: uint32(g.Categories)}
+	for _, p := range parts {
+		t := p.region.Tree
+		f.Skip = p.skip
+		if _, err := t.InBox(g.Box, f, func(i int) bool {
+			lat, lon := t.Point(i)
+			counts[gr.cell(lat, lon)]++
+			return true
+		}); err != nil {
+			return nil, nearby.Errorf(nearby.EINTERNAL, "density in region %s: %v", p.region.Name, err)
+		}
+	}
+	return counts, nil
 }
 
 // grid maps points of a box to cells.

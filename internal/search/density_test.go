@@ -1,11 +1,13 @@
 package search
 
 import (
+	"context"
 	"flag"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -108,7 +110,7 @@ func TestDensityBruteForce(t *testing.T) {
 		if r.IntN(2) == 0 {
 			cats = cats.Add(nearby.Category(r.IntN(20))).Add(nearby.Category(r.IntN(20)))
 		}
-		got, version, err := e.Density(box, cols, rows, cats)
+		got, version, err := densityOf(e, box, cols, rows, cats)
 		if err != nil {
 			t.Fatalf("Density(%+v, %d, %d, %b): %v", box, cols, rows, cats, err)
 		}
@@ -146,7 +148,7 @@ func TestDensityCells(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := testEngine(t, []nearby.Business{{ID: 1, Name: "x", Lat: tt.lat, Lon: tt.lon}})
-			got, _, err := e.Density(tt.box, tt.cols, tt.rows, 0)
+			got, _, err := densityOf(e, tt.box, tt.cols, tt.rows, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,16 +183,86 @@ func TestDensityErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := e.Density(tt.box, tt.cols, tt.rows, 0)
+			_, _, err := densityOf(e, tt.box, tt.cols, tt.rows, 0)
 			if nearby.ErrorCode(err) != nearby.EINVALID {
 				t.Errorf("error %v, want code %s", err, nearby.EINVALID)
 			}
 		})
 	}
-	if _, _, err := (&Engine{}).Density(ok, 4, 4, 0); nearby.ErrorCode(err) != nearby.EUNAVAILABLE {
+	if _, _, err := densityOf(&Engine{}, ok, 4, 4, 0); nearby.ErrorCode(err) != nearby.EUNAVAILABLE {
 		t.Errorf("no index: error %v, want code %s", err, nearby.EUNAVAILABLE)
 	}
-	if _, _, err := e.Density(ok, 64, 64, 0); err != nil {
-		t.Errorf("a %d-cell grid: %v", MaxDensityCells, err)
+	if _, _, err := densityOf(e, ok, 64, 64, 0); err != nil {
+		t.Errorf("a %d-cell grid: %v", nearby.MaxDensityCells, err)
+	}
+}
+
+// densityOf asks e for a density grid.
+func densityOf(e *Engine, box geo.Rect, cols, rows int, cats nearby.CategorySet) ([]int, string, error) {
+	d, err := e.Density(context.Background(), nearby.DensityGrid{Box: box, Cols: cols, Rows: rows, Categories: cats})
+	if err != nil {
+		return nil, "", err
+	}
+	return d.Counts, d.IndexVersion, nil
+}
+
+// TestDensityAcrossNodes: on two nodes each holding one region and asking
+// the other for the rest, with live changes applied, every grid equals
+// brute force over all the businesses, from either node; with the other
+// region's node down, the grid is partial: that region is named missing
+// and its businesses are not counted.
+func TestDensityAcrossNodes(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	db := newFakeDB()
+	for range 1500 {
+		db.randWrite(r, 0)
+		db.advance(10 * time.Millisecond)
+	}
+	regions, m := db.snapshot(t, testAreas, 1)
+	for range 200 { // changes since the seeds, applied live
+		db.randWrite(r, 0)
+		db.advance(10 * time.Millisecond)
+	}
+	sh := shards{}
+	var nodes []*Engine
+	for i, name := range []string{"west", "east"} {
+		e := &Engine{Shards: sh}
+		sh[name] = e
+		f := newTestFollower(e, db, time.Second, 1<<20)
+		f.Install(NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)}), m)
+		db.advance(2 * time.Second)
+		if _, err := f.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, e)
+	}
+	live := db.live()
+	boxes := []geo.Rect{geo.World, {MinLat: 40, MinLon: -10, MaxLat: 60, MaxLon: 10}, {MinLat: -30, MinLon: 170, MaxLat: 0, MaxLon: -170}}
+	for trial := range 30 {
+		box := boxes[trial%len(boxes)]
+		cols, rows := 1+r.IntN(40), 1+r.IntN(40)
+		var cats nearby.CategorySet
+		if trial%2 == 1 {
+			cats = cats.Add(nearby.Category(r.IntN(20)))
+		}
+		want := bruteDensity(live, box, cols, rows, cats)
+		for n, e := range nodes {
+			d, err := e.Density(context.Background(), nearby.DensityGrid{Box: box, Cols: cols, Rows: rows, Categories: cats})
+			if err != nil || len(d.Missing) > 0 || !slices.Equal(d.Counts, want) {
+				t.Fatalf("node %d, %+v %d × %d: %v, missing %v, counts differ from brute force", n, box, cols, rows, err, d.Missing)
+			}
+		}
+	}
+	// The east node goes away: the west node counts its own region only.
+	sh["east"] = &Engine{}
+	var west []nearby.Business
+	for _, b := range live {
+		if testAreas[testAreas.Of(b.Lat, b.Lon)].Name == "west" {
+			west = append(west, b)
+		}
+	}
+	d, err := nodes[0].Density(context.Background(), nearby.DensityGrid{Box: geo.World, Cols: 16, Rows: 8})
+	if err != nil || !slices.Equal(d.Missing, []string{"east"}) || !slices.Equal(d.Counts, bruteDensity(west, geo.World, 16, 8, 0)) {
+		t.Fatalf("with east down: %v, missing %v, counts %v", err, d.Missing, d.Counts)
 	}
 }

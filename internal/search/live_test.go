@@ -395,6 +395,10 @@ func (s shards) Business(ctx context.Context, region string, id int64) (*nearby.
 	return s[region].LocalBusiness(ctx, region, id)
 }
 
+func (s shards) Density(ctx context.Context, region string, g nearby.DensityGrid) (*nearby.ShardAnswer, error) {
+	return s[region].ShardDensity(ctx, region, g)
+}
+
 // TestFollowersInCluster runs one node per region, each following the
 // feed: a business moved across the border is found at its new place from
 // either node, and a business created outside its region's seed bounds is

@@ -168,6 +168,8 @@ type Shards interface {
 	Area(ctx context.Context, region string, q nearby.AreaQuery, after *nearby.Cursor) (*nearby.ShardAnswer, error)
 	// Business looks an id up in the region.
 	Business(ctx context.Context, region string, id int64) (*nearby.Business, error)
+	// Density returns the region's density grid, in Counts.
+	Density(ctx context.Context, region string, g nearby.DensityGrid) (*nearby.ShardAnswer, error)
 }
 
 // Engine serves nearby searches from its current index. The zero Engine has

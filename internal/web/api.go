@@ -10,10 +10,6 @@ import (
 	"github.com/nearby/nearby/internal/httpx"
 )
 
-// MaxDensityCells bounds cols × rows of a density request; it equals
-// search.MaxDensityCells.
-const MaxDensityCells = 4096
-
 // Limits of a city lookup.
 const (
 	MaxCityQueryBytes = 100
@@ -64,6 +60,9 @@ type densityJSON struct {
 	Counts       []int   `json:"counts"` // row-major, row 0 north, column 0 west
 	Total        int     `json:"total"`
 	Max          int     `json:"max"`
+	// In a cluster, regions no replica answered for are not counted.
+	Partial bool     `json:"partial"`
+	Missing []string `json:"missing_regions,omitempty"`
 }
 
 var densityParams = []string{"min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
@@ -81,10 +80,10 @@ func parseDensity(v url.Values) (box geo.Rect, cols, rows int, cats nearby.Categ
 	if p.OK("min_lon") && p.OK("max_lon") && box.MinLon == box.MaxLon {
 		p.Fail("max_lon", "must differ from min_lon (min_lon > max_lon is a box across the antimeridian)")
 	}
-	cols = p.IntIn("cols", 64, 1, MaxDensityCells)
-	rows = p.IntIn("rows", 64, 1, MaxDensityCells)
-	if p.OK("cols") && p.OK("rows") && cols*rows > MaxDensityCells {
-		reason := "cols × rows must be at most " + strconv.Itoa(MaxDensityCells)
+	cols = p.IntIn("cols", 64, 1, nearby.MaxDensityCells)
+	rows = p.IntIn("rows", 64, 1, nearby.MaxDensityCells)
+	if p.OK("cols") && p.OK("rows") && cols*rows > nearby.MaxDensityCells {
+		reason := "cols × rows must be at most " + strconv.Itoa(nearby.MaxDensityCells)
 		p.Fail("cols", reason)
 		p.Fail("rows", reason)
 	}
@@ -106,15 +105,15 @@ func (h *handlers) densityGrid(w http.ResponseWriter, r *http.Request) error {
 	if h.density == nil {
 		return nearby.Errorf(nearby.ENOTFOUND, "this server's index cannot count density")
 	}
-	counts, version, err := h.density.Density(box, cols, rows, cats)
+	d, err := h.density.Density(r.Context(), nearby.DensityGrid{Box: box, Cols: cols, Rows: rows, Categories: cats})
 	if err != nil {
 		return err
 	}
 	ans := densityJSON{
-		IndexVersion: version, MinLat: box.MinLat, MinLon: box.MinLon, MaxLat: box.MaxLat, MaxLon: box.MaxLon,
-		Cols: cols, Rows: rows, Counts: counts,
+		IndexVersion: d.IndexVersion, MinLat: box.MinLat, MinLon: box.MinLon, MaxLat: box.MaxLat, MaxLon: box.MaxLon,
+		Cols: cols, Rows: rows, Counts: d.Counts, Partial: len(d.Missing) > 0, Missing: d.Missing,
 	}
-	for _, c := range counts {
+	for _, c := range d.Counts {
 		ans.Total += c
 		ans.Max = max(ans.Max, c)
 	}

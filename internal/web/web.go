@@ -16,6 +16,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -31,7 +32,6 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/geo"
 )
 
 //go:embed static
@@ -44,7 +44,7 @@ type Adapter func(h func(http.ResponseWriter, *http.Request) error) http.Handler
 // DensityIndex counts businesses per grid cell; *search.Engine is one. See
 // search.Engine.Density for the grid's layout.
 type DensityIndex interface {
-	Density(box geo.Rect, cols, rows int, cats nearby.CategorySet) (counts []int, version string, err error)
+	Density(ctx context.Context, g nearby.DensityGrid) (*nearby.DensityCounts, error)
 }
 
 // Routes registers the explorer page at /, its assets under /static/, and

@@ -208,13 +208,6 @@ func TestDensityRefused(t *testing.T) {
 	}
 }
 
-// TestDensityCap keeps the handler's cell cap in step with the engine's.
-func TestDensityCap(t *testing.T) {
-	if web.MaxDensityCells != search.MaxDensityCells {
-		t.Errorf("web.MaxDensityCells %d, search.MaxDensityCells %d", web.MaxDensityCells, search.MaxDensityCells)
-	}
-}
-
 type cities struct {
 	Cities []struct {
 		Name       string  `json:"name"`

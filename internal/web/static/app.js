@@ -651,7 +651,9 @@
       const midLat = (d.min_lat + d.max_lat) / 2;
       const cellKm = ((d.max_lon - d.min_lon) / d.cols) * 111.32 * Math.cos(midLat * Math.PI / 180);
       const what = el.category.value ? el.category.value.replace('_', ' ') + ' businesses' : 'businesses';
-      el.densityNote.textContent = `${numberFormat.format(d.total)} ${what} in view; cells about ${formatKm(cellKm)} wide.`;
+      let note = `${numberFormat.format(d.total)} ${what} in view; cells about ${formatKm(cellKm)} wide.`;
+      if (d.partial) note += ` Partial: regions ${d.missing_regions.join(', ')} could not be asked.`;
+      el.densityNote.textContent = note;
       redraw();
     } catch (e) {
       if (e.name === 'AbortError') return;
