@@ -5,12 +5,20 @@
 #   holding the five default regions with two replicas each.
 # Usage: scripts/cluster.sh up [BUSINESSES] | down | status
 # Everything lives under tmp/cluster/ and listens on 127.0.0.1 only.
+# Environment (for running a second one, as the tests do):
+#   NEARBY_CLUSTER_DIR          the directory instead of tmp/cluster/
+#   NEARBY_CLUSTER_PORT_OFFSET  added to every port below (default 0)
+#   NEARBY_CLUSTER_REDIS        the Redis URL (default redis://127.0.0.1:6379/0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-W=$root/tmp/cluster
+W=${NEARBY_CLUSTER_DIR:-$root/tmp/cluster}
 PGBIN=/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -n | tail -1)/bin
-PRIMARY_PORT=5441 REPLICA_PORT=5442
+P=${NEARBY_CLUSTER_PORT_OFFSET:-0}
+PRIMARY_PORT=$((5441 + P)) REPLICA_PORT=$((5442 + P))
+OWNER=127.0.0.1:$((8081 + P)) ADMIN=127.0.0.1:$((9090 + P))
+N1=127.0.0.1:$((8091 + P)) N2=127.0.0.1:$((8092 + P)) N3=127.0.0.1:$((8093 + P))
+REDIS=${NEARBY_CLUSTER_REDIS:-redis://127.0.0.1:6379/0}
 PRIMARY="postgres://postgres@127.0.0.1:$PRIMARY_PORT/nearby?sslmode=disable"
 REPLICA="postgres://postgres@127.0.0.1:$REPLICA_PORT/nearby?sslmode=disable"
 SECRET=cluster-dev-secret-change-me
@@ -55,7 +63,7 @@ EOF
   if [ ! -d "$W/replica" ]; then
     echo "creating the streaming replica (port $REPLICA_PORT)"
     mkdir -p "$W/replica"; chown postgres "$W/replica"; chmod 700 "$W/replica"
-    pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$W/replica" -R -X stream
+    pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -D "$W/replica" -R -X stream -c fast
     sed -i "s/^port = .*/port = $REPLICA_PORT/" "$W/replica/postgresql.conf"
   fi
   pg "$PGBIN/pg_ctl" -D "$W/replica" -l "$W/replica.log" -w status >/dev/null 2>&1 ||
@@ -69,40 +77,41 @@ EOF
     "$W/bin/owner-api" import --db "$PRIMARY" --from-csv "$W/businesses.csv"
   fi
 
-  start_bg owner-api "$W/bin/owner-api" --addr 127.0.0.1:8081 --db "$PRIMARY" --db-replica "$REPLICA" \
-    --jwt-secret "$SECRET" --redis redis://127.0.0.1:6379/0
+  start_bg owner-api "$W/bin/owner-api" --addr $OWNER --db "$PRIMARY" --db-replica "$REPLICA" \
+    --jwt-secret "$SECRET" --redis "$REDIS"
   echo "first index build from the replica"
   sleep 1 # let the replica replay the load
   "$W/bin/indexer" build --db "$REPLICA" --out "$W/seeds" >"$W/indexer-first.log"
-  start_bg indexer "$W/bin/indexer" run --db "$REPLICA" --out "$W/seeds" --every 1m --admin-addr 127.0.0.1:9090
+  start_bg indexer "$W/bin/indexer" run --db "$REPLICA" --out "$W/seeds" --every 1m --admin-addr $ADMIN
 
   cat >"$W/cluster.json" <<EOF
-{"nodes": {"n1": "http://127.0.0.1:8091", "n2": "http://127.0.0.1:8092", "n3": "http://127.0.0.1:8093"},
+{"nodes": {"n1": "http://$N1", "n2": "http://$N2", "n3": "http://$N3"},
  "regions": {"americas-west": ["n1", "n2"], "americas-east": ["n2", "n3"], "europe-africa": ["n1", "n3"],
              "asia-oceania": ["n2", "n3"], "rest": ["n1", "n3"]}}
 EOF
   for i in 1 2 3; do
-    start_bg "searchd-n$i" "$W/bin/searchd" --addr 127.0.0.1:809$i --seeds "$W/seeds" --cluster "$W/cluster.json" \
-      --node "n$i" --db "$REPLICA" --redis redis://127.0.0.1:6379/0
+    addr=N$i
+    start_bg "searchd-n$i" "$W/bin/searchd" --addr "${!addr}" --seeds "$W/seeds" --cluster "$W/cluster.json" \
+      --node "n$i" --db "$REPLICA" --redis "$REDIS"
   done
-  for url in http://127.0.0.1:8081/readyz http://127.0.0.1:8091/readyz http://127.0.0.1:8092/readyz http://127.0.0.1:8093/readyz; do
-    wait_http "$url"
+  for a in $OWNER $N1 $N2 $N3; do
+    wait_http "http://$a/readyz"
   done
   token=$("$W/bin/owner-api" token --owner 1 --jwt-secret "$SECRET")
   cat <<EOF
 
 nearby cluster is up (logs and data in $W):
-  searchd   http://127.0.0.1:8091  http://127.0.0.1:8092  http://127.0.0.1:8093   (map: open any of them)
-  owner-api http://127.0.0.1:8081    indexer metrics http://127.0.0.1:9090/metrics
-  postgres  primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT;  redis 127.0.0.1:6379
+  searchd   http://$N1  http://$N2  http://$N3   (map: open any of them)
+  owner-api http://$OWNER    indexer metrics http://$ADMIN/metrics
+  postgres  primary 127.0.0.1:$PRIMARY_PORT, replica 127.0.0.1:$REPLICA_PORT;  redis $REDIS
 
 Try:
-  curl 'http://127.0.0.1:8091/v1/search/nearby?lat=35.6812&lon=139.7671&radius=2000'
+  curl 'http://$N1/v1/search/nearby?lat=35.6812&lon=139.7671&radius=2000'
   TOKEN=$token
-  curl -X POST http://127.0.0.1:8081/v1/businesses -H "Authorization: Bearer \$TOKEN" \\
+  curl -X POST http://$OWNER/v1/businesses -H "Authorization: Bearer \$TOKEN" \\
     -H 'Content-Type: application/json' -d '{"name":"My Cafe","category":"cafe","lat":35.6812,"lon":139.7671}'
   (it appears in search on every node within a second: searchd follows the replica)
-  go run ./cmd/loadtest --target http://127.0.0.1:8091 --duration 20s
+  go run ./cmd/loadtest --target http://$N1 --duration 20s
 Stop with: scripts/cluster.sh down
 EOF
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/indexer"
+	"github.com/nearby/nearby/internal/redis/redistest"
 )
 
 // node is a searchd process of a test cluster.
@@ -547,4 +549,113 @@ func clusterThroughput(b *testing.B, f *clusterFixture) (float64, bool) {
 	}
 	wg.Wait()
 	return total, total > 0
+}
+
+// TestClusterScript runs scripts/cluster.sh (make cluster) as an operator
+// would, on ports and in a directory of its own with a private Redis: the
+// Postgres primary and streaming replica, owner-api, the indexer and three
+// searchd nodes come up; every node answers searches and the same density
+// grid over all the regions; a business created through owner-api is found
+// from every node within seconds; down stops everything.
+func TestClusterScript(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole deployment")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("scripts/cluster.sh runs PostgreSQL as the postgres user, which needs root")
+	}
+	dir, err := os.MkdirTemp("", "nearby-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755) // the postgres user creates the databases below it
+	offset := freePortOffset(t, 5441, 5442, 8081, 8091, 8092, 8093, 9090)
+	env := append(os.Environ(), "NEARBY_CLUSTER_DIR="+filepath.Join(dir, "cluster"),
+		"NEARBY_CLUSTER_PORT_OFFSET="+strconv.Itoa(offset), "NEARBY_CLUSTER_REDIS="+redistest.Start(t).URL())
+	script := func(args ...string) string {
+		cmd := exec.Command("../../scripts/cluster.sh", args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("cluster.sh %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	t.Cleanup(func() {
+		script("down")
+		os.RemoveAll(dir)
+	})
+	out := script("up", "3000")
+	m := regexp.MustCompile(`TOKEN=(\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no token in:\n%s", out)
+	}
+	port := func(p int) string { return "http://127.0.0.1:" + strconv.Itoa(p+offset) }
+	nodes := []string{port(8091), port(8092), port(8093)}
+
+	var first []int
+	for _, n := range nodes {
+		var a clusterAnswer
+		getJSON(t, nearbyURL(n, 35.6812, 139.7671, 50000, 5, 0), 200, &a)
+		if a.Partial || len(a.Results) != 5 {
+			t.Fatalf("%s: partial %v, %d results near Tokyo", n, a.Partial, len(a.Results))
+		}
+		var d clusterDensity
+		getJSON(t, densityURL(n, geo.World, ""), 200, &d)
+		if d.Partial || d.Total != 3000 || first != nil && !slices.Equal(d.Counts, first) {
+			t.Fatalf("%s: density partial %v, total %d, want 3000 and the same grid on every node", n, d.Partial, d.Total)
+		}
+		first = d.Counts
+	}
+
+	req, _ := http.NewRequest("POST", port(8081)+"/v1/businesses",
+		strings.NewReader(`{"name":"Quokka Script Cafe","category":"cafe","lat":-31.95,"lon":115.86}`))
+	req.Header.Set("Authorization", "Bearer "+m[1])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("create through owner-api: %d", resp.StatusCode)
+	}
+	for _, n := range nodes {
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			var a clusterAnswer
+			getJSON(t, nearbyURL(n, -31.95, 115.86, 100, 5, 0)+"&q=quokka", 200, &a)
+			if len(a.Results) == 1 && a.Results[0].Name == "Quokka Script Cafe" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the new business is not found after 10 s (%+v)", n, a)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if st := script("status"); strings.Count(st, ": running") != 5 {
+		t.Errorf("status:\n%s", st)
+	}
+}
+
+// freePortOffset returns an offset that, added to each port, gives ports
+// nothing listens on.
+func freePortOffset(t *testing.T, ports ...int) int {
+	t.Helper()
+	for offset := 10000 + os.Getpid()%5000; offset < 30000; offset += 997 {
+		free := true
+		for _, p := range ports {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+offset))
+			if err != nil {
+				free = false
+				break
+			}
+			ln.Close()
+		}
+		if free {
+			return offset
+		}
+	}
+	t.Fatal("no free ports for the cluster")
+	return 0
 }
