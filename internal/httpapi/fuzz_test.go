@@ -31,7 +31,7 @@ var fuzzServer = sync.OnceValue(func() *Server {
 })
 
 // FuzzSearchRoutes sends arbitrary query strings (and, to within, bodies)
-// through the whole handler: every answer is a 200 with a JSON document or
+// to the searches and the density grid through the whole handler: every answer is a 200 with a JSON document or
 // a 4xx problem document, never a 5xx.
 func FuzzSearchRoutes(f *testing.F) {
 	square := `{"type":"Polygon","coordinates":[[[2.2,48.8],[2.4,48.8],[2.4,48.9],[2.2,48.9],[2.2,48.8]]]}`
@@ -49,17 +49,19 @@ func FuzzSearchRoutes(f *testing.F) {
 		{2, "q=bistro&format=geojson", `{"type":"MultiPolygon","coordinates":[[[[170,-5],[179,-5],[179,5],[170,5],[170,-5]]]]}`},
 		{2, "", `{"type":"Polygon","coordinates":[[[170,0],[-170,0],[-170,5],[170,0]]]}`},
 		{2, "", `{"type":"Point","coordinates":[1,2]}`},
+		{3, "min_lat=40&min_lon=-75&max_lat=41&max_lon=-73&cols=8&rows=4&category=cafe", ""},
+		{3, "min_lat=-20&min_lon=179&max_lat=-10&max_lon=-179&cols=4096&rows=1", ""},
 	} {
 		f.Add(s.route, s.query, s.body)
 	}
 	s := fuzzServer()
 	f.Fuzz(func(t *testing.T, route uint8, query, body string) {
-		path := []string{"/v1/search/nearby", "/v1/search/box", "/v1/search/within"}[route%3] + "?" + query
+		path := []string{"/v1/search/nearby", "/v1/search/box", "/v1/search/within", "/v1/index/density"}[route%4] + "?" + query
 		if u, err := url.ParseRequestURI(path); err != nil || strings.ContainsAny(query, " #") || u.Path != path[:strings.IndexByte(path, '?')] {
 			return // no client could send it
 		}
 		r := httptest.NewRequest(http.MethodGet, path, nil)
-		if route%3 == 2 {
+		if route%4 == 2 {
 			r = httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/geo+json")
 		}
