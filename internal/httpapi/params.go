@@ -11,8 +11,8 @@ import (
 	"github.com/nearby/nearby/internal/httpx"
 )
 
-// filters reads category, price, min_rating, open_now, open_at and q.
-// open_now means "open at now".
+// parseFilters reads category, price, min_rating, open_now, open_at and
+// q, the filters every search takes. open_now means "open at now".
 func parseFilters(p *httpx.Params, now time.Time) (cats nearby.CategorySet, f nearby.Filters, openNow bool) {
 	if s := p.Get("category"); s != "" {
 		var err error
@@ -81,6 +81,7 @@ func (s fieldSet) without(f fieldSet) fieldSet {
 	return s &^ f
 }
 
+// parseFields reads fields=, a comma list of resultFields.
 func parseFields(p *httpx.Params) fieldSet {
 	s := p.Get("fields")
 	if s == "" {
@@ -98,6 +99,7 @@ func parseFields(p *httpx.Params) fieldSet {
 	return set
 }
 
+// parseGeoJSON reads format=: whether the answer is GeoJSON.
 func parseGeoJSON(p *httpx.Params) bool { return p.OneOf("format", "json", "geojson") == "geojson" }
 
 // searchKey identifies a search for its cursors: an FNV-1a (64-bit) hash
