@@ -3,11 +3,9 @@ package search
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/quadtree"
 )
 
@@ -25,8 +23,9 @@ import (
 // east or south edge counts in the last column or row. An invalid grid is
 // EINVALID (nearby.DensityGrid.Validate).
 //
-// The cost is one InBox walk per local region (and per live delta):
-// proportional to the businesses in the box, not to the grid.
+// The cost is one quadtree.CountGrid walk per local region (and per live
+// delta): about the number of cells' worth of nodes, as subtrees within
+// one cell are counted whole.
 func (e *Engine) Density(ctx context.Context, g nearby.DensityGrid) (*nearby.DensityCounts, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
@@ -88,50 +87,13 @@ func (e *Engine) ShardDensity(_ context.Context, region string, g nearby.Density
 
 // density counts the businesses of parts per cell of g.
 func density(parts []part, g nearby.DensityGrid) ([]int, error) {
-	gr := newGrid(g.Box, g.Cols, g.Rows)
 	counts := make([]int, g.Cols*g.Rows)
 	f := quadtree.Filter{Categories: uint32(g.Categories)}
 	for _, p := range parts {
-		t := p.region.Tree
 		f.Skip = p.skip
-		if _, err := t.InBox(g.Box, f, func(i int) bool {
-			lat, lon := t.Point(i)
-			counts[gr.cell(lat, lon)]++
-			return true
-		}); err != nil {
+		if err := p.region.Tree.CountGrid(quadtree.Grid{Box: g.Box, Cols: g.Cols, Rows: g.Rows}, f, counts); err != nil {
 			return nil, nearby.Errorf(nearby.EINTERNAL, "density in region %s: %v", p.region.Name, err)
 		}
 	}
 	return counts, nil
-}
-
-// grid maps points of a box to cells.
-type grid struct {
-	box        geo.Rect
-	cols, rows int
-	colsPerDeg float64 // columns per degree of longitude east of MinLon
-	rowsPerDeg float64 // rows per degree of latitude south of MaxLat
-}
-
-func newGrid(box geo.Rect, cols, rows int) grid {
-	width := box.MaxLon - box.MinLon
-	if width <= 0 { // crosses the antimeridian
-		width += 360
-	}
-	return grid{
-		box: box, cols: cols, rows: rows,
-		colsPerDeg: float64(cols) / width,
-		rowsPerDeg: float64(rows) / (box.MaxLat - box.MinLat),
-	}
-}
-
-// cell returns the index in the counts of the cell holding a point of the box.
-func (g grid) cell(lat, lon float64) int {
-	east := lon - g.box.MinLon
-	if east < 0 { // east of the antimeridian in a box that crosses it
-		east += 360
-	}
-	col := min(int(math.Floor(east*g.colsPerDeg)), g.cols-1)
-	row := min(int(math.Floor((g.box.MaxLat-lat)*g.rowsPerDeg)), g.rows-1)
-	return max(row, 0)*g.cols + max(col, 0)
 }

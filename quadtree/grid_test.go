@@ -1,0 +1,82 @@
+package quadtree
+
+import (
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/nearby/nearby/geo"
+)
+
+// TestCountGridMatchesBruteForce: counts per cell equal, cell by cell, a
+// scan of every entry through the filter's oracle and Grid.Cell, for random
+// filters (Skip and Accept included), boxes (across the antimeridian, at
+// the poles, the world) and grids from one cell to thousands, so that whole
+// subtrees are counted at once on coarse grids and entry by entry on fine
+// ones.
+func TestCountGridMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for round := range 12 {
+		es := randEntries(r, 200+r.IntN(3000))
+		tr := mustBuild(t, es)
+		for range 40 {
+			var box geo.Rect
+			switch r.IntN(4) {
+			case 0:
+				box = geo.World
+			case 1: // around a hotspot, maybe across the antimeridian
+				c := randCentre(r)
+				w, h := r.Float64()*20, r.Float64()*10
+				box = geo.Rect{MinLat: max(-90, c[0]-h), MaxLat: min(90, c[0]+h), MinLon: c[1] - w, MaxLon: c[1] + w}
+				if box.MinLon < -180 {
+					box.MinLon += 360
+				}
+				if box.MaxLon > 180 {
+					box.MaxLon -= 360
+				}
+			case 2:
+				box = geo.Rect{MinLat: -90, MaxLat: -60 + r.Float64()*150, MinLon: 170 + r.Float64()*10, MaxLon: -180 + r.Float64()*20}
+			default:
+				box = geo.Rect{MinLat: r.Float64()*180 - 90, MinLon: r.Float64()*360 - 180}
+				box.MaxLat, box.MaxLon = box.MinLat+r.Float64()*(90-box.MinLat), r.Float64()*360-180
+			}
+			g := Grid{Box: box, Cols: 1 + r.IntN(64), Rows: 1 + r.IntN(64)}
+			if g.check() != nil {
+				continue
+			}
+			q := randFilter(r, tr)
+			want := make([]int, g.Cols*g.Rows)
+			for i := range tr.Len() {
+				if lat, lon := tr.Point(i); box.Contains(lat, lon) && q.passes(tr, i) {
+					want[g.Cell(lat, lon)]++
+				}
+			}
+			got := make([]int, len(want))
+			if err := tr.CountGrid(g, q.filter(t, tr, func(i int) bool { return box.Contains(tr.Point(i)) }), got); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d: CountGrid(%+v, %+v) differs from brute force:\n got %v\nwant %v", round, g, q.f, got, want)
+			}
+		}
+	}
+}
+
+func TestCountGridRefuses(t *testing.T) {
+	tr := mustBuild(t, randEntries(rand.New(rand.NewPCG(1, 2)), 100))
+	ok := geo.Rect{MinLat: 0, MinLon: 0, MaxLat: 1, MaxLon: 1}
+	for _, g := range []Grid{
+		{Box: geo.Rect{MinLat: 1, MinLon: 0, MaxLat: 1, MaxLon: 1}, Cols: 1, Rows: 1},
+		{Box: geo.Rect{MinLat: 0, MinLon: 1, MaxLat: 1, MaxLon: 1}, Cols: 1, Rows: 1},
+		{Box: geo.Rect{MinLat: 0, MinLon: 0, MaxLat: 91, MaxLon: 1}, Cols: 1, Rows: 1},
+		{Box: ok, Cols: 0, Rows: 1},
+	} {
+		if err := tr.CountGrid(g, Filter{}, make([]int, max(0, g.Cols*g.Rows))); !errors.Is(err, ErrInvalidRect) {
+			t.Errorf("%+v: %v, want ErrInvalidRect", g, err)
+		}
+	}
+	if err := tr.CountGrid(Grid{Box: ok, Cols: 2, Rows: 2}, Filter{}, make([]int, 3)); !errors.Is(err, ErrInvalidRect) {
+		t.Errorf("3 counts for 4 cells: %v", err)
+	}
+}
