@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/quadtree"
@@ -70,13 +69,9 @@ func (e *Engine) ShardDensity(_ context.Context, region string, g nearby.Density
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
-	ix := e.cur.Load()
-	if ix == nil {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
-	}
-	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
-	if i < 0 {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
+	ix, i, err := e.localRegion(region)
+	if err != nil {
+		return nil, err
 	}
 	counts, err := density(ix.regionParts(i), g)
 	if err != nil {

@@ -155,13 +155,9 @@ func (e *Engine) ShardArea(_ context.Context, region string, q nearby.AreaQuery,
 	if err := q.Validate(); err != nil || limit > nearby.MaxLimit+1 {
 		return nil, nearby.Errorf(nearby.EINVALID, "invalid shard area query")
 	}
-	ix := e.cur.Load()
-	if ix == nil {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
-	}
-	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
-	if i < 0 {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
+	ix, i, err := e.localRegion(region)
+	if err != nil {
+		return nil, err
 	}
 	m, err := newMatcher(q.Categories, q.Filters)
 	if err != nil {

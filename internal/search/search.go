@@ -444,13 +444,9 @@ func (e *Engine) Shard(_ context.Context, region string, q nearby.SearchQuery, a
 	if err := q.Validate(); err != nil || limit > nearby.MaxLimit+1 {
 		return nil, nearby.Errorf(nearby.EINVALID, "invalid shard query")
 	}
-	ix := e.cur.Load()
-	if ix == nil {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
-	}
-	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
-	if i < 0 {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
+	ix, i, err := e.localRegion(region)
+	if err != nil {
+		return nil, err
 	}
 	r := ix.Regions[i]
 	m, err := newMatcher(q.Categories, q.Filters)
@@ -520,20 +516,30 @@ func (e *Engine) Business(ctx context.Context, id int64) (*nearby.Business, erro
 
 // LocalBusiness looks an id up in the regions this node holds.
 func (e *Engine) LocalBusiness(_ context.Context, region string, id int64) (*nearby.Business, error) {
+	ix, i, err := e.localRegion(region)
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := ix.lookup(i, id); ok {
+		return &b, nil
+	}
+	return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+}
+
+// localRegion returns the current index and the position in it of a
+// region this node holds, for the shard API: EUNAVAILABLE before an index
+// is loaded or when the region is held elsewhere (a stale cluster map), so
+// that the asking node tries another replica.
+func (e *Engine) localRegion(region string) (*Index, int, error) {
 	ix := e.cur.Load()
 	if ix == nil {
-		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
+		return nil, 0, nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	for i, r := range ix.Regions {
-		if r.Name != region {
-			continue
-		}
-		if b, ok := ix.lookup(i, id); ok {
-			return &b, nil
-		}
-		return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+	i := slices.IndexFunc(ix.Regions, func(r *Region) bool { return r.Name == region })
+	if i < 0 {
+		return nil, 0, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
 	}
-	return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %q is not held by this node (stale cluster map?); ask another replica", region)
+	return ix, i, nil
 }
 
 // Stats implements nearby.SearchService.
