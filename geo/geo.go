@@ -105,6 +105,21 @@ func HavBound(meters float64) float64 {
 	return s * s
 }
 
+// HavInner is the counterpart of HavBound: a haversine value below which
+// Distance is sure to give at most meters, whatever its rounding. The
+// margins mirror HavBound's, taken off instead of added.
+func HavInner(meters float64) float64 {
+	h := meters / (2 * EarthRadiusM)
+	if h >= math.Pi/2 {
+		return 1
+	}
+	s := math.Sin(h)*(1-1e-9) - 4e-15
+	if s <= 0 {
+		return 0
+	}
+	return s * s
+}
+
 // sinLB is a lower bound of sin(h) for h in [0, π/2]: h - h³/6.
 func sinLB(h float64) float64 { return h - h*h*h/6 }
 
@@ -156,6 +171,28 @@ func (o Origin) RectHavLowerBound(minLat, minLon, maxLat, maxLon float64) float6
 	s2 := sinLB(dLon * rad / 2)
 	m := math.Max(math.Abs(minLat), math.Abs(maxLat))
 	return s1*s1 + o.cosPhi*cosLB(m*rad)*s2*s2
+}
+
+// RectHavUpperBound returns an upper bound of the haversine from o to every
+// point of the rectangle [minLat, maxLat] × [minLon, maxLon] degrees, which
+// must not cross the antimeridian (minLon ≤ maxLon): the largest latitude
+// gap, the largest longitude gap (around the globe) and the largest cosine
+// of a latitude of the rectangle, each taken alone, with a relative margin
+// for rounding. Compare it with HavInner.
+func (o Origin) RectHavUpperBound(minLat, minLon, maxLat, maxLon float64) float64 {
+	dLat := math.Max(math.Abs(o.Lat-minLat), math.Abs(o.Lat-maxLat))
+	dLon := math.Max(lonGap(o.Lon, minLon), lonGap(o.Lon, maxLon))
+	anti := o.Lon - 180 // the meridian opposite o, as -180..0 and 0..180
+	if anti >= minLon && anti <= maxLon || anti+360 >= minLon && anti+360 <= maxLon {
+		dLon = 180
+	}
+	cosMax := 1.0
+	if minLat > 0 || maxLat < 0 {
+		cosMax = math.Cos(math.Min(math.Abs(minLat), math.Abs(maxLat)) * rad)
+	}
+	s1 := math.Sin(dLat * rad / 2)
+	s2 := math.Sin(dLon * rad / 2)
+	return (s1*s1 + o.cosPhi*cosMax*s2*s2) * (1 + 1e-9)
 }
 
 // lonGap is the angular difference in degrees between two longitudes, in [0, 180].

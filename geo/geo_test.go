@@ -299,3 +299,70 @@ func TestHavBoundShortDistances(t *testing.T) {
 		})
 	}
 }
+
+// TestRectHavUpperBound checks the contract CountWithin relies on: take
+// the smallest radius r for which a rectangle's upper bound is at most
+// HavInner(r) (the rectangle would be counted whole); then Distance from the
+// origin to every point of the rectangle is at most r. Rectangles span from
+// micrometres to most of the globe, with points sampled at corners, edges,
+// the equator and the meridian opposite the origin.
+func TestRectHavUpperBound(t *testing.T) {
+	r := newRand(t)
+	for range 20000 {
+		lat0, lon0 := randPoint(r)
+		o := geo.NewOrigin(lat0, lon0)
+		var minLat, minLon float64
+		switch r.IntN(3) {
+		case 0:
+			minLat, minLon = randNear(r, lat0, lon0, randRadius(r))
+		default:
+			minLat, minLon = randPoint(r)
+		}
+		size := math.Pow(10, -8+10*r.Float64()) // degrees
+		maxLat, maxLon := math.Min(90, minLat+size*r.Float64()), math.Min(180, minLon+size*r.Float64())
+		ub := o.RectHavUpperBound(minLat, minLon, maxLat, maxLon)
+		lats := []float64{minLat, maxLat, 0}
+		lons := []float64{minLon, maxLon, lon0 - 180, lon0 + 180}
+		for range 20 {
+			lats = append(lats, minLat+(maxLat-minLat)*r.Float64())
+			lons = append(lons, minLon+(maxLon-minLon)*r.Float64())
+		}
+		sin := (math.Sqrt(ub) + 4e-15) / (1 - 1e-9)
+		if sin >= 1 {
+			continue // no radius below half the globe admits it
+		}
+		radius := 2 * geo.EarthRadiusM * math.Asin(sin)
+		for geo.HavInner(radius) < ub {
+			radius *= 1 + 1e-12
+		}
+		for _, lat := range lats {
+			for _, lon := range lons {
+				if lat < minLat || lat > maxLat || lon < minLon || lon > maxLon {
+					continue
+				}
+				if d := geo.Distance(lat0, lon0, lat, lon); d > radius {
+					t.Fatalf("from (%v,%v), [%v,%v]×[%v,%v] is admitted at %v m but (%v,%v) is %v m away",
+						lat0, lon0, minLat, maxLat, minLon, maxLon, radius, lat, lon, d)
+				}
+			}
+		}
+	}
+}
+
+func TestHavInner(t *testing.T) {
+	if got := geo.HavInner(math.Pi * geo.EarthRadiusM); got != 1 {
+		t.Errorf("HavInner(πR) = %v, want 1", got)
+	}
+	if got := geo.HavInner(0); got != 0 {
+		t.Errorf("HavInner(0) = %v, want 0", got)
+	}
+	for i := range 20000 {
+		d := math.Pow(10, -3+10*float64(i)/20000)
+		if d >= math.Pi*geo.EarthRadiusM {
+			break
+		}
+		if in := geo.HavInner(d); in > hav(d) || in > geo.HavBound(d) {
+			t.Fatalf("HavInner(%v) = %v above hav %v", d, in, hav(d))
+		}
+	}
+}

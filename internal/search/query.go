@@ -78,15 +78,11 @@ func (m *matcher) filter(p part) quadtree.Filter {
 // up to nearby.MaxTotal; capped says it stopped there.
 func (m *matcher) count(parts []part, q nearby.SearchQuery) (total int, capped bool, err error) {
 	for _, p := range parts {
-		f := m.filter(p)
-		_, err := p.region.Tree.Within(q.Lat, q.Lon, q.RadiusM, f, func(quadtree.Hit) bool {
-			total++
-			return total < nearby.MaxTotal
-		})
+		n, err := p.region.Tree.CountWithin(q.Lat, q.Lon, q.RadiusM, m.filter(p), nearby.MaxTotal-total)
 		if err != nil {
 			return 0, false, nearby.Errorf(nearby.EINVALID, "%v", err)
 		}
-		if total >= nearby.MaxTotal {
+		if total += n; total >= nearby.MaxTotal {
 			return nearby.MaxTotal, true, nil
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -339,6 +340,37 @@ func TestAreaSearchesAcrossNodes(t *testing.T) {
 			if first.Partial || !sameResults(got, want) || first.Total != len(want) {
 				t.Fatalf("node %d, area %+v: partial %v, total %d, %d results, want %d", n, q, first.Partial, first.Total, len(got), len(want))
 			}
+		}
+	}
+}
+
+// TestTotalCapped: totals count exactly up to nearby.MaxTotal, across the
+// two regions at the prime meridian, and say capped from there on.
+func TestTotalCapped(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	for _, n := range []int{nearby.MaxTotal - 1, nearby.MaxTotal, nearby.MaxTotal + 2500} {
+		bs := make([]nearby.Business, n+300)
+		for i := range bs {
+			d := 450 * math.Sqrt(r.Float64()) // metres: inside the circle
+			if i >= n {
+				d = 550 + r.Float64()*400 // outside it
+			}
+			a := r.Float64() * 2 * math.Pi
+			bs[i] = nearby.Business{ID: int64(i + 1), Name: "x", Category: nearby.Cafe,
+				Lat: 51.5 + d*math.Sin(a)/111195, Lon: d * math.Cos(a) / 111195 / math.Cos(51.5*math.Pi/180)}
+		}
+		want := 0
+		for _, b := range bs {
+			if geo.Distance(51.5, 0, b.Lat, b.Lon) <= 500 {
+				want++
+			}
+		}
+		page, err := testEngine(t, bs).Nearby(context.Background(), nearby.SearchQuery{Lat: 51.5, Lon: 0, RadiusM: 500, Limit: 5, Total: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wantTotal, capped := min(want, nearby.MaxTotal), want >= nearby.MaxTotal; page.Total != wantTotal || page.TotalCapped != capped {
+			t.Errorf("%d within the radius: total %d (capped %v), want %d (capped %v)", want, page.Total, page.TotalCapped, wantTotal, capped)
 		}
 	}
 }

@@ -163,3 +163,60 @@ func skipped(skip []uint64, lo, hi uint32) int {
 	}
 	return n
 }
+
+// CountWithin returns the number of entries within radiusM metres of lat,
+// lon degrees (distance ≤ radiusM) that pass f, as Within would report
+// them, counting no further than limit (it returns limit then). f.After is
+// ignored. A subtree sure to lie within the radius (RectHavUpperBound
+// against HavInner), whose entries all pass f's attribute tests, is counted
+// whole (less its Skip bits) without measuring its entries, unless
+// f.Accept is set. Bad arguments give the errors of Within.
+func (t *Tree) CountWithin(lat, lon, radiusM float64, f Filter, limit int) (int, error) {
+	if err := checkCircle(lat, lon, radiusM); err != nil {
+		return 0, err
+	}
+	if len(t.nodes) == 0 || limit <= 0 {
+		return 0, nil
+	}
+	o := geo.NewOrigin(lat, lon)
+	outer, inner := geo.HavBound(radiusM), geo.HavInner(radiusM)
+	c := f.prepare()
+	s := searchers.Get().(*searcher)
+	defer searchers.Put(s)
+	count := 0
+	s.stack = append(s.stack[:0], 0)
+	for len(s.stack) > 0 && count < limit {
+		i := s.stack[len(s.stack)-1]
+		s.stack = s.stack[:len(s.stack)-1]
+		n := &t.nodes[i]
+		if !c.node(n) || t.nodeBound(&o, i) > outer {
+			continue
+		}
+		if c.accept == nil && c.passesAll(n) &&
+			o.RectHavUpperBound(FromE7(n.minLat), FromE7(n.minLon), FromE7(n.maxLat), FromE7(n.maxLon)) <= inner {
+			count += int(n.hi-n.lo) - skipped(c.skip, n.lo, n.hi)
+			continue
+		}
+		if n.child != 0 {
+			last := n.child
+			for t.nodes[last].hi != n.hi {
+				last++
+			}
+			for j := last; j >= n.child; j-- {
+				s.stack = append(s.stack, j)
+			}
+			continue
+		}
+		for e := n.lo; e < n.hi; e++ {
+			if c.test && t.drops(&c, e) {
+				continue
+			}
+			lat, lon := FromE7(t.pts[e].lat), FromE7(t.pts[e].lon)
+			if o.HavLowerBound(lat, lon) > outer || o.Distance(lat, lon) > radiusM || c.accept != nil && !c.accept(int(e)) {
+				continue
+			}
+			count++
+		}
+	}
+	return min(count, limit), nil
+}

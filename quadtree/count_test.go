@@ -2,6 +2,7 @@ package quadtree
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -78,5 +79,43 @@ func TestCountGridRefuses(t *testing.T) {
 	}
 	if err := tr.CountGrid(Grid{Box: ok, Cols: 2, Rows: 2}, Filter{}, make([]int, 3)); !errors.Is(err, ErrInvalidRect) {
 		t.Errorf("3 counts for 4 cells: %v", err)
+	}
+}
+
+// TestCountWithinMatchesBruteForce: the count equals a scan of every entry
+// through the filter's oracle and geo.Distance, capped at the limit, for
+// random filters (Skip and Accept included), places (poles and the
+// antimeridian among them) and radii from a metre to half the globe, so that
+// whole subtrees are counted at once and entries on the circle one by one.
+func TestCountWithinMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 44))
+	for round := range 12 {
+		tr := mustBuild(t, randEntries(r, 200+r.IntN(3000)))
+		for range 60 {
+			c := randCentre(r)
+			if r.IntN(4) == 0 {
+				c = [2]float64{[]float64{90, -90, 0}[r.IntN(3)], []float64{180, -180, 0}[r.IntN(3)]}
+			}
+			radius := math.Pow(10, r.Float64()*7.3) // 1 m .. 20,000 km
+			q := randFilter(r, tr)
+			want := 0
+			for i := range tr.Len() {
+				if lat, lon := tr.Point(i); geo.Distance(c[0], c[1], lat, lon) <= radius && q.passes(tr, i) {
+					want++
+				}
+			}
+			limit := want + 1
+			if r.IntN(3) == 0 {
+				limit = r.IntN(want + 1)
+			}
+			inCircle := func(i int) bool { lat, lon := tr.Point(i); return geo.Distance(c[0], c[1], lat, lon) <= radius }
+			got, err := tr.CountWithin(c[0], c[1], radius, q.filter(t, tr, inCircle), limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != min(want, limit) {
+				t.Fatalf("round %d: CountWithin(%v, %v m, %+v, limit %d) = %d, brute force %d", round, c, radius, q.f, limit, got, want)
+			}
+		}
 	}
 }
