@@ -39,6 +39,11 @@
 //     of boxes, so nothing is lost at the antimeridian or the poles.
 //     Longitudes -180 and 180 are distinct values in the index but the same
 //     place on the globe: the distance between them is 0.
+//   - Counts are exact too and cheaper than visiting: CountWithin and
+//     CountGrid take a subtree whose entries all pass the filter's
+//     attribute tests as a whole (less its Skip bits) when it lies surely
+//     inside the circle (an upper bound of the distance, with rounding
+//     margins) or inside one cell of the grid.
 //   - Bad input (NaN, out-of-range coordinates, radius ≤ 0, k ≤ 0, a price
 //     above MaxPrice or a rating above MaxRating, a polygon without valid
 //     vertices) gives an error wrapping one of the Err values; nothing
