@@ -9,7 +9,7 @@ import (
 
 // FuzzNearest builds a small tree from a seed and runs one fuzzed query, as
 // Nearest and as BestRated: bad arguments must give an error, good ones the
-// brute-force answer.
+// brute-force answer, and CountWithin counts what brute force counts.
 func FuzzNearest(f *testing.F) {
 	f.Add(uint64(1), uint16(100), 0.0, 180.0, 5000.0, 20, uint32(0), uint8(0), uint8(0))
 	f.Add(uint64(2), uint16(300), 90.0, 0.0, 50000.0, 100, uint32(5), uint8(6), uint8(30))
@@ -46,6 +46,12 @@ func FuzzNearest(f *testing.F) {
 			want = want[:min(k, len(want))]
 			if !sameHits(tr, got, want, query.rated) {
 				t.Fatalf("got %v, want %v", got, want)
+			}
+		}
+		if valid {
+			all := len(bruteWithin(tr, lat, lon, radiusM, q))
+			if n, err := tr.CountWithin(lat, lon, radiusM, q.f, k); err != nil || n != min(all, k) {
+				t.Fatalf("CountWithin(limit %d) = %d, %v; brute force %d", k, n, err, all)
 			}
 		}
 	})
