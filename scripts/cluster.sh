@@ -80,7 +80,12 @@ EOF
   start_bg owner-api "$W/bin/owner-api" --addr $OWNER --db "$PRIMARY" --db-replica "$REPLICA" \
     --jwt-secret "$SECRET" --redis "$REDIS"
   echo "first index build from the replica"
-  sleep 1 # let the replica replay the load
+  # Wait until the replica has replayed everything the primary wrote.
+  lsn=$(psql -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -Atc "SELECT pg_current_wal_lsn()")
+  for _ in $(seq 1 200); do
+    [ "$(psql -h 127.0.0.1 -p $REPLICA_PORT -U postgres -Atc "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+  done
   "$W/bin/indexer" build --db "$REPLICA" --out "$W/seeds" >"$W/indexer-first.log"
   start_bg indexer "$W/bin/indexer" run --db "$REPLICA" --out "$W/seeds" --every 1m --admin-addr $ADMIN
 
