@@ -110,18 +110,12 @@ func (t *Tree) CountGrid(g Grid, f Filter, counts []int) error {
 			inside := part.Contains(south, west) && part.Contains(north, east)
 			if inside && c.accept == nil && c.passesAll(n) {
 				if cell := m.cell(north, west); cell == m.cell(south, east) {
-					counts[cell] += int(n.hi-n.lo) - skipped(c.skip, n.lo, n.hi)
+					counts[cell] += c.unskipped(n)
 					continue
 				}
 			}
 			if n.child != 0 {
-				last := n.child
-				for t.nodes[last].hi != n.hi {
-					last++
-				}
-				for j := last; j >= n.child; j-- { // the first child on top: entries in tree order
-					s.stack = append(s.stack, j)
-				}
+				s.stack = t.pushChildren(s.stack, n)
 				continue
 			}
 			for e := n.lo; e < n.hi; e++ {
@@ -144,6 +138,9 @@ func (t *Tree) CountGrid(g Grid, f Filter, counts []int) error {
 func (c *cut) passesAll(n *node) bool {
 	return n.cats&^c.cats == 0 && c.prices == math.MaxUint8 && c.minRating == 0
 }
+
+// unskipped returns the number of n's entries that Skip does not hide.
+func (c *cut) unskipped(n *node) int { return int(n.hi-n.lo) - skipped(c.skip, n.lo, n.hi) }
 
 // skipped returns the number of entries in [lo, hi) that skip hides.
 func skipped(skip []uint64, lo, hi uint32) int {
@@ -194,17 +191,11 @@ func (t *Tree) CountWithin(lat, lon, radiusM float64, f Filter, limit int) (int,
 		}
 		if c.accept == nil && c.passesAll(n) &&
 			o.RectHavUpperBound(FromE7(n.minLat), FromE7(n.minLon), FromE7(n.maxLat), FromE7(n.maxLon)) <= inner {
-			count += int(n.hi-n.lo) - skipped(c.skip, n.lo, n.hi)
+			count += c.unskipped(n)
 			continue
 		}
 		if n.child != 0 {
-			last := n.child
-			for t.nodes[last].hi != n.hi {
-				last++
-			}
-			for j := last; j >= n.child; j-- {
-				s.stack = append(s.stack, j)
-			}
+			s.stack = t.pushChildren(s.stack, n)
 			continue
 		}
 		for e := n.lo; e < n.hi; e++ {

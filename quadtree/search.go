@@ -450,6 +450,19 @@ func (t *Tree) InPolygon(m geo.MultiPolygon, f Filter, fn func(i int) bool) (int
 	return count, nil
 }
 
+// pushChildren pushes n's children on a depth-first stack, the first on
+// top, so that entries are reached in tree order.
+func (t *Tree) pushChildren(stack []uint32, n *node) []uint32 {
+	last := n.child
+	for t.nodes[last].hi != n.hi {
+		last++
+	}
+	for j := last; j >= n.child; j-- {
+		stack = append(stack, j)
+	}
+	return stack
+}
+
 // walk visits, depth first and in tree order, the nodes that c does not
 // prune and that relate does not find Disjoint from the query's geometry,
 // and calls entry for each entry of the visited leaves that passes c's
@@ -486,13 +499,7 @@ func (t *Tree) walk(c *cut, relate func(node uint32) geo.Relation, entry func(i 
 			}
 		}
 		if n.child != 0 {
-			last := n.child
-			for t.nodes[last].hi != n.hi {
-				last++
-			}
-			for j := last; j >= n.child; j-- { // the first child on top
-				s.stack = append(s.stack, j)
-			}
+			s.stack = t.pushChildren(s.stack, n)
 			continue
 		}
 		inside := insideAt >= 0
