@@ -223,18 +223,12 @@ func TestDensityAcrossNodes(t *testing.T) {
 		db.randWrite(r, 0)
 		db.advance(10 * time.Millisecond)
 	}
-	sh := shards{}
-	var nodes []*Engine
-	for i, name := range []string{"west", "east"} {
-		e := &Engine{Shards: sh}
-		sh[name] = e
-		f := newTestFollower(e, db, time.Second, 1<<20)
-		f.Install(NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)}), m)
-		db.advance(2 * time.Second)
+	sh, nodes, followers := twoNodes(db, regions, m, time.Second)
+	db.advance(2 * time.Second)
+	for _, f := range followers {
 		if _, err := f.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		nodes = append(nodes, e)
 	}
 	live := db.live()
 	boxes := []geo.Rect{geo.World, {MinLat: 40, MinLon: -10, MaxLat: 60, MaxLon: 10}, {MinLat: -30, MinLon: 170, MaxLat: 0, MaxLon: -170}}

@@ -412,18 +412,7 @@ func TestFollowersInCluster(t *testing.T) {
 		db.advance(50 * time.Millisecond)
 	}
 	regions, m := db.snapshot(t, testAreas, 1)
-	sh := shards{}
-	var followers []*Follower
-	var nodes []*Engine
-	for i, name := range []string{"west", "east"} {
-		e := &Engine{Shards: sh}
-		sh[name] = e
-		ix := NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)})
-		f := newTestFollower(e, db, slack, 1<<20)
-		f.Install(ix, m)
-		followers = append(followers, f)
-		nodes = append(nodes, e)
-	}
+	_, nodes, followers := twoNodes(db, regions, m, slack)
 	for round := range 6 {
 		for range 30 {
 			db.randWrite(r, slack)
@@ -447,6 +436,22 @@ func TestFollowersInCluster(t *testing.T) {
 			t.Fatalf("west node finds %v (err %v) near the far businesses, want %v", page, err, want)
 		}
 	}
+}
+
+// twoNodes runs one node per region of testAreas ("west", "east"), each
+// following db with the given slack and asking the other for its region.
+func twoNodes(db *fakeDB, regions []*Region, m seeds.Manifest, slack time.Duration) (shards, []*Engine, []*Follower) {
+	sh := shards{}
+	var nodes []*Engine
+	var followers []*Follower
+	for i, name := range []string{"west", "east"} {
+		e := &Engine{Shards: sh}
+		sh[name] = e
+		f := newTestFollower(e, db, slack, 1<<20)
+		f.Install(NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)}), m)
+		nodes, followers = append(nodes, e), append(followers, f)
+	}
+	return sh, nodes, followers
 }
 
 func remoteOf(m seeds.Manifest, i int) RemoteRegion {

@@ -301,14 +301,7 @@ func TestAreaSearchesAcrossNodes(t *testing.T) {
 		row.visible = row.Change
 	}
 	regions, m := db.snapshot(t, testAreas, 1)
-	sh := shards{}
-	var nodes []*Engine
-	for i, name := range []string{"west", "east"} {
-		e := &Engine{Shards: sh}
-		sh[name] = e
-		newTestFollower(e, db, time.Second, 1<<20).Install(NewClusterIndex([]*Region{regions[i]}, []RemoteRegion{remoteOf(m, 1-i)}), m)
-		nodes = append(nodes, e)
-	}
+	_, nodes, _ := twoNodes(db, regions, m, time.Second)
 	live := db.live()
 	ctx := context.Background()
 	for trial := range 60 {
