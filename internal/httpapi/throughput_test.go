@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -29,9 +30,10 @@ import (
 // BenchmarkThroughput measures /v1/search/nearby (k=20, the realistic query
 // workload, 1M businesses) with wrk against the HTTP ceiling of this
 // machine: a trivial handler on the same router and middleware returning a
-// fixed JSON body of the same size. Both run in the same process, in
-// alternating rounds (NEARBY_BENCH_ROUNDS, default 3, of
-// NEARBY_BENCH_DURATION each, default 5s), so the ratio is meaningful on a
+// fixed JSON body of the same size to the same requests. Both run in the
+// same process, in alternating rounds (NEARBY_BENCH_ROUNDS, default 3, of
+// NEARBY_BENCH_DURATION each, default 5s; wrk's threads and connections
+// NEARBY_BENCH_WRK, default "-t2 -c64"), so the ratio is meaningful on a
 // noisy machine; medians are reported. Then it times
 // searches open loop at half and at a quarter of the search throughput
 // measured, with loadtest.Pace in a child process. It needs wrk (apt-get
@@ -73,24 +75,33 @@ func BenchmarkThroughput(b *testing.B) {
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 
+	// Both runs send the same requests from the same wrk script, prebuilt
+	// once, so the generator costs the same; the fixed handler gets the
+	// search's query strings on its own path.
 	dir := b.TempDir()
-	script := filepath.Join(dir, "queries.lua")
-	var lua strings.Builder
-	lua.WriteString("local paths = {\n")
-	for _, p := range paths {
-		fmt.Fprintf(&lua, "%q,\n", p)
+	script := func(name, route string) string {
+		var lua strings.Builder
+		lua.WriteString("local paths = {\n")
+		for _, p := range paths {
+			fmt.Fprintf(&lua, "%q,\n", strings.Replace(p, "/v1/search/nearby", route, 1))
+		}
+		lua.WriteString("}\nlocal reqs = {}\nlocal i = 0\n" +
+			"init = function(args)\n  for j, p in ipairs(paths) do reqs[j] = wrk.format(\"GET\", p) end\nend\n" +
+			"request = function()\n  i = i % #reqs + 1\n  return reqs[i]\nend\n")
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(lua.String()), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return file
 	}
-	lua.WriteString("}\nlocal i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(\"GET\", paths[i])\nend\n")
-	if err := os.WriteFile(script, []byte(lua.String()), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	searchScript, fixedScript := script("search.lua", "/v1/search/nearby"), script("fixed.lua", "/bench/fixed")
 
-	dur := os.Getenv("NEARBY_BENCH_DURATION") // of each wrk and pace run
-	if dur == "" {
-		dur = "5s"
-	}
+	dur := cmp.Or(os.Getenv("NEARBY_BENCH_DURATION"), "5s") // of each wrk and pace run
+	// Two threads and 64 connections gave both handlers their highest
+	// throughput in a sweep of 1–2 threads and 16–256 connections (BENCHMARKS.md).
+	wrkArgs := cmp.Or(os.Getenv("NEARBY_BENCH_WRK"), "-t2 -c64")
 	runWrk := func(args ...string) (rps float64, p50, p99 time.Duration) {
-		cmd := exec.Command(wrk, append([]string{"-t1", "-c32", "-d" + dur, "--latency"}, args...)...)
+		cmd := exec.Command(wrk, slices.Concat(strings.Fields(wrkArgs), []string{"-d" + dur, "--latency"}, args)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			b.Fatalf("wrk: %v\n%s", err, out)
@@ -119,8 +130,8 @@ func BenchmarkThroughput(b *testing.B) {
 		// medians are reported.
 		var fixedRPS, searchRPS, ratio, fixedP50, fixedP99, searchP50, searchP99 []float64
 		for range rounds {
-			f, f50, f99 := runWrk(base + "/bench/fixed")
-			s, s50, s99 := runWrk("-s", script, base)
+			f, f50, f99 := runWrk("-s", fixedScript, base)
+			s, s50, s99 := runWrk("-s", searchScript, base)
 			fixedRPS, searchRPS, ratio = append(fixedRPS, f), append(searchRPS, s), append(ratio, 100*s/f)
 			fixedP50, fixedP99 = append(fixedP50, float64(f50.Microseconds())), append(fixedP99, float64(f99.Microseconds()))
 			searchP50, searchP99 = append(searchP50, float64(s50.Microseconds())), append(searchP99, float64(s99.Microseconds()))
