@@ -269,25 +269,31 @@ Sends nearby searches (k=20 within 2 km at the workload's points) at each
 fixed rate in turn, open loop, with a lean HTTP/1.1 client that leaves most
 of the machine to searchd, and prints the latency percentiles, counted from
 when each request was due. Use it for latency at rates beyond what the
-scenario runner keeps on schedule.
+scenario runner keeps on schedule; with --path, for the latency of one
+fixed request (--path /healthz: the floor of HTTP on the machine at that
+rate).
 
 flags:
 `)
 		fs.PrintDefaults()
 	}
 	var cfg loadtest.PaceConfig
-	var rates string
+	var rates, path string
 	fs.StringVar(&cfg.Target, "target", "http://127.0.0.1:8080", "searchd base URL (loopback only, unless --allow-remote)")
 	fs.StringVar(&rates, "rate", "", "requests per second; a comma list runs each in turn")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long each rate runs")
 	fs.IntVar(&cfg.Conns, "conns", 64, "keep-alive connections")
 	fs.DurationVar(&cfg.Timeout, "timeout", loadtest.DefaultTimeout, "per-request timeout")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow targets that are not loopback addresses: only your own deployment")
+	fs.StringVar(&path, "path", "", "send this GET path (with its query) every time instead of the searches, e.g. /healthz")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 || rates == "" {
 		return errors.New("give --rate, e.g. --rate 5000 or --rate 2000,4000,8000")
+	}
+	if path != "" && !strings.HasPrefix(path, "/") {
+		return fmt.Errorf("--path %q: give a path starting with /", path)
 	}
 	var list []float64
 	for r := range strings.SplitSeq(rates, ",") {
@@ -298,6 +304,9 @@ flags:
 		list = append(list, f)
 	}
 	cfg.Paths = loadtest.SearchPaths(20000, 3)
+	if path != "" {
+		cfg.Paths = []string{path}
+	}
 	failed := false
 	for _, r := range list {
 		cfg.Rate = r

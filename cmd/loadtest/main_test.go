@@ -5,9 +5,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nearby/nearby/internal/syncbuf"
@@ -185,7 +189,8 @@ func TestQueriesSubcommand(t *testing.T) {
 }
 
 // TestPace runs the pace subcommand at two rates: a line each, every
-// request answered; bad rates and remote targets are refused.
+// request answered; --path sends one fixed request; bad rates and paths and
+// remote targets are refused.
 func TestPace(t *testing.T) {
 	base := searchdtest.Start(t, 20000)
 	err, stdout, stderr := runCmd(t, noEnv, "pace", "--target", base, "--rate", "200, 400", "--duration", "500ms", "--conns", "4")
@@ -201,9 +206,27 @@ func TestPace(t *testing.T) {
 			t.Errorf("line %q", l)
 		}
 	}
+	// --path sends one fixed request: the server sees it and nothing else.
+	var healthz, searches atomic.Int64
+	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RequestURI() == "/healthz?x=1" {
+			healthz.Add(1)
+		} else {
+			searches.Add(1)
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer counting.Close()
+	if err, stdout, stderr := runCmd(t, noEnv, "pace", "--target", counting.URL, "--rate", "200", "--duration", "300ms", "--conns", "2", "--path", "/healthz?x=1"); err != nil {
+		t.Fatalf("--path: %v\n%s\n%s", err, stdout, stderr)
+	}
+	if healthz.Load() < 50 || searches.Load() != 0 {
+		t.Errorf("--path /healthz?x=1: the server saw it %d times and other requests %d times", healthz.Load(), searches.Load())
+	}
 	for _, args := range [][]string{
 		{"pace"},
 		{"pace", "--rate", "fast"},
+		{"pace", "--rate", "10", "--target", base, "--path", "healthz"},
 		{"pace", "--rate", "0", "--target", base},
 		{"pace", "--rate", "10", "--target", "http://10.0.0.1:8080"},
 	} {
