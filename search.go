@@ -33,8 +33,11 @@ type SearchPage struct {
 // IndexStats describes the index a node serves.
 type IndexStats struct {
 	Version string
-	Count   int
-	Regions []RegionStats
+	Count   int           // businesses in every region, local or remote
+	Regions []RegionStats // the regions this node holds
+	// Remote are the regions other nodes of a cluster hold, as the
+	// manifest describes them: name, version and count as of their seeds.
+	Remote []RegionStats
 }
 
 // RegionStats describes one region's index.

@@ -188,6 +188,56 @@ func TestClusterAnswersExactlyFromEveryNode(t *testing.T) {
 		t.Skip("starts three processes")
 	}
 	f := startCluster(t)
+	// Every node lists the regions it holds and those the others hold, each
+	// with its count; together they are the whole index.
+	perRegion := map[string]int{}
+	for _, r := range f.region {
+		perRegion[r]++
+	}
+	holds := map[string][]string{
+		"n1": {"americas-west", "europe-africa", "rest"},
+		"n2": {"americas-east", "americas-west", "asia-oceania"},
+		"n3": {"americas-east", "asia-oceania", "europe-africa", "rest"},
+	}
+	for name, want := range holds {
+		var ix struct {
+			Businesses int `json:"businesses"`
+			Regions    []struct {
+				Name       string `json:"name"`
+				Businesses int    `json:"businesses"`
+			} `json:"regions"`
+			RemoteRegions []struct {
+				Name       string `json:"name"`
+				Businesses int    `json:"businesses"`
+			} `json:"remote_regions"`
+		}
+		getJSON(t, f.nodes[name].url()+"/v1/index", 200, &ix)
+		var local, remote []string
+		for _, r := range ix.Regions {
+			local = append(local, r.Name)
+			if r.Businesses != perRegion[r.Name] {
+				t.Errorf("%s: region %s has %d businesses, want %d", name, r.Name, r.Businesses, perRegion[r.Name])
+			}
+		}
+		for _, r := range ix.RemoteRegions {
+			remote = append(remote, r.Name)
+			if r.Businesses != perRegion[r.Name] {
+				t.Errorf("%s: remote region %s has %d businesses, want %d", name, r.Name, r.Businesses, perRegion[r.Name])
+			}
+		}
+		slices.Sort(local)
+		slices.Sort(remote)
+		var others []string
+		for r := range perRegion {
+			if !slices.Contains(want, r) {
+				others = append(others, r)
+			}
+		}
+		slices.Sort(others)
+		if !slices.Equal(local, want) || !slices.Equal(remote, others) || ix.Businesses != len(f.all) {
+			t.Errorf("%s: /v1/index regions %v, remote %v, businesses %d; want %v, %v, %d", name, local, remote, ix.Businesses, want, others, len(f.all))
+		}
+	}
 	// Density grids count every region from every node: the same counts
 	// whichever node holds which regions.
 	for i, box := range densityBoxes {

@@ -566,5 +566,8 @@ func (e *Engine) Stats() (nearby.IndexStats, bool) {
 		}
 		s.Regions = append(s.Regions, rs)
 	}
+	for _, r := range ix.Remote {
+		s.Remote = append(s.Remote, nearby.RegionStats{Name: r.Name, Version: r.Version, Count: r.Count})
+	}
 	return s, true
 }

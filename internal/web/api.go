@@ -19,9 +19,10 @@ const (
 
 // indexJSON is the answer of GET /v1/index.
 type indexJSON struct {
-	IndexVersion string       `json:"index_version"`
-	Businesses   int          `json:"businesses"`
-	Regions      []regionJSON `json:"regions"`
+	IndexVersion  string       `json:"index_version"`
+	Businesses    int          `json:"businesses"`
+	Regions       []regionJSON `json:"regions"`        // held by this node
+	RemoteRegions []regionJSON `json:"remote_regions"` // held by other nodes of a cluster
 }
 
 type regionJSON struct {
@@ -40,10 +41,14 @@ func (h *handlers) index(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nearby.Errorf(nearby.EUNAVAILABLE, "index not loaded yet")
 	}
-	ans := indexJSON{IndexVersion: st.Version, Businesses: st.Count, Regions: make([]regionJSON, len(st.Regions))}
-	for i, rs := range st.Regions {
-		ans.Regions[i] = regionJSON{Name: rs.Name, Version: strconv.FormatUint(rs.Version, 10), Businesses: rs.Count}
+	regions := func(rss []nearby.RegionStats) []regionJSON {
+		out := make([]regionJSON, len(rss))
+		for i, rs := range rss {
+			out[i] = regionJSON{Name: rs.Name, Version: strconv.FormatUint(rs.Version, 10), Businesses: rs.Count}
+		}
+		return out
 	}
+	ans := indexJSON{IndexVersion: st.Version, Businesses: st.Count, Regions: regions(st.Regions), RemoteRegions: regions(st.Remote)}
 	w.Header().Set("Cache-Control", "no-store")
 	return httpx.WriteJSON(w, http.StatusOK, ans)
 }

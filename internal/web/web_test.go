@@ -96,7 +96,8 @@ func TestIndex(t *testing.T) {
 	}
 	want := map[string]any{
 		"index_version": "42", "businesses": 5.0,
-		"regions": []any{map[string]any{"name": "world", "version": "42", "businesses": 5.0}},
+		"regions":        []any{map[string]any{"name": "world", "version": "42", "businesses": 5.0}},
+		"remote_regions": []any{},
 	}
 	if g, w := mustJSON(t, got), mustJSON(t, want); g != w {
 		t.Errorf("GET /v1/index = %s, want %s", g, w)

@@ -576,9 +576,12 @@
       b.textContent = numberFormat.format(st.businesses);
       b.dataset.value = String(st.businesses);
       const r = $('stat-regions');
-      const names = st.regions.map((x) => `${x.name} (${numberFormat.format(x.businesses)})`);
-      r.textContent = st.regions.length === 1 ? names[0] : `${st.regions.length}: ${st.regions.map((x) => x.name).join(', ')}`;
-      r.title = names.join('\n');
+      const label = (x) => `${x.name} (${numberFormat.format(x.businesses)})`;
+      const names = st.regions.map(label);
+      const remote = st.remote_regions || [];
+      r.textContent = (st.regions.length === 1 ? names[0] : `${st.regions.length}: ${st.regions.map((x) => x.name).join(', ')}`) +
+        (remote.length ? ` + ${remote.length} on other nodes` : '');
+      r.title = names.join('\n') + (remote.length ? `\non other nodes:\n${remote.map(label).join('\n')}` : '');
       r.dataset.value = String(st.regions.length);
       if (el.mapStatus.dataset.kind === 'index') setMapStatus('', '');
       statsTimer = setTimeout(loadStats, 15000);
