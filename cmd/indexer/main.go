@@ -30,6 +30,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/indexer"
 	"github.com/nearby/nearby/internal/postgres"
 )
@@ -360,7 +361,7 @@ func schedule(ctx context.Context, cfg config, stdout io.Writer) error {
 		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String())
+	logger.Info("listening", "addr", ln.Addr().String(), "url", httpx.BrowseURL(ln.Addr()))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 

@@ -32,6 +32,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/api"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/ownerapi"
 	"github.com/nearby/nearby/internal/postgres"
 )
@@ -236,7 +237,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + ln.Addr().String()
+	url := httpx.BrowseURL(ln.Addr())
 	logger.Info("listening", "addr", ln.Addr().String(), "url", url)
 
 	serveErr := make(chan error, 1)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -50,6 +51,36 @@ func (n *node) kill() {
 		n.cmd.Process.Signal(syscall.SIGCONT)
 		n.cmd.Process.Kill()
 		n.cmd.Wait()
+	}
+}
+
+// freeze stops n with SIGSTOP and waits until every thread of it has
+// stopped: until the thread the kernel picks to take the signal runs, the
+// others go on, and may answer a request sent after the signal.
+func (n *node) freeze(t testing.TB) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := func() bool {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", n.cmd.Process.Pid))
+		if err != nil || len(tasks) == 0 {
+			return false
+		}
+		for _, task := range tasks {
+			stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", n.cmd.Process.Pid, task.Name()))
+			// The state follows the command name, which is in parentheses.
+			i := bytes.LastIndexByte(stat, ')')
+			if err != nil || i < 0 || i+2 >= len(stat) || stat[i+2] != 'T' {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(10 * time.Second); !stopped(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not stop", n.name)
+		}
 	}
 }
 
@@ -448,7 +479,7 @@ func TestClusterFailover(t *testing.T) {
 	phase.Store(1)
 	time.Sleep(2 * time.Second)
 	phase.Store(2)
-	n3.cmd.Process.Signal(syscall.SIGSTOP)
+	n3.freeze(t)
 	// The regions only n2 and n3 hold are missing from n1's density grid.
 	started := time.Now()
 	var d clusterDensity

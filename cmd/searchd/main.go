@@ -32,6 +32,7 @@ import (
 	"github.com/nearby/nearby/internal/cluster"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/httpapi"
+	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/search"
 )
@@ -169,7 +170,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + ln.Addr().String()
+	url := httpx.BrowseURL(ln.Addr())
 	logger.Info("listening", "addr", ln.Addr().String(), "url", url)
 
 	ctx, cancel := context.WithCancel(ctx)

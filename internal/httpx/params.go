@@ -1,6 +1,7 @@
-// Package httpx is the HTTP plumbing searchd's API, its map explorer and
-// owner-api share: query parameters read so that one answer names every
-// bad parameter, and JSON answers.
+// Package httpx is the HTTP plumbing searchd's API, its map explorer,
+// owner-api and the indexer's admin server share: query parameters read so
+// that one answer names every bad parameter, JSON answers, and the URL a
+// server logs.
 package httpx
 
 import (
