@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/postgres/pgtest"
 	"github.com/nearby/nearby/internal/redis/redistest"
@@ -45,7 +43,7 @@ type engine struct {
 // search at a time over 2,000 and the throughput of 16 concurrent
 // clients. Everything shares the machine's cores; it asserts no
 // speed. PostGIS is left out, with a log line, where the extension is not
-// installed (apt-get install postgresql-15-postgis-3: scripts/bench.sh).
+// installed (scripts/bench.sh installs it).
 func BenchmarkEngines(b *testing.B) {
 	const n, k, radiusM = 1_000_000, 20, 2000.0
 	ctx := context.Background()
@@ -65,7 +63,11 @@ func BenchmarkEngines(b *testing.B) {
 	const checked = 200
 	want := make([][]int64, checked)
 	for i, q := range qs[:checked] {
-		want[i] = bruteNearest(bs, q.Lat, q.Lon, radiusM, k)
+		rs := brute(bs, q.Lat, q.Lon, radiusM, 0)
+		for _, r := range rs[:min(k, len(rs))] {
+			id, _ := strconv.ParseInt(r.ID, 10, 64)
+			want[i] = append(want[i], id)
+		}
 	}
 	for _, e := range engines {
 		b.Run("engine="+e.name, func(b *testing.B) {
@@ -125,27 +127,6 @@ func throughput(b *testing.B, e engine, qs []dataset.Query, radiusM float64, k i
 	}
 	wg.Wait()
 	return float64(done.Load()) / time.Since(start).Seconds()
-}
-
-// bruteNearest is the exact answer: every business measured with
-// geo.Distance, the k nearest within radiusM, ties by id.
-func bruteNearest(bs []nearby.Business, lat, lon, radiusM float64, k int) []int64 {
-	type hit struct {
-		d  float64
-		id int64
-	}
-	var hits []hit
-	for _, x := range bs {
-		if d := geo.Distance(lat, lon, x.Lat, x.Lon); d <= radiusM {
-			hits = append(hits, hit{d, x.ID})
-		}
-	}
-	slices.SortFunc(hits, func(a, b hit) int { return cmp.Or(cmp.Compare(a.d, b.d), cmp.Compare(a.id, b.id)) })
-	ids := make([]int64, 0, k)
-	for _, h := range hits[:min(k, len(hits))] {
-		ids = append(ids, h.id)
-	}
-	return ids
 }
 
 // searchdEngine runs the searchd binary on its embedded demo of n
