@@ -124,6 +124,36 @@ func TestPaceCountsErrors(t *testing.T) {
 	}
 }
 
+// TestPaceTimesOut: a request the server never answers is an error once
+// its timeout has passed, its connection is dropped, and the run goes on
+// over the others without waiting for it.
+func TestPaceTimesOut(t *testing.T) {
+	var n atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 10 {
+			<-release
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	defer close(release)
+	start := time.Now()
+	res, err := loadtest.Pace(context.Background(), loadtest.PaceConfig{
+		Target: srv.URL, Paths: []string{"/"}, Rate: 200, Duration: 500 * time.Millisecond, Conns: 4,
+		Timeout: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 99 || res.Errors != 1 || !strings.Contains(res.FirstError, "no answer within 100ms") {
+		t.Errorf("%d answered, %d errors (%q); want 99 and 1 timeout", res.Requests, res.Errors, res.FirstError)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the run took %v: it waited for the hung request", took)
+	}
+}
+
 func TestPaceRefusesBadConfig(t *testing.T) {
 	ok := loadtest.PaceConfig{Target: "http://127.0.0.1:1", Paths: []string{"/"}, Rate: 10, Duration: time.Second}
 	for name, mod := range map[string]func(*loadtest.PaceConfig){
