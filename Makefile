@@ -42,6 +42,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFold -fuzztime 60s ./textmatch/
 	$(GO) test -run '^$$' -fuzz FuzzMatch -fuzztime 60s ./textmatch/
 	$(GO) test -run '^$$' -fuzz FuzzParseGeoJSON -fuzztime 60s ./geo/
+	$(GO) test -run '^$$' -fuzz FuzzParseAnswer -fuzztime 60s ./loadtest/
 
 ## cluster: a whole deployment on this machine (Postgres primary + replica, Redis,
 ## owner-api, indexer, three searchd nodes); cluster-down stops it

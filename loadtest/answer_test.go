@@ -76,3 +76,26 @@ func TestParseAnswerRefusesMalformed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseAnswer: whatever the server sends, the parser does not panic,
+// never claims more bytes than it has, and gives an answer's length alike
+// whether the answer stands alone or is followed by more bytes.
+func FuzzParseAnswer(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x\r\nok\r\n0\r\nT: 1\r\n\r\n"))
+	f.Add([]byte("HTTP/1.0 204 No Content\r\nConnection: close\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, status, closing, err := parseAnswer(b)
+		if err != nil || n == 0 {
+			return
+		}
+		if n > len(b) || status < 100 || status > 999 {
+			t.Fatalf("n %d of %d bytes, status %d", n, len(b), status)
+		}
+		n2, status2, closing2, err := parseAnswer(b[:n:n])
+		if n2 != n || status2 != status || closing2 != closing || err != nil {
+			t.Fatalf("the answer alone: n %d status %d closing %v err %v; with what follows: n %d status %d closing %v",
+				n2, status2, closing2, err, n, status, closing)
+		}
+	})
+}
