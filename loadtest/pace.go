@@ -67,7 +67,8 @@ func SearchPaths(n int, seed uint64) []string {
 }
 
 // Pace sends cfg.Rate GET requests a second for cfg.Duration, request i
-// due at start + i/Rate, and reports their latencies.
+// due at start + i/Rate, and reports their latencies. Elsewhere than on
+// Linux it returns an error wrapping errors.ErrUnsupported.
 func Pace(ctx context.Context, cfg PaceConfig) (*PaceResult, error) {
 	switch {
 	case cfg.Rate <= 0 || cfg.Rate > 1e6:
