@@ -141,12 +141,12 @@ func TestPaceTimesOut(t *testing.T) {
 	start := time.Now()
 	res, err := loadtest.Pace(context.Background(), loadtest.PaceConfig{
 		Target: srv.URL, Paths: []string{"/"}, Rate: 200, Duration: 500 * time.Millisecond, Conns: 4,
-		Timeout: 100 * time.Millisecond,
+		Timeout: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 99 || res.Errors != 1 || !strings.Contains(res.FirstError, "no answer within 100ms") {
+	if res.Requests != 99 || res.Errors != 1 || !strings.Contains(res.FirstError, "no answer within 300ms") {
 		t.Errorf("%d answered, %d errors (%q); want 99 and 1 timeout", res.Requests, res.Errors, res.FirstError)
 	}
 	if took := time.Since(start); took > 2*time.Second {
