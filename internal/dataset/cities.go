@@ -9,7 +9,6 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"sync"
 
 	"github.com/nearby/nearby/geo"
 )
@@ -38,20 +37,21 @@ func (c City) weight() float64 {
 	return float64(c.Population)
 }
 
-// loadCities parses the embedded table once.
-var loadCities = sync.OnceValues(func() ([]City, error) {
-	return parseCities(bytes.NewReader(citiesGz))
-})
+// cities is the embedded table, parsed while in use.
+var cities = shared[[]City]{build: func() (*[]City, error) {
+	cs, err := parseCities(bytes.NewReader(citiesGz))
+	return &cs, err
+}}
 
 // Cities returns the embedded cities (about 82,000 places of 2,000 people
 // or more) in GeoNames order, which groups them by country. The table is
-// parsed on first use; each call returns a fresh copy the caller may modify.
+// parsed when needed; each call returns a fresh copy the caller may modify.
 func Cities() ([]City, error) {
-	cs, err := loadCities()
+	cs, err := cities.get()
 	if err != nil {
 		return nil, err
 	}
-	return slices.Clone(cs), nil
+	return slices.Clone(*cs), nil
 }
 
 // parseCities reads a gzip-compressed name,country,lat,lon,population CSV.

@@ -42,9 +42,13 @@
 //   - IDs are 1..n in generation order.
 //   - Cities, Generate and Queries are safe for concurrent use; a Generator
 //     or QueryGenerator is not (use one per goroutine, with its own seed).
-//   - The embedded table is parsed once, on first use (about 0.1 s). The
-//     generators panic if it does not parse: that is a broken build, which
-//     the package's tests rule out, not a condition a caller could handle.
+//   - The embedded table is parsed on first use (about 0.1 s) and shared by
+//     every generator alive; once none is, the garbage collector takes it
+//     back (a later generator parses it again), so a process that generates
+//     once, like searchd's demo, does not keep 15 MB of small objects for
+//     the collector to trace. The generators panic if the table does not
+//     parse: that is a broken build, which the package's tests rule out,
+//     not a condition a caller could handle.
 //   - Reading CSV never panics: every bad row is a nearby.EINVALID error that
 //     names its line.
 package dataset

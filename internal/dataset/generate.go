@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -55,8 +54,8 @@ type site struct {
 	zone     uint16  // index of the city's time zone in attributes.zones
 }
 
-// world holds everything drawing businesses needs; built once, then
-// read-only.
+// world holds everything drawing businesses needs; built when needed
+// (see worlds), then read-only.
 type world struct {
 	sites []site
 	pick  alias // city index, weighted by population
@@ -75,12 +74,16 @@ func newSite(c City) site {
 	}
 }
 
-// loadWorld builds the world from the embedded cities, once.
-var loadWorld = sync.OnceValues(func() (*world, error) {
-	cs, err := loadCities()
+// worlds is the world, built from the embedded cities while in use: every
+// generator alive shares one.
+var worlds = shared[world]{build: buildWorld}
+
+func buildWorld() (*world, error) {
+	p, err := cities.get()
 	if err != nil {
 		return nil, err
 	}
+	cs := *p
 	w := &world{sites: make([]site, len(cs))}
 	weights := make([]float64, len(cs))
 	var zones []string
@@ -99,13 +102,13 @@ var loadWorld = sync.OnceValues(func() (*world, error) {
 	w.cats = newAlias(categoryWeights[:])
 	w.attrs, err = newAttributes(zones)
 	return w, err
-})
+}
 
 // mustWorld returns the world. The embedded city table is fixed at build
 // time and checked by the tests, so failing to parse it is a broken build,
 // not a condition callers could handle.
 func mustWorld() *world {
-	w, err := loadWorld()
+	w, err := worlds.get()
 	if err != nil {
 		panic(fmt.Sprintf("dataset: %v", err))
 	}

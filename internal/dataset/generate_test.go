@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -333,7 +334,8 @@ func TestAlias(t *testing.T) {
 func BenchmarkGenerate(b *testing.B) {
 	for _, n := range []int{1_000_000} {
 		b.Run(fmt.Sprintf("n=%s", count(n)), func(b *testing.B) {
-			mustWorld() // parse the embedded cities outside the loop
+			w := mustWorld() // parse the embedded cities outside the loop
+			defer runtime.KeepAlive(w)
 			b.ReportAllocs()
 			var bs []nearby.Business
 			for b.Loop() {
