@@ -45,7 +45,7 @@
 //   - The embedded table is parsed on first use (about 0.1 s) and shared by
 //     every generator alive; once none is, the garbage collector takes it
 //     back (a later generator parses it again), so a process that generates
-//     once, like searchd's demo, does not keep 15 MB of small objects for
+//     once, like searchd's demo, does not keep 12 MB of small objects for
 //     the collector to trace. The generators panic if the table does not
 //     parse: that is a broken build, which the package's tests rule out,
 //     not a condition a caller could handle.

@@ -9,7 +9,7 @@ import (
 // for as long as one of them holds it; it keeps only a weak pointer itself,
 // so once the last user lets go the garbage collector takes the value back,
 // and the next use builds it again. The embedded cities and the world drawn
-// from them are some 15 MB in about 200,000 small objects: kept for the life
+// from them are some 12 MB in about 100,000 small objects: kept for the life
 // of the process (searchd generates its demo data once, then serves it), the
 // collector would trace them on every cycle, tripling the cost of marking
 // searchd's heap.
