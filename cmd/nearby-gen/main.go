@@ -61,7 +61,7 @@ const usage = `Usage: nearby-gen [flags]
 
 Writes realistic synthetic data for nearby as CSV (RFC 4180, "\n" line ends):
 businesses placed around real cities weighted by population (dense downtowns,
-sparse countryside, empty oceans, ~1%% sharing a location), or a search
+sparse countryside, empty oceans, ~1% sharing a location), or a search
 workload drawn the same way. The output depends only on -kind, -n and -seed.
 
   -kind businesses  header id,name,category,lat,lon,price,rating,review_count,

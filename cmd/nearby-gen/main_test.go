@@ -117,10 +117,15 @@ func TestRunHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"-h"}, &stdout, &stderr); err != nil {
 		t.Errorf("-h: %v, want nil", err)
 	}
-	for _, want := range []string{"-kind", "businesses", "queries", "id,name,category,lat,lon", "GeoNames"} {
+	for _, want := range []string{"-kind", "businesses", "queries", "id,name,category,lat,lon", "GeoNames", "~1% sharing"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("usage lacks %q:\n%s", want, stderr.String())
 		}
+	}
+	// The usage is printed as it is, not as a format: an escape written
+	// for Printf would show.
+	if strings.Contains(stderr.String(), "%%") {
+		t.Errorf("usage shows a Printf escape:\n%s", stderr.String())
 	}
 }
 
