@@ -76,7 +76,7 @@ func render(r io.Reader, command string) (string, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if v, ok := strings.CutPrefix(line, "cpu: "); ok {
-			cpu = v
+			cpu = strings.TrimSpace(v) // go test pads some CPU names with spaces
 		}
 		f := strings.Fields(line)
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {

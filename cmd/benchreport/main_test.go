@@ -8,7 +8,7 @@ import (
 )
 
 const sample = `goos: linux
-cpu: Test CPU
+cpu: Test CPU           
 BenchmarkNearest/n=1M/k=20/r=2km-2   493104   5092 ns/op   15.71 hits/op   5872 p50-ns   0 B/op   0 allocs/op
 BenchmarkBuild/n=1M-2   20   110570544 ns/op   20.86 index-B/business
 PASS
@@ -26,7 +26,7 @@ func TestRewritesOnlyItsSection(t *testing.T) {
 	got, _ := os.ReadFile(path)
 	s := string(got)
 	for _, want := range []string{
-		"Command: `make bench`", "Test CPU",
+		"Command: `make bench`", "Machine: Test CPU, ",
 		"| benchmark | ns/op | hits/op | p50-ns | B/op | allocs/op | index-B/business |",
 		"| Nearest/n=1M/k=20/r=2km-2 | 5092 | 15.71 | 5872 | 0 | 0 |  |",
 		"| Build/n=1M-2 | 110570544 |  |  |  |  | 20.86 |",

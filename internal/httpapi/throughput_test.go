@@ -36,8 +36,9 @@ import (
 // NEARBY_BENCH_WRK, default "-t2 -c64"), so the ratio is meaningful on a
 // noisy machine; medians are reported. Then it times
 // searches open loop at half and at a quarter of the search throughput
-// measured, with loadtest.Pace in a child process. It needs wrk (apt-get
-// install wrk); it is a benchmark, so it asserts no speed.
+// measured, with loadtest.Pace in a child process, and the trivial handler
+// at the same rates. It needs wrk (apt-get install wrk); it is a
+// benchmark, so it asserts no speed.
 func BenchmarkThroughput(b *testing.B) {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
@@ -59,7 +60,7 @@ func BenchmarkThroughput(b *testing.B) {
 		total += len(get(b, s, p))
 	}
 	fixed := []byte(`{"results":[],"pad":"` + strings.Repeat("x", max(0, total/500-30)) + `"}` + "\n")
-	s.router.Get("/bench/fixed", s.handle(func(w http.ResponseWriter, r *http.Request) error {
+	s.router.Get(fixedRoute, s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(fixed))) // as search answers do
 		_, err := w.Write(fixed)
@@ -83,7 +84,7 @@ func BenchmarkThroughput(b *testing.B) {
 		var lua strings.Builder
 		lua.WriteString("local paths = {\n")
 		for _, p := range paths {
-			fmt.Fprintf(&lua, "%q,\n", strings.Replace(p, "/v1/search/nearby", route, 1))
+			fmt.Fprintf(&lua, "%q,\n", routed(p, route))
 		}
 		lua.WriteString("}\nlocal reqs = {}\nlocal i = 0\n" +
 			"init = function(args)\n  for j, p in ipairs(paths) do reqs[j] = wrk.format(\"GET\", p) end\nend\n" +
@@ -94,7 +95,7 @@ func BenchmarkThroughput(b *testing.B) {
 		}
 		return file
 	}
-	searchScript, fixedScript := script("search.lua", "/v1/search/nearby"), script("fixed.lua", "/bench/fixed")
+	searchScript, fixedScript := script("search.lua", searchRoute), script("fixed.lua", fixedRoute)
 
 	dur := cmp.Or(os.Getenv("NEARBY_BENCH_DURATION"), "5s") // of each wrk and pace run
 	// Two threads and 64 connections gave both handlers their highest
@@ -148,16 +149,21 @@ func BenchmarkThroughput(b *testing.B) {
 		b.ReportMetric(float64(len(fixed)), "body-B")
 
 		// Latency at half (the target) and a quarter of the maximum
-		// throughput, open loop, from a generator in its own process.
+		// throughput, open loop, from a generator in its own process; then
+		// the trivial handler's at the same rate, the floor of HTTP on the
+		// machine at that load.
 		for _, load := range []struct {
 			name     string
 			fraction float64
 		}{{"half", 0.5}, {"quarter", 0.25}} {
-			res := pace(b, loadtest.PaceConfig{Target: base, Rate: median(searchRPS) * load.fraction, Duration: durationOf(b, dur)})
+			cfg := loadtest.PaceConfig{Target: base, Rate: median(searchRPS) * load.fraction, Duration: durationOf(b, dur)}
+			res := pace(b, cfg, searchRoute)
 			b.ReportMetric(res.Rate, load.name+"-req/s")
 			b.ReportMetric(float64(res.P50.Microseconds()), load.name+"-p50-µs")
 			b.ReportMetric(float64(res.P99.Microseconds()), load.name+"-p99-µs")
 			b.ReportMetric(float64(res.LagP99.Microseconds()), load.name+"-lag-p99-µs")
+			floor := pace(b, cfg, fixedRoute)
+			b.ReportMetric(float64(floor.P99.Microseconds()), load.name+"-fixed-p99-µs")
 		}
 	}
 }
@@ -165,9 +171,26 @@ func BenchmarkThroughput(b *testing.B) {
 // benchPaths are the searches of BenchmarkThroughput.
 func benchPaths() []string { return loadtest.SearchPaths(20000, 3) }
 
-// paceEnv carries a loadtest.PaceConfig (without paths: benchPaths) to
-// the test binary run as BenchmarkThroughput's load generator.
+// The routes BenchmarkThroughput drives: the search, and the trivial
+// handler, which gets the search's query strings.
+const (
+	searchRoute = "/v1/search/nearby"
+	fixedRoute  = "/bench/fixed"
+)
+
+// routed sends a search path's query string to route instead.
+func routed(path, route string) string { return strings.Replace(path, searchRoute, route, 1) }
+
+// paceEnv carries a paceRun to the test binary run as
+// BenchmarkThroughput's load generator.
 const paceEnv = "NEARBY_BENCH_PACE"
+
+// paceRun is a load generator's run: its config, without the paths (the
+// generator makes benchPaths itself), and the route they go to.
+type paceRun struct {
+	loadtest.PaceConfig
+	Route string
+}
 
 // TestMain doubles as the load generator of BenchmarkThroughput: with
 // paceEnv set, this test binary runs loadtest.Pace and prints its result
@@ -175,13 +198,15 @@ const paceEnv = "NEARBY_BENCH_PACE"
 // rather than sharing the server's Go scheduler and garbage collector.
 func TestMain(m *testing.M) {
 	if env := os.Getenv(paceEnv); env != "" {
-		var cfg loadtest.PaceConfig
-		if err := json.Unmarshal([]byte(env), &cfg); err != nil {
+		var run paceRun
+		if err := json.Unmarshal([]byte(env), &run); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		cfg.Paths = benchPaths()
-		res, err := loadtest.Pace(context.Background(), cfg)
+		for _, p := range benchPaths() {
+			run.Paths = append(run.Paths, routed(p, run.Route))
+		}
+		res, err := loadtest.Pace(context.Background(), run.PaceConfig)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -192,10 +217,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// pace runs loadtest.Pace in a child process (see TestMain) and fails on
-// any error answer.
-func pace(b *testing.B, cfg loadtest.PaceConfig) *loadtest.PaceResult {
-	env, err := json.Marshal(cfg)
+// pace runs loadtest.Pace on route in a child process (see TestMain) and
+// fails on any error answer.
+func pace(b *testing.B, cfg loadtest.PaceConfig, route string) *loadtest.PaceResult {
+	env, err := json.Marshal(paceRun{cfg, route})
 	if err != nil {
 		b.Fatal(err)
 	}
