@@ -7,9 +7,8 @@ import (
 	"testing"
 )
 
-const sample = `goos: linux
-cpu: Test CPU           
-BenchmarkNearest/n=1M/k=20/r=2km-2   493104   5092 ns/op   15.71 hits/op   5872 p50-ns   0 B/op   0 allocs/op
+// sample's CPU name is padded with spaces, as go test prints some.
+const sample = "goos: linux\ncpu: Test CPU           \n" + `BenchmarkNearest/n=1M/k=20/r=2km-2   493104   5092 ns/op   15.71 hits/op   5872 p50-ns   0 B/op   0 allocs/op
 BenchmarkBuild/n=1M-2   20   110570544 ns/op   20.86 index-B/business
 PASS
 `
