@@ -107,7 +107,9 @@ func HavBound(meters float64) float64 {
 
 // HavInner is the counterpart of HavBound: a haversine value below which
 // Distance is sure to give at most meters, whatever its rounding. The
-// margins mirror HavBound's, taken off instead of added.
+// margins mirror HavBound's, taken off instead of added. Below about 50 nm
+// nothing is sure, not even a haversine of 0 (Distance from longitude 180
+// to -180 is up to 1.6e-9 m, not 0), and HavInner returns -1.
 func HavInner(meters float64) float64 {
 	h := meters / (2 * EarthRadiusM)
 	if h >= math.Pi/2 {
@@ -115,7 +117,7 @@ func HavInner(meters float64) float64 {
 	}
 	s := math.Sin(h)*(1-1e-9) - 4e-15
 	if s <= 0 {
-		return 0
+		return -1
 	}
 	return s * s
 }

@@ -97,6 +97,9 @@ func TestCountWithinMatchesBruteForce(t *testing.T) {
 				c = [2]float64{[]float64{90, -90, 0}[r.IntN(3)], []float64{180, -180, 0}[r.IntN(3)]}
 			}
 			radius := math.Pow(10, r.Float64()*7.3) // 1 m .. 20,000 km
+			if d := onEdge(r, tr, c[0], c[1]); d > 0 && r.IntN(4) == 0 {
+				radius = d
+			}
 			q := randFilter(r, tr)
 			want := 0
 			for i := range tr.Len() {
@@ -115,6 +118,33 @@ func TestCountWithinMatchesBruteForce(t *testing.T) {
 			}
 			if got != min(want, limit) {
 				t.Fatalf("round %d: CountWithin(%v, %v m, %+v, limit %d) = %d, brute force %d", round, c, radius, q.f, limit, got, want)
+			}
+		}
+	}
+}
+
+// TestCountWithinTinyRadiusAcrossAntimeridian: longitudes 180 and -180 are
+// one place, but Distance between them is not exactly 0 (sin of π rounded
+// is 1.2e-16), so a radius below that rounding must not count an entry at
+// -180 from an origin at 180 as surely within, as Within does not report it.
+func TestCountWithinTinyRadiusAcrossAntimeridian(t *testing.T) {
+	for _, lat := range []float64{60.3932617, 0} {
+		tr := mustBuild(t, []Entry{{ID: 1, Lat: lat, Lon: -180}, {ID: 2, Lat: lat, Lon: -180}})
+		d := geo.Distance(lat, 180, lat, -180)
+		if d == 0 {
+			t.Fatalf("Distance across the antimeridian at %v° is exactly 0: the test needs rounding", lat)
+		}
+		for _, radius := range []float64{math.Nextafter(d, 0), d / 2, d} {
+			want, err := tr.Within(lat, 180, radius, Filter{}, func(Hit) bool { return true })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tr.CountWithin(lat, 180, radius, Filter{}, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("CountWithin(%v, 180, %v m) = %d, Within reports %d", lat, radius, got, want)
 			}
 		}
 	}

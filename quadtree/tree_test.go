@@ -54,7 +54,28 @@ func randPoint(r *rand.Rand, centre [2]float64) (lat, lon float64) {
 	if r.IntN(50) == 0 {
 		lon = []float64{-180, 180}[r.IntN(2)]
 	}
+	if r.IntN(100) == 0 {
+		lat = []float64{-90, 90}[r.IntN(2)]
+	}
 	return lat, lon
+}
+
+// onEdge returns the distance from lat, lon to a random entry of tr, or the
+// float64 just below or above it: a radius with an entry exactly on the
+// circle, or a rounding step off it. It returns 0 for an empty tree.
+func onEdge(r *rand.Rand, tr *Tree, lat, lon float64) float64 {
+	if tr.Len() == 0 {
+		return 0
+	}
+	elat, elon := tr.Point(r.IntN(tr.Len()))
+	d := geo.Distance(lat, lon, elat, elon)
+	switch r.IntN(3) {
+	case 0:
+		d = math.Nextafter(d, 0)
+	case 1:
+		d = math.Nextafter(d, math.Inf(1))
+	}
+	return d
 }
 
 func randCentre(r *rand.Rand) [2]float64 {
@@ -260,8 +281,13 @@ func randQuery(r *rand.Rand, tr *Tree) (lat, lon, radiusM float64, k int) {
 		lat, lon = randPoint(r, randCentre(r))
 	}
 	radiusM = math.Pow(10, r.Float64()*math.Log10(50000)) // 1 m .. 50 km
-	if r.IntN(20) == 0 {
+	switch r.IntN(20) {
+	case 0:
 		radiusM = 50000 + r.Float64()*5e6
+	case 1, 2:
+		if d := onEdge(r, tr, lat, lon); d > 0 {
+			radiusM = d
+		}
 	}
 	k = 1 + r.IntN(100)
 	return

@@ -326,7 +326,9 @@ func Decode(data []byte, region string) (*Seed, error) {
 
 // readBlobs cuts the blob table out of its bytes by offsets, which must
 // start at 0, grow, and end at the last byte; blobs share data, each
-// capped so an append cannot overwrite the next.
+// capped so an append cannot overwrite the next. Every offset is checked
+// against data, not only the last: a forged one in the middle must not
+// reach past it.
 func readBlobs(offs []uint32, data []byte) ([][]byte, error) {
 	if offs[0] != 0 || int(offs[len(offs)-1]) != len(data) {
 		return nil, fmt.Errorf("%w: blob offsets do not span the blobs", ErrCorrupt)
@@ -337,7 +339,7 @@ func readBlobs(offs []uint32, data []byte) ([][]byte, error) {
 	blobs := make([][]byte, len(offs)-1)
 	for i := range blobs {
 		lo, hi := offs[i], offs[i+1]
-		if hi < lo || hi-lo > MaxBlobLen {
+		if hi < lo || hi-lo > MaxBlobLen || int(hi) > len(data) {
 			return nil, fmt.Errorf("%w: blob %d: bad offsets", ErrCorrupt, i)
 		}
 		blobs[i] = data[lo:hi:hi]

@@ -296,6 +296,16 @@ func TestBlobTables(t *testing.T) {
 			o[1], o[2] = o[2]+1, o[1]
 			r[secBlobOffs] = appendUint32s(nil, o)
 		},
+		"an offset beyond the data": func(r *[numSections][]byte) {
+			o := slices.Clone(offs)
+			o[1] = uint32(len(data)) + 100
+			r[secBlobOffs] = appendUint32s(nil, o)
+		},
+		"an offset beyond empty data": func(r *[numSections][]byte) {
+			o := make([]uint32, len(offs))
+			o[1] = 1
+			r[secBlobOffs], r[secBlobs] = appendUint32s(nil, o), nil
+		},
 		"no offsets":      func(r *[numSections][]byte) { r[secBlobOffs] = nil },
 		"offsets not u32": func(r *[numSections][]byte) { r[secBlobOffs] = r[secBlobOffs][1:] },
 		"a blob too long": func(r *[numSections][]byte) {
