@@ -4,7 +4,9 @@ import "math"
 
 // Rect is a latitude/longitude rectangle in degrees, edges included.
 // MinLat ≤ MaxLat. A rectangle with MinLon > MaxLon crosses the antimeridian:
-// it spans MinLon..180 and -180..MaxLon.
+// it spans MinLon..180 and -180..MaxLon. As for polygons, longitudes -180
+// and 180 are distinct here: a point at -180 is inside only if r reaches
+// -180 (a rectangle from 170 to -180 takes both).
 type Rect struct {
 	MinLat, MinLon, MaxLat, MaxLon float64
 }

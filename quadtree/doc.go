@@ -38,7 +38,9 @@
 //     great-circle distance (geo.RectHavLowerBound), or on exact relations
 //     of boxes, so nothing is lost at the antimeridian or the poles.
 //     Longitudes -180 and 180 are distinct values in the index but the same
-//     place on the globe: the distance between them is 0.
+//     place on the globe: the distance between them is 0 but for
+//     rounding (geo.Distance gives under 2e-9 m). Boxes and polygons compare
+//     them as given (see geo.Rect).
 //   - Counts are exact too and cheaper than visiting: CountWithin and
 //     CountGrid take a subtree whose entries all pass the filter's
 //     attribute tests as a whole (less its Skip bits) when it lies surely
