@@ -227,6 +227,47 @@ func TestBuildFromCSV(t *testing.T) {
 	}
 }
 
+// TestBuildFromHostileCSV: a file with a BOM, CRLF line ends and quoted
+// fields builds; a malformed one fails with an error naming the problem, and
+// the seeds published before stay in force.
+func TestBuildFromHostileCSV(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "seeds")
+	vars := map[string]string{"NEARBY_SEEDS": out}
+	write := func(data string) string {
+		path := filepath.Join(t.TempDir(), "b.csv")
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("\uFEFFid,name,category,lat,lon\r\n1,\"Café, \"\"Le\"\" Bar\",cafe,48.85,2.35\r\n2,b,bank,-33.9,151.2\r\n")
+	if logs, err := runIndexer(t, []string{"build", "--from-csv", good}, vars); err != nil {
+		t.Fatalf("%v\n%s", err, logs)
+	}
+	before, got := published(t, out)
+	if len(got) != 2 || got[1].Name != `Café, "Le" Bar` {
+		t.Fatalf("published %v", got)
+	}
+	for _, tc := range []struct{ name, data, want string }{
+		{"duplicate id", "id,name,category,lat,lon\n1,a,cafe,10,10\n2,b,cafe,11,11\n1,c,cafe,10,-100\n", "id 1 appears more than once"},
+		{"missing column", "id,name,category,lat\n1,a,cafe,10\n", `header lacks column "lon"`},
+		{"NaN", "id,name,category,lat,lon\n1,a,cafe,NaN,10\n", "line 2: lat NaN out of range"},
+		{"short row", "id,name,category,lat,lon\n1,a,cafe,10\n", "line 2: missing field \"lon\""},
+		{"open quote", "id,name,category,lat,lon\n1,\"a,cafe,10,10\n", "line 2"},
+		{"empty", "", "missing header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs, err := runIndexer(t, []string{"build", "--from-csv", write(tc.data)}, vars)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "nothing published") {
+				t.Fatalf("error %v, want one saying %q and that nothing was published\n%s", err, tc.want, logs)
+			}
+			if m, _ := published(t, out); m.Generation != before.Generation {
+				t.Errorf("generation %d after a failed build, want %d", m.Generation, before.Generation)
+			}
+		})
+	}
+}
+
 // TestBuildFromDatabase publishes exactly the live rows: soft-deleted ones
 // are left out, every other row is in one region's seed as stored.
 func TestBuildFromDatabase(t *testing.T) {

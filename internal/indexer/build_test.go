@@ -486,3 +486,32 @@ func TestPublishCSVCompatible(t *testing.T) {
 	}
 	assertUnchanged(t, dir, before, m)
 }
+
+// TestCSVDuplicateIDs refuses a file that names an id twice, even at two
+// places in two regions: searchd assumes one entry per id (a database's
+// primary key guarantees it; a file does not), and would otherwise answer
+// the business twice and hide only one copy when it changes.
+func TestCSVDuplicateIDs(t *testing.T) {
+	const csv = "id,name,category,lat,lon\n1,a,cafe,10,10\n2,b,cafe,11,11\n1,c,cafe,10,-100\n"
+	dir := filepath.Join(t.TempDir(), "seeds")
+	m, err := PublishReader(strings.NewReader("id,name,category,lat,lon\n3,x,bank,0,0\n"), dir, defaultRegions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := dirState(t, dir)
+	_, err = PublishReader(strings.NewReader(csv), dir, defaultRegions(t))
+	if nearby.ErrorCode(err) != nearby.EINVALID || !strings.Contains(err.Error(), "id 1 ") {
+		t.Fatalf("PublishReader: %v, want EINVALID naming id 1", err)
+	}
+	assertUnchanged(t, dir, before, m)
+
+	path := filepath.Join(t.TempDir(), "dup.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Build(context.Background(), Config{Dir: dir, Regions: defaultRegions(t), ProgressEvery: -1}, CSVSource(path))
+	if nearby.ErrorCode(err) != nearby.EINVALID || !strings.Contains(err.Error(), "id 1 ") {
+		t.Fatalf("Build(CSVSource): %v, want EINVALID naming id 1", err)
+	}
+	assertUnchanged(t, dir, before, m)
+}

@@ -33,6 +33,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/nearby/nearby"
@@ -58,7 +59,9 @@ func Publish(dir string, rs Regions, watermark time.Time, source func(yield func
 }
 
 // PublishCSV publishes the businesses of a CSV file (header id,name,
-// category,lat,lon; extra columns allowed) as seeds in dir.
+// category,lat,lon; extra columns allowed) as seeds in dir. A malformed
+// row or an id that appears twice is an EINVALID error: nothing is
+// published.
 func PublishCSV(path, dir string, rs Regions) (seeds.Manifest, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -71,7 +74,7 @@ func PublishCSV(path, dir string, rs Regions) (seeds.Manifest, error) {
 // PublishReader is PublishCSV for CSV data from r.
 func PublishReader(r io.Reader, dir string, rs Regions) (seeds.Manifest, error) {
 	return Publish(dir, rs, time.Time{}, func(yield func(nearby.Business) error) error {
-		return dataset.ReadCSV(r, yield)
+		return readCSV(r, yield)
 	})
 }
 
@@ -84,6 +87,30 @@ func CSVSource(path string) Source {
 			return time.Time{}, err
 		}
 		defer f.Close()
-		return time.Time{}, dataset.ReadCSV(f, yield)
+		return time.Time{}, readCSV(f, yield)
 	}
+}
+
+// readCSV is dataset.ReadCSV, and fails when an id appears twice: the
+// index and searchd assume one entry per id, which a database's primary
+// key guarantees and a file does not. A duplicate would be answered twice
+// (in two regions, if its copies lie apart), and a change to it would hide
+// one copy only. Checking costs 8 bytes a row and a sort at the end,
+// before anything is published.
+func readCSV(r io.Reader, yield func(nearby.Business) error) error {
+	var ids []int64
+	err := dataset.ReadCSV(r, func(b nearby.Business) error {
+		ids = append(ids, b.ID)
+		return yield(b)
+	})
+	if err != nil {
+		return err
+	}
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return nearby.Errorf(nearby.EINVALID, "id %d appears more than once (ids must be unique)", ids[i])
+		}
+	}
+	return nil
 }

@@ -1,8 +1,10 @@
 package indexer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/nearby/nearby"
@@ -53,19 +55,29 @@ func NewRegions(rs []Region) (Regions, error) {
 	return append(out, Region{Name: CatchAll, MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 180}), nil
 }
 
-// ReadRegions reads a JSON file {"regions": [...]} of regions.
+// ReadRegions reads a JSON file {"regions": [...]} of regions. Unknown
+// fields and a missing list are errors: a misspelt bound would read as 0
+// and a misspelt list as none, silently moving businesses to other regions.
 func ReadRegions(path string) (Regions, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	var f struct {
-		Regions []Region `json:"regions"`
+		Regions *[]Region `json:"regions"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("regions file %q: %w", path, err)
 	}
-	rs, err := NewRegions(f.Regions)
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("regions file %q: data after the JSON object", path)
+	}
+	if f.Regions == nil {
+		return nil, fmt.Errorf("regions file %q: no \"regions\" list", path)
+	}
+	rs, err := NewRegions(*f.Regions)
 	if err != nil {
 		return nil, fmt.Errorf("regions file %q: %w", path, err)
 	}

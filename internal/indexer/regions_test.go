@@ -126,3 +126,22 @@ func TestReadRegions(t *testing.T) {
 		t.Error("missing file: no error")
 	}
 }
+
+// TestReadRegionsRejectsUnknownFields: a misspelt field would otherwise be
+// read as 0 (a box from the equator, say) and a misspelt list as no regions
+// at all, silently putting businesses in the wrong region.
+func TestReadRegionsRejectsUnknownFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "regions.json")
+	for _, data := range []string{
+		`{"regions": [{"name": "eu", "minlat": 35, "max_lat": 72, "min_lon": -25, "max_lon": 45}]}`,
+		`{"region": [{"name": "eu", "min_lat": 35, "max_lat": 72, "min_lon": -25, "max_lon": 45}]}`,
+		`{}`,
+		`{"regions": []} {"regions": []}`,
+		`{"regions": []}}`,
+	} {
+		os.WriteFile(path, []byte(data), 0o644)
+		if rs, err := ReadRegions(path); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: regions %+v, error %v; want an error naming the file", data, rs, err)
+		}
+	}
+}
