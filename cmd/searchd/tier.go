@@ -140,12 +140,7 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 	if c.SearchCache {
 		svc = cache.NewSearcher(engine, cache.SearcherConfig{
 			Store: storeOr(), Prefix: c.RedisPrefix, TTL: c.SearchCacheTTL, Registerer: reg,
-			Version: func() string {
-				if ix := engine.Current(); ix != nil {
-					return ix.State()
-				}
-				return ""
-			},
+			Index: engine.State,
 		})
 	}
 	if c.rules != nil {

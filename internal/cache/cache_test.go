@@ -281,9 +281,10 @@ func TestDetailsStoreDown(t *testing.T) {
 // owners is a fake OwnerService that returns records of growing versions.
 type owners struct {
 	nearby.OwnerService
-	version  int64
-	replayed bool
-	err      error
+	version   int64
+	replayed  bool
+	err       error
+	committed func() // called as a Patch returns
 }
 
 func (o *owners) Create(context.Context, int64, string, nearby.BusinessInput) (*nearby.BusinessRecord, bool, error) {
@@ -292,6 +293,9 @@ func (o *owners) Create(context.Context, int64, string, nearby.BusinessInput) (*
 }
 func (o *owners) Patch(context.Context, int64, int64, int64, nearby.BusinessInput) (*nearby.BusinessRecord, error) {
 	o.version++
+	if o.committed != nil {
+		o.committed()
+	}
 	return record(1, o.version, "Patched v"+strconv.FormatInt(o.version, 10)), o.err
 }
 func (o *owners) Replace(ctx context.Context, owner, id, v int64, in nearby.BusinessInput) (*nearby.BusinessRecord, error) {
@@ -362,5 +366,38 @@ func TestInvalidator(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(down.invalidations.WithLabelValues("error")); n != 1 {
 		t.Errorf("%v invalidation errors counted, want 1", n)
+	}
+}
+
+// ctxStore is a Store that, as Redis's does, fails calls whose context has
+// ended.
+type ctxStore struct{ Store }
+
+func (s ctxStore) SetNewer(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return s.Store.SetNewer(ctx, key, val, ttl)
+}
+
+// TestInvalidatorClientGone: a write that committed updates the cache even
+// when its request's context ends as it commits (the owner's client hung
+// up, or the deadline came): else searchers would see the old detail until
+// it expires.
+func TestInvalidatorClientGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	store := NewMemory(0)
+	inv := NewInvalidator(&owners{committed: cancel}, InvalidatorConfig{
+		Store: ctxStore{store}, Prefix: "t", Logger: quietLogger(), Registerer: prometheus.NewRegistry(),
+	})
+	if _, err := inv.Patch(ctx, 7, 1, 0, nearby.BusinessInput{}); err != nil {
+		t.Fatal(err)
+	}
+	val, ok, err := store.Get(context.Background(), DetailKey("t", 1))
+	if err != nil || !ok {
+		t.Fatalf("the committed write is not cached: %v %v", ok, err)
+	}
+	if rec, err := decodeDetail(val); err != nil || rec.Name != "Patched v1" {
+		t.Fatalf("cached %+v, %v; want the patched record", rec, err)
 	}
 }

@@ -86,7 +86,11 @@ func (v *Invalidator) Delete(ctx context.Context, ownerID, id, version int64) er
 	return err
 }
 
+// put writes rec to the cache after its write committed. It does so even
+// when the write's request has ended meanwhile (the client hung up, or its
+// deadline came as it committed): the store bounds its own calls.
 func (v *Invalidator) put(ctx context.Context, id int64, rec *nearby.BusinessRecord, version int64) {
+	ctx = context.WithoutCancel(ctx)
 	key := DetailKey(v.cfg.Prefix, id)
 	val, err := encodeDetail(rec, version)
 	if err == nil {

@@ -14,8 +14,9 @@ import (
 )
 
 // DefaultSearchTTL keeps a search answer for a minute. Answers never go
-// stale (keys carry the index version); the TTL only frees the memory of
-// answers to old index versions and of one-off queries.
+// stale (keys carry the index state: its version and live changes); the
+// TTL only frees the memory of answers to old states and of one-off
+// queries.
 const DefaultSearchTTL = time.Minute
 
 // maxPendingSets bounds the cache writes in flight: past it, answers are
@@ -29,15 +30,18 @@ type engine interface {
 	nearby.ShardService
 }
 
-// SearcherConfig configures a Searcher. Store, Version and Registerer are
+// SearcherConfig configures a Searcher. Store, Index and Registerer are
 // required.
 type SearcherConfig struct {
 	Store  Store
 	Prefix string
 	TTL    time.Duration // default DefaultSearchTTL
-	// Version returns the version of the index being served ("" before
-	// one is loaded: nothing is cached then).
-	Version    func() string
+	// Index returns the state of the index being served, which names its
+	// answers in keys and changes with every new index and every batch of
+	// live changes (search.Index.State), and the index version its pages
+	// carry (search.Index.Version); "" before one is loaded: nothing is
+	// cached then.
+	Index      func() (state, version string)
 	Registerer prometheus.Registerer
 }
 
@@ -67,13 +71,13 @@ func NewSearcher(inner engine, cfg SearcherConfig) *Searcher {
 // for the index being served, else the wrapped service's, cached after it
 // is returned.
 func (s *Searcher) Nearby(ctx context.Context, q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
-	version := s.cfg.Version()
+	state, version := s.cfg.Index()
 	// Filtered, rating-sorted and counted searches are not cached: the
 	// plain nearby search is the one worth sharing between clients.
-	if version == "" || q.Validate() != nil || q.Filters != (nearby.Filters{}) || q.Sort != nearby.SortDistance || q.Total {
+	if state == "" || q.Validate() != nil || q.Filters != (nearby.Filters{}) || q.Sort != nearby.SortDistance || q.Total {
 		return s.engine.Nearby(ctx, q, after)
 	}
-	key := SearchKey(s.cfg.Prefix, version, q, after)
+	key := SearchKey(s.cfg.Prefix, state, q, after)
 	val, ok, err := s.cfg.Store.Get(ctx, key)
 	switch {
 	case err != nil:
@@ -89,8 +93,14 @@ func (s *Searcher) Nearby(ctx context.Context, q nearby.SearchQuery, after *near
 		s.requests.WithLabelValues("search", "error").Inc()
 	}
 	page, err := s.engine.Nearby(ctx, q, after)
+	// Only an answer wholly from the index the key names is cached: not a
+	// partial one, nor one with remote regions of other versions, nor one
+	// that may come from an index swapped in since the key was made.
 	if err != nil || page.Partial || page.IndexVersion != version {
 		return page, err
+	}
+	if now, _ := s.cfg.Index(); now != state {
+		return page, nil
 	}
 	select {
 	case s.pending <- struct{}{}:
@@ -104,14 +114,14 @@ func (s *Searcher) Nearby(ctx context.Context, q nearby.SearchQuery, after *near
 	return page, nil
 }
 
-// SearchKey is the cache key of a search on an index version: the exact
+// SearchKey is the cache key of a search on an index state: the exact
 // bits of the query's floats (-0 taken as 0), its limit, categories and
 // cursor.
-func SearchKey(prefix, version string, q nearby.SearchQuery, after *nearby.Cursor) string {
-	b := make([]byte, 0, len(prefix)+len(version)+96)
+func SearchKey(prefix, state string, q nearby.SearchQuery, after *nearby.Cursor) string {
+	b := make([]byte, 0, len(prefix)+len(state)+96)
 	b = append(b, prefix...)
 	b = append(b, ":search:"...)
-	b = append(b, version...)
+	b = append(b, state...)
 	for _, f := range []float64{q.Lat, q.Lon, q.RadiusM} {
 		if f == 0 {
 			f = 0 // -0 and 0 ask the same question

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/search"
+	"github.com/nearby/nearby/seeds"
 )
 
 func testEngine(t testing.TB, n int, version uint64) *search.Engine {
@@ -51,7 +54,7 @@ func TestSearcherAgrees(t *testing.T) {
 	store := NewMemory(0)
 	s := NewSearcher(engine, SearcherConfig{
 		Store: store, Prefix: "t", Registerer: prometheus.NewRegistry(),
-		Version: func() string { return engine.Current().Version },
+		Index: engine.State,
 	})
 	for i, dq := range dataset.Queries(300, 7) {
 		q := query(dq)
@@ -89,7 +92,7 @@ func TestSearcherVersionKeyed(t *testing.T) {
 	engine := testEngine(t, 5000, 1)
 	s := NewSearcher(engine, SearcherConfig{
 		Store: NewMemory(0), Prefix: "t", Registerer: prometheus.NewRegistry(),
-		Version: func() string { return engine.Current().Version },
+		Index: engine.State,
 	})
 	q := nearby.SearchQuery{Lat: 40.758, Lon: -73.9855, RadiusM: 20000, Limit: 20}
 	first, _ := s.Nearby(ctx, q, nil)
@@ -124,12 +127,73 @@ func TestSearcherVersionKeyed(t *testing.T) {
 
 func negZero() float64 { z := 0.0; return -z }
 
+// changeFeed is a search.Feed of fixed changes.
+type changeFeed []nearby.Change
+
+func (f changeFeed) Changes(_ context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error) {
+	var out []nearby.Change
+	for _, c := range f {
+		if c.UpdatedAt.After(after) || c.UpdatedAt.Equal(after) && c.ID > afterID {
+			out = append(out, c)
+		}
+	}
+	return out[:min(limit, len(out))], nil
+}
+
+// TestSearcherLiveChanges: once live changes are applied to the index, its
+// answers are still cached (keyed by the index's state), and an answer
+// cached before a change is not served after it.
+func TestSearcherLiveChanges(t *testing.T) {
+	ctx := context.Background()
+	watermark := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bs := dataset.Generate(5000, 1)
+	region, err := search.BuildRegion("world", 1, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := seeds.Manifest{Generation: 1, Regions: []seeds.Region{{Name: "world", IndexVersion: 1, Count: len(bs), Watermark: watermark}}}
+	q := nearby.SearchQuery{Lat: bs[0].Lat, Lon: bs[0].Lon, RadiusM: 20000, Limit: 20}
+	moved := bs[0]
+	moved.ID, moved.Name = 1<<40, "New in town"
+	var feed changeFeed
+	engine := &search.Engine{}
+	f := search.NewFollower(engine, &feed, time.Second, 1000, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	f.Install(search.NewIndex(region), m)
+	s := NewSearcher(engine, SearcherConfig{Store: NewMemory(0), Prefix: "t", Registerer: prometheus.NewRegistry(), Index: engine.State})
+	hits := func() float64 { return testutil.ToFloat64(s.requests.WithLabelValues("search", "hit")) }
+
+	for step, change := range []nearby.Change{
+		{Business: bs[1], Version: 2, UpdatedAt: watermark.Add(time.Minute)},     // a change elsewhere in the answer's area
+		{Business: moved, Version: 1, UpdatedAt: watermark.Add(2 * time.Minute)}, // a new business at the query point
+	} {
+		feed = append(feed, change)
+		if n, err := f.Poll(ctx); err != nil || n != 1 {
+			t.Fatalf("step %d: Poll applied %d, %v", step, n, err)
+		}
+		before := hits()
+		for pass := range 2 {
+			got, err := s.Nearby(ctx, q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := engine.Nearby(ctx, q, nil)
+			if !reflect.DeepEqual(withoutHours(got), withoutHours(want)) {
+				t.Fatalf("step %d pass %d: cached answer differs from the index's:\n got %+v\nwant %+v", step, pass, got, want)
+			}
+			waitSets(s)
+		}
+		if hits() != before+1 {
+			t.Errorf("step %d: %v hits on the second pass, want 1: answers after live changes are not cached", step, hits()-before)
+		}
+	}
+}
+
 // TestSearcherStoreDown: answers come from the index when the store fails.
 func TestSearcherStoreDown(t *testing.T) {
 	engine := testEngine(t, 5000, 1)
 	s := NewSearcher(engine, SearcherConfig{
 		Store: &failingStore{}, Prefix: "t", Registerer: prometheus.NewRegistry(),
-		Version: func() string { return engine.Current().Version },
+		Index: engine.State,
 	})
 	q := nearby.SearchQuery{Lat: 48.8566, Lon: 2.3522, RadiusM: 5000, Limit: 20}
 	got, err := s.Nearby(context.Background(), q, nil)

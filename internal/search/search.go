@@ -191,6 +191,15 @@ func (e *Engine) Swap(ix *Index) *Index { return e.cur.Swap(ix) }
 // Current returns the current index, or nil.
 func (e *Engine) Current() *Index { return e.cur.Load() }
 
+// State returns the current index's State and Version, or "", "" before
+// one is loaded: what a cache of its answers is keyed and checked by.
+func (e *Engine) State() (state, version string) {
+	if ix := e.cur.Load(); ix != nil {
+		return ix.State(), ix.Version
+	}
+	return "", ""
+}
+
 // candidate is a hit from a local region (region set) or a remote one.
 type candidate struct {
 	distanceM float64
