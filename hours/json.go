@@ -1,7 +1,10 @@
 package hours
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"maps"
 	"slices"
 	"time"
@@ -46,9 +49,12 @@ func (s *Schedule) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil || doc == nil {
+	doc, dup, err := members(data)
+	switch {
+	case err != nil:
 		return invalid("", "must be a JSON object")
+	case dup != "":
+		return invalid(dup, "given more than once")
 	}
 	var zone string
 	var week [7][]Span
@@ -75,10 +81,49 @@ func (s *Schedule) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// members returns the members of data, a JSON object, by name, and the
+// name of the first that repeats an earlier one, if any: encoding/json
+// would silently keep the last (and a day's hours would be lost).
+func members(data []byte) (map[string]json.RawMessage, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "", errors.New("not a JSON object")
+	}
+	m := map[string]json.RawMessage{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", err
+		}
+		name, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, "", err
+		}
+		if _, ok := m[name]; ok {
+			return m, name, nil
+		}
+		m[name] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, "", err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", errors.New("data after the JSON object")
+	}
+	return m, "", nil
+}
+
 func parseWeekly(data json.RawMessage) (week [7][]Span, err error) {
-	var days map[string]json.RawMessage
-	if err := json.Unmarshal(data, &days); err != nil {
+	if string(data) == "null" {
+		return week, nil // as no days
+	}
+	days, dup, err := members(data)
+	switch {
+	case err != nil:
 		return week, invalid("weekly", "must be an object of days")
+	case dup != "":
+		return week, invalid("weekly."+dup, "given more than once")
 	}
 	for _, k := range slices.Sorted(maps.Keys(days)) {
 		if !slices.Contains(dayKeys[:], k) {

@@ -122,6 +122,11 @@ func TestJSONErrors(t *testing.T) {
 		{"overlap past midnight", `{"time_zone":"UTC","weekly":{"wed":[["20:00","02:00"],["23:00","23:30"]]}}`, "weekly.wed[1]"},
 		{"same span twice", `{"time_zone":"UTC","weekly":{"thu":[["09:00","12:00"],["09:00","12:00"]]}}`, "weekly.thu[1]"},
 		{"too many", `{"time_zone":"UTC","weekly":{"fri":[["01:00","02:00"],["03:00","04:00"],["05:00","06:00"],["07:00","08:00"],["09:00","10:00"],["11:00","12:00"],["13:00","14:00"]]}}`, "weekly.fri"},
+		{"zone twice", `{"time_zone":"UTC","time_zone":"Asia/Tokyo"}`, "time_zone: given more than once"},
+		{"weekly twice", `{"time_zone":"UTC","weekly":{},"weekly":{"mon":[]}}`, "weekly: given more than once"},
+		{"day twice", `{"time_zone":"UTC","weekly":{"mon":[["09:00","17:00"]],"tue":[],"mon":[]}}`, "weekly.mon: given more than once"},
+		{"day twice escaped", `{"time_zone":"UTC","weekly":{"mon":[],"m\u006fn":[]}}`, "weekly.mon: given more than once"},
+		{"trailing data", `{"time_zone":"UTC"} {}`, ""},
 		{"zone error before day error", `{"time_zone":"Nowhere/Zone","weekly":{"mon":[["09:00","12:00"],["11:00","13:00"]]}}`, "time_zone"},
 	}
 	for _, tt := range tests {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/nearby/nearby"
@@ -83,6 +84,10 @@ func decodeInput(body []byte, patch bool) (nearby.BusinessInput, error) {
 		}
 		if string(raw) == nonFinite {
 			add(f.name, "NaN and Infinity are not allowed (nor are they JSON)")
+			continue
+		}
+		if slices.Contains(nearby.BusinessFields, f.name) && loneSurrogate(raw) {
+			add(f.name, `must be valid Unicode: holds a \u escape of half a UTF-16 surrogate pair`)
 			continue
 		}
 		required := f.name == "name" || f.name == "category" || f.name == "lat" || f.name == "lon"
@@ -326,6 +331,41 @@ next:
 		out = append(out, c)
 	}
 	return out
+}
+
+// loneSurrogate reports whether raw, a valid JSON value, holds a \u escape
+// of a UTF-16 surrogate that is not half of a pair. encoding/json decodes one
+// as U+FFFD, so the text stored would not be the text sent.
+func loneSurrogate(raw json.RawMessage) bool {
+	if !bytes.Contains(raw, []byte(`\u`)) {
+		return false
+	}
+	hex := func(i int) (rune, bool) { // the \uXXXX escape at raw[i:], if any
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(n), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex(i)
+		switch {
+		case !ok: // another escape: skip its character, which may be a backslash
+			i++
+		case !utf16.IsSurrogate(r):
+			i += 5
+		default:
+			r2, ok := hex(i + 6)
+			if !ok || utf16.DecodeRune(r, r2) == utf8.RuneError {
+				return true
+			}
+			i += 11
+		}
+	}
+	return false
 }
 
 func str(raw json.RawMessage, name string, add func(string, string)) *string {

@@ -80,6 +80,7 @@ func FuzzDecodeInput(f *testing.F) {
 		`{"price":4,"rating":4.5,"review_count":12,"hours":{"time_zone":"Europe/Paris","weekly":{"fri":[["22:00","02:00"]],"sat":[["09:00","09:00"]]}}}`,
 		`{"price":null,"rating":null,"review_count":null,"hours":null}`,
 		`{"rating":0,"price":0,"hours":{"time_zone":"UTC","weekly":{"mon":[["18:00","00:00"]],"xyz":[]}}}`,
+		`{"name":"\ud83d\ude00\\ud800","city":"\udc00","hours":{"time_zone":"UTC","weekly":{"mon":[],"m\u006fn":[]}}}`,
 	} {
 		f.Add([]byte(seed), false)
 		f.Add([]byte(seed), true)
@@ -114,4 +115,29 @@ func FuzzDecodeInput(f *testing.F) {
 			t.Fatalf("round trip changed the input:\n%+v\n%+v", in, again)
 		}
 	})
+}
+
+func TestLoneSurrogate(t *testing.T) {
+	tests := []struct {
+		raw  string
+		lone bool
+	}{
+		{`"plain"`, false},
+		{`"\u00e9\n\\u"`, false},
+		{`"\ud83d\ude00"`, false},
+		{`"\\ud800"`, false},        // an escaped backslash, then text
+		{`"\\\ud83d\ude00"`, false}, // an escaped backslash, then a pair
+		{`"\ud800"`, true},
+		{`"\ud800x"`, true},
+		{`"\udc00"`, true},
+		{`"\udc00\ud800"`, true},
+		{`"\ud800\u0041"`, true},
+		{`"\\\ud800"`, true},
+		{`["ok","\uDBFF"]`, true},
+	}
+	for _, tt := range tests {
+		if got := loneSurrogate([]byte(tt.raw)); got != tt.lone {
+			t.Errorf("loneSurrogate(%s) = %v, want %v", tt.raw, got, tt.lone)
+		}
+	}
 }

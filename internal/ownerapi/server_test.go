@@ -365,6 +365,19 @@ func TestValidation(t *testing.T) {
 			`{"mon":[["09:00","13:00"],["12:00","18:00"]]}}}`, []string{"hours.weekly.mon[1]"}},
 		{"hours bad time", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":{"tue":[["9am","5pm"]]}}}`,
 			[]string{"hours.weekly.tue[0]"}},
+		{"hours duplicate zone", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","time_zone":"Asia/Tokyo"}}`,
+			[]string{"hours.time_zone"}},
+		{"hours duplicate day", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":` +
+			`{"mon":[["09:00","17:00"]],"tue":[],"mon":[]}}}`, []string{"hours.weekly.mon"}},
+		{"hours duplicate day escaped", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","weekly":` +
+			`{"mon":[["09:00","17:00"]],"m\u006fn":[]}}}`, []string{"hours.weekly.mon"}},
+		{"lone surrogate in name", `{"name":"caf\ud800","category":"cafe","lat":1,"lon":1}`, []string{"name"}},
+		{"lone low surrogate", `{"name":"a","category":"cafe","lat":1,"lon":1,"city":"\udc00x"}`, []string{"city"}},
+		{"reversed surrogates", `{"name":"a","category":"cafe","lat":1,"lon":1,"description":"\udc00\ud800"}`, []string{"description"}},
+		{"lone surrogate in a photo", `{"name":"a","category":"cafe","lat":1,"lon":1,"photos":["https://x.example/\ud83d.jpg"]}`,
+			[]string{"photos"}},
+		{"lone surrogate in an unknown field", `{"name":"a","category":"cafe","lat":1,"lon":1,"x":"\ud800"}`, []string{"x"}},
+		{"surrogate pair", `{"name":"caf\ud83d\ude00 \\ud800","category":"cafe","lat":1,"lon":1}`, nil},
 		{"hours in order", `{"name":"","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"UTC","extra":1},"rating":9,"zzz":1}`,
 			[]string{"name", "rating", "hours.extra", "zzz"}},
 		{"attributes", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":4,"rating":0,"review_count":2147483647,` +
@@ -394,8 +407,8 @@ func TestValidation(t *testing.T) {
 			}
 		})
 	}
-	if s.fake.last != 3 {
-		t.Errorf("%d businesses created, want only the 3 valid ones", s.fake.last)
+	if s.fake.last != 4 {
+		t.Errorf("%d businesses created, want only the 4 valid ones", s.fake.last)
 	}
 }
 

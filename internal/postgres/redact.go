@@ -6,9 +6,15 @@ import (
 )
 
 // Redact returns a DSN (URL or key=value form) with any password replaced,
-// for logs and messages.
+// for logs and messages. It reads a DSN as pgx does: a URL that does not
+// parse shows only its scheme, and key=value values may be quoted or hold
+// escaped spaces, with spaces allowed around "=".
 func Redact(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+	if scheme, _, ok := strings.Cut(dsn, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, dsnSpace+"=") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return scheme + "://(redacted: not a valid URL)"
+		}
 		if q := u.Query(); q.Has("password") {
 			q.Set("password", "xxxxx")
 			u.RawQuery = q.Encode()
@@ -16,11 +22,46 @@ func Redact(dsn string) string {
 		return u.Redacted()
 	}
 	var out []string
-	for _, f := range strings.Fields(dsn) {
-		if strings.HasPrefix(f, "password=") {
-			f = "password=xxxxx"
+	for s := strings.TrimLeft(dsn, dsnSpace); s != ""; s = strings.TrimLeft(s, dsnSpace) {
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 { // not key=value: pgx refuses it, and it may be a password
+			out = append(out, "xxxxx")
+			break
 		}
-		out = append(out, f)
+		key := strings.Trim(s[:eq], dsnSpace)
+		s = strings.TrimLeft(s[eq+1:], dsnSpace)
+		end := valueEnd(s)
+		val := s[:end]
+		s = s[end:]
+		if f := strings.Fields(key); len(f) > 0 && f[len(f)-1] == "password" {
+			val = "xxxxx"
+		}
+		out = append(out, key+"="+val)
 	}
 	return strings.Join(out, " ")
+}
+
+// dsnSpace are the characters that separate key=value pairs.
+const dsnSpace = " \t\n\r\v\f"
+
+// valueEnd returns the length of the value at the start of s: a quoted one
+// up to its closing quote, another up to the next space; a backslash
+// escapes the character after it.
+func valueEnd(s string) int {
+	quoted := strings.HasPrefix(s, "'")
+	i := 0
+	if quoted {
+		i = 1
+	}
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case quoted && c == '\'':
+			return i + 1
+		case !quoted && strings.IndexByte(dsnSpace, c) >= 0:
+			return i
+		}
+	}
+	return len(s)
 }
