@@ -17,7 +17,10 @@ import (
 // take their defaults. next yields businesses until it returns false;
 // coordinates are rounded to 1e-7° as owner-api stores them and IDs are
 // ignored: the table assigns them. Each business is validated as owner-api
-// would. The load is one transaction: all or nothing.
+// would. The load is one transaction: all or nothing. Rows are stamped
+// with the import's start: a load that takes longer than FeedSlack commits
+// rows the change feed's followers may have passed, and they reach
+// searchd with the next index build instead.
 func Import(ctx context.Context, db *DB, owner int64, next func() (nearby.Business, bool, error)) (int64, error) {
 	if owner <= 0 {
 		return 0, nearby.InvalidParams([]nearby.InvalidParam{{Name: "owner", Reason: "must be a positive id"}})
