@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -396,7 +397,11 @@ func (l layout) check(rec []string) string {
 // reader and the layout of the wanted columns.
 func openCSV(r io.Reader, want []string, required int) (*csv.Reader, layout, error) {
 	lay := layout{names: want, cols: make([]int, len(want))}
-	cr := csv.NewReader(r)
+	br := bufio.NewReader(r)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3) // a byte order mark, as spreadsheets write, maybe before a quote
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1 // checked per row by layout.check, for a better message
 	cr.ReuseRecord = true
 	hdr, err := cr.Read()
@@ -407,9 +412,6 @@ func openCSV(r io.Reader, want []string, required int) (*csv.Reader, layout, err
 		return nil, lay, csvError(err)
 	}
 	lay.width = len(hdr)
-	if len(hdr) > 0 {
-		hdr[0] = strings.TrimPrefix(hdr[0], "\uFEFF") // byte order mark
-	}
 	for i, name := range want {
 		lay.cols[i] = -1
 		for j, h := range hdr {

@@ -228,6 +228,9 @@ func TestReadCSVLayout(t *testing.T) {
 		{"byte order mark and CRLF",
 			"\uFEFFid,name,category,lat,lon\r\n1,X,bar,3,4\r\n",
 			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4}}},
+		{"byte order mark before a quoted header", // as spreadsheets export
+			"\uFEFF\"id\",\"name\",\"category\",\"lat\",\"lon\"\r\n\"1\",\"X\",\"bar\",\"3\",\"4\"\r\n",
+			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 3, Lon: 4}}},
 		{"rounded to 1e-7, no trailing newline",
 			"id,name,category,lat,lon\n1,X,bar,0.123456789,-0.00000004",
 			[]nearby.Business{{ID: 1, Name: "X", Category: nearby.Bar, Lat: 0.1234568, Lon: 0}}},
