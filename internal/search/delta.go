@@ -166,7 +166,9 @@ func searchParts(parts []part, q nearby.SearchQuery, k int, m *matcher, add func
 		for i, h := range hits {
 			add(p, h, i == 0)
 		}
-		if len(hits) == k && q.Sort == nearby.SortDistance {
+		// A k-th hit at distance 0 bounds nothing: later parts may still
+		// hold ties there with smaller ids (and a radius must be positive).
+		if len(hits) == k && q.Sort == nearby.SortDistance && hits[k-1].DistanceM > 0 {
 			radiusM = min(radiusM, hits[k-1].DistanceM)
 		}
 	}
