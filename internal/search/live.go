@@ -160,7 +160,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		f.mu.Unlock()
 		return 0, nil
 	}
-	after, afterID := f.newest.Add(-f.Slack), int64(0)
+	ix, after, afterID := f.ix, f.newest.Add(-f.Slack), int64(0)
 	f.mu.Unlock()
 
 	var read []nearby.Change
@@ -189,6 +189,12 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 	if f.failing {
 		f.Logger.Info("change feed reachable again; catching up", "changes", len(read))
 		f.failing = false
+	}
+	if f.ix != ix {
+		// A seed came in while reading: what was read may be older than
+		// the seed's state, which no later read returns. The next Poll
+		// reads from the seed's watermark; what the seed lacks is there.
+		return 0, nil
 	}
 	applied := 0
 	for _, c := range read {

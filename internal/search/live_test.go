@@ -458,3 +458,61 @@ func remoteOf(m seeds.Manifest, i int) RemoteRegion {
 	r := m.Regions[i]
 	return RemoteRegion{Name: r.Name, Version: r.IndexVersion, Count: r.Count, Bounds: r.Bounds}
 }
+
+// hookFeed runs hook once, after its first read of the feed returns: what
+// happens between a Poll's read and its applying what it read.
+type hookFeed struct {
+	Feed
+	hook func()
+}
+
+func (h *hookFeed) Changes(ctx context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error) {
+	page, err := h.Feed.Changes(ctx, after, afterID, limit)
+	if hook := h.hook; hook != nil {
+		h.hook = nil
+		hook()
+	}
+	return page, err
+}
+
+// TestFollowerSeedDuringPoll installs a seed while a Poll is reading the
+// feed: what that Poll read may be older than the seed, and must not
+// replace the seed's newer state (which no later read returns).
+func TestFollowerSeedDuringPoll(t *testing.T) {
+	const slack = time.Second
+	db := newFakeDB()
+	place := func(version int) nearby.Business {
+		return nearby.Business{ID: 1, Name: fmt.Sprintf("v%d", version), Category: nearby.Cafe, Lat: 51.5, Lon: float64(-version) / 10}
+	}
+	db.write(nearby.Change{Business: place(1)}, 0)
+	db.advance(2 * slack)
+	regions, m := db.snapshot(t, testAreas, 1)
+	e := &Engine{}
+	feed := &hookFeed{Feed: db}
+	f := newTestFollower(e, feed, slack, 1<<20)
+	f.Install(NewIndex(regions...), m)
+
+	db.write(nearby.Change{Business: place(2)}, 0)
+	db.advance(2 * slack)
+	feed.hook = func() { // the Poll has read version 2; meanwhile:
+		db.write(nearby.Change{Business: place(3)}, 0)
+		db.advance(2 * slack)
+		db.write(nearby.Change{Business: nearby.Business{ID: 2, Name: "other", Category: nearby.Cafe, Lat: 10, Lon: 10}}, 0)
+		db.advance(2 * slack)
+		regions, m := db.snapshot(t, testAreas, 2) // holds version 3
+		f.Install(NewIndex(regions...), m)
+	}
+	for range 3 {
+		if _, err := f.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := e.Business(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := place(3); b.Name != want.Name || b.Lon != want.Lon {
+		t.Fatalf("business 1 is %q at %v, want %q at %v (the seed's)", b.Name, b.Lon, want.Name, want.Lon)
+	}
+	checkExact(t, rand.New(rand.NewPCG(7, 8)), e, db, "after a seed during a poll")
+}
