@@ -203,8 +203,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			w.Install = f.Install
 			go f.Run(ctx, cfg.FollowInterval)
 		}
-		w.Reload() // errors are logged; the watcher keeps trying
-		go w.Run(ctx)
+		go func() {
+			// In the background, like the demo's load, so /healthz answers
+			// (and /readyz says 503) while the seeds load.
+			w.Reload() // errors are logged; the watcher keeps trying
+			w.Run(ctx)
+		}()
 	} else {
 		go func() {
 			if err := loadDemo(engine, cfg, logger, url); err != nil {
