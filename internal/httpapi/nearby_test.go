@@ -80,6 +80,8 @@ func TestParseNearbyFilters(t *testing.T) {
 		"lat=1&lon=2&open_now=true&open_at=2026-11-27T10:00:00Z": "open_at",
 		"lat=1&lon=2&open_at=0001-01-01T00:00:00Z":               "open_at", // the zero instant means no filter
 		"lat=1&lon=2&open_at=0001-01-01T01:00:00%2B01:00":        "open_at",
+		"lat=1&lon=2&open_at=2300-01-01T00:00:00Z":               "open_at", // past UnixNano's range, as cursor keys hold it
+		"lat=1&lon=2&open_at=1899-12-31T23:59:59Z":               "open_at",
 		"lat=1&lon=2&q=%20%21%20":                                "q",
 		"lat=1&lon=2&sort=name":                                  "sort",
 		"lat=1&lon=2&total=1":                                    "total",

@@ -38,8 +38,10 @@ func parseFilters(p *httpx.Params, now time.Time) (cats nearby.CategorySet, f ne
 		switch {
 		case err != nil:
 			p.Fail("open_at", "must be an RFC 3339 time, e.g. 2026-11-27T18:30:00+01:00")
-		case t.IsZero(): // Filters.OpenAt's "no filter"
-			p.Fail("open_at", "must be later than 0001-01-01T00:00:00Z")
+		case t.Year() < 1900 || t.Year() > 2199:
+			// Time zone rules are not known outside, the zero instant is
+			// Filters.OpenAt's "no filter", and cursor keys hold UnixNano.
+			p.Fail("open_at", "must be a time from the years 1900 to 2199")
 		case openNow:
 			p.Fail("open_at", "give open_now=true or open_at, not both")
 		default:
