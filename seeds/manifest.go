@@ -157,8 +157,9 @@ func LoadRegions(dir string, want func(region string) bool) (Manifest, []*Seed, 
 
 // GC removes from dir the seed files the manifest does not name, except the
 // newest keep of each region, and leftover temporary files of interrupted
-// writes. It returns the names removed.
+// writes. It returns the names removed. A keep below 0 counts as 0.
 func GC(dir string, keep int) ([]string, error) {
+	keep = max(keep, 0)
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err

@@ -360,6 +360,9 @@ func TestManifestPublishAndGC(t *testing.T) {
 	if len(removed) != 4 { // 5 versions, 1 current + 2 kept per region
 		t.Fatalf("removed %v", removed)
 	}
+	if again, err := GC(dir, -1); err != nil || len(again) != 4 { // as keep 0: the 2 kept per region go
+		t.Fatalf("GC keep -1: removed %v, %v", again, err)
+	}
 	for _, name := range removed {
 		if strings.Contains(name, fmt.Sprint(versions[4])) || strings.Contains(name, fmt.Sprint(versions[3])) {
 			t.Errorf("removed a recent seed %s", name)
