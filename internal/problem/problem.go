@@ -47,12 +47,14 @@ func Status(code string) int {
 }
 
 // Write writes a problem document for r with the status, a detail safe to
-// show the client and the refused parameters, if any. Headers that only
+// show the client and the refused parameters, if any. The instance is the
+// path as sent, percent-encoded: a URI reference (RFC 9457 §3.1.5), which
+// the decoded path ("/v1/businesses/ 1") is not. Headers that only
 // describe a success (ETag, Location) are dropped.
 func Write(w http.ResponseWriter, r *http.Request, status int, detail string, params []nearby.InvalidParam) {
 	p := Problem{
 		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Instance: r.URL.Path, InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
+		Instance: r.URL.EscapedPath(), InvalidParams: params, RequestID: middleware.GetReqID(r.Context()),
 	}
 	h := w.Header()
 	h.Del("ETag")

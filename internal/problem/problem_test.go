@@ -48,3 +48,24 @@ func TestRecoverer(t *testing.T) {
 		t.Fatalf("%d %v", w.Code, w.Header())
 	}
 }
+
+// TestInstanceIsURIReference: instance is the path as a URI reference
+// (RFC 9457 §3.1.5), percent-encoded as sent, not decoded into spaces or
+// invalid UTF-8.
+func TestInstanceIsURIReference(t *testing.T) {
+	for target, want := range map[string]string{
+		"/v1/businesses/%2022906?x=1": "/v1/businesses/%2022906",
+		"/v1/businesses/%FF":          "/v1/businesses/%FF",
+		"/v1/search/box":              "/v1/search/box",
+	} {
+		w := httptest.NewRecorder()
+		Write(w, httptest.NewRequest(http.MethodGet, target, nil), 400, "bad id", nil)
+		var p Problem
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Instance != want {
+			t.Errorf("GET %s: instance %q, want %q", target, p.Instance, want)
+		}
+	}
+}
