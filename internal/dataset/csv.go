@@ -253,7 +253,9 @@ func parseBusiness(rec []string, lay layout, schedules scheduleCache) (b nearby.
 	if b.ID, err = strconv.ParseInt(f, 10, 64); err != nil {
 		return b, fmt.Sprintf("bad id %q: not an integer in int64 range", f)
 	}
-	b.Name = rec[cols[colName]]
+	// Not a slice of the row: encoding/csv returns a row's fields as slices
+	// of one string, which a kept name would keep whole.
+	b.Name = strings.Clone(rec[cols[colName]])
 	f = rec[cols[colCategory]]
 	if b.Category, err = nearby.ParseCategory(f); err != nil {
 		return b, fmt.Sprintf("unknown category %q", f)

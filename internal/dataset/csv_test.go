@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +84,41 @@ func distinctSchedules(bs []nearby.Business) int {
 		byKey[b.Hours.Key()] = b.Hours
 	}
 	return len(byKey)
+}
+
+// TestReadCSVDoesNotPinRows keeps every business read from rows of 2 KB
+// (an ignored column): what they hold must be about the size of a
+// business, not of its row. encoding/csv returns a row's fields as slices
+// of one string, so a name kept as is holds the whole row in memory, and
+// an indexer reading 10M rows of some 320 bytes (hours make them long)
+// would keep 3 GB of text for 200 MB of names.
+func TestReadCSVDoesNotPinRows(t *testing.T) {
+	const n = 20_000
+	var in strings.Builder
+	in.WriteString("id,name,category,lat,lon,note\n")
+	note := strings.Repeat("x", 2000)
+	for i := range n {
+		fmt.Fprintf(&in, "%d,Shop %d,cafe,1,2,%s\n", i+1, i, note)
+	}
+	data := in.String()
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	var kept []nearby.Business
+	if err := ReadCSV(strings.NewReader(data), func(b nearby.Business) error {
+		kept = append(kept, b)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms1)
+	runtime.KeepAlive(data) // not freed meanwhile: only what was kept counts
+	perBusiness := (float64(ms1.HeapAlloc) - float64(ms0.HeapAlloc)) / n
+	if len(kept) != n || perBusiness > 500 {
+		t.Errorf("%d businesses read from rows of 2 KB keep %.0f bytes each: they pin their rows", len(kept), perBusiness)
+	}
+	runtime.KeepAlive(kept)
 }
 
 // TestCSVWithoutAttributes reads files of the format before attributes,
