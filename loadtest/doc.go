@@ -25,7 +25,9 @@
 //   - Every run is bounded: no iteration starts after Config.Duration, no
 //     request is sent beyond Config.MaxRequests, each request has a timeout,
 //     and requests still running 2 timeouts after the duration are cut off
-//     (and counted as errors).
+//     (and counted as errors), as are open-loop iterations due but not yet
+//     started then (their first request fails, charged from when it was
+//     due).
 //   - Only loopback targets (127.0.0.0/8, ::1, localhost) unless
 //     Config.AllowRemote: the URL is checked, and the dialer refuses any
 //     other address, so neither DNS, a proxy setting nor a redirect can send

@@ -38,7 +38,7 @@ type PaceConfig struct {
 // charged to every request it delayed (no coordinated omission).
 type PaceResult struct {
 	Requests int64         `json:"requests"` // answered with 200 and a whole body
-	Errors   int64         `json:"errors"`   // anything else
+	Errors   int64         `json:"errors"`   // anything else, requests due but never sent included
 	Elapsed  time.Duration `json:"elapsed_ns"`
 	Rate     float64       `json:"rate"` // requests answered per second of the run (at least Duration)
 	P50      time.Duration `json:"p50_ns"`

@@ -116,6 +116,14 @@ func (p *pacer) run(ctx context.Context) error {
 			p.close(slot)
 		}
 	}
+	if ctx.Err() == nil {
+		// Cut off with requests still waiting for a connection: they were
+		// due, so they failed, rather than not counting at all.
+		unsent := errors.New("not sent by the end of the run: every connection was busy")
+		for ; due(next) < p.duration; next++ {
+			p.fail(unsent)
+		}
+	}
 	return ctx.Err()
 }
 

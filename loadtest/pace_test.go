@@ -154,6 +154,28 @@ func TestPaceTimesOut(t *testing.T) {
 	}
 }
 
+// TestPaceCountsUnsentRequests: a server that answers every request, but
+// in 100 ms, over one connection, takes some 14 of the 100 requests due
+// before the run is cut off, two timeouts after its duration. The others
+// were due and never sent: each is an error, not left out of the counts.
+func TestPaceCountsUnsentRequests(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	res, err := loadtest.Pace(context.Background(), loadtest.PaceConfig{
+		Target: srv.URL, Paths: []string{"/"}, Rate: 100, Duration: time.Second, Conns: 1,
+		Timeout: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests+res.Errors != 100 || res.Errors < 80 {
+		t.Errorf("%d answered, %d errors (%q); want 100 in all, the unsent ones errors", res.Requests, res.Errors, res.FirstError)
+	}
+}
+
 func TestPaceRefusesBadConfig(t *testing.T) {
 	ok := loadtest.PaceConfig{Target: "http://127.0.0.1:1", Paths: []string{"/"}, Rate: 10, Duration: time.Second}
 	for name, mod := range map[string]func(*loadtest.PaceConfig){

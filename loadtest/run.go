@@ -218,25 +218,30 @@ func (r *runner) newIteration(i int64, due time.Time) *iteration {
 
 // openLoop starts iteration i at start + i/rate until the duration is over
 // or the budget spent, each in its own goroutine, and waits for them.
+// Iterations due that could not start before the run was cut off count as
+// failed requests (see notStarted).
 func (r *runner) openLoop(ctx context.Context, scenario string, cfg Config, start time.Time) {
 	end := start.Add(cfg.Duration)
 	spin := spinFor(time.Duration(float64(time.Second) / cfg.Rate))
 	slots := make(chan struct{}, cfg.MaxInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	// Due times from the start, not from the last one, so rounding does
+	// not accumulate.
+	dueAt := func(i int64) time.Time { return start.Add(time.Duration(float64(i) * float64(time.Second) / cfg.Rate)) }
 	for i := int64(0); ; i++ {
-		// Due times from the start, not from the last one, so rounding
-		// does not accumulate.
-		due := start.Add(time.Duration(float64(i) * float64(time.Second) / cfg.Rate))
+		due := dueAt(i)
 		if !due.Before(end) || r.stopped.Load() {
 			return
 		}
 		if sleepUntil(ctx, due, spin) != nil {
+			r.notStarted(scenario, i, end, dueAt)
 			return
 		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
+			r.notStarted(scenario, i, end, dueAt)
 			return
 		}
 		r.rec.iterationStarted()
@@ -245,6 +250,22 @@ func (r *runner) openLoop(ctx context.Context, scenario string, cfg Config, star
 			r.rec.recordLag(time.Since(due))
 			r.newIteration(i, due).run(ctx, scenario)
 		})
+	}
+}
+
+// notStarted records, when the run was cut off at the end of its grace
+// period (not interrupted), each open-loop iteration from i on that was due
+// before end but never started, as its first request failed at the cut-off:
+// they are the load the server could not take, and leaving them out would
+// report only the requests it let through (coordinated omission).
+func (r *runner) notStarted(scenario string, i int64, end time.Time, dueAt func(int64) time.Time) {
+	if !r.hardStop.Load() {
+		return
+	}
+	now := time.Now()
+	for ; dueAt(i).Before(end) && r.reserve(1); i++ {
+		name := r.newIteration(i, dueAt(i)).firstRequest(scenario)
+		r.rec.record(result{name: name, latency: now.Sub(dueAt(i)), end: now, err: "not started by the end of the run"})
 	}
 }
 

@@ -268,6 +268,41 @@ func TestCoordinatedOmission(t *testing.T) {
 	}
 }
 
+// TestOverloadCountsUnstartedIterations offers 50 iterations in a second
+// to a server that takes 200 ms an answer, with one iteration in flight:
+// only some 8 can start before the run is cut off, 1.6 s in. The others
+// were due and never sent; leaving them out would report a handful of
+// successful requests and pass errors<1% (coordinated omission of the
+// whole tail). Each must count as a failed request, charged from when it
+// was due.
+func TestOverloadCountsUnstartedIterations(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	t.Cleanup(srv.Close)
+	for _, scenario := range []string{"ceiling", "mixed"} {
+		t.Run(scenario, func(t *testing.T) {
+			rep, err := loadtest.Run(context.Background(), loadtest.Config{
+				Scenario: scenario, Target: srv.URL, Rate: 50, Duration: time.Second, MaxInFlight: 1,
+				Timeout: 300 * time.Millisecond, Thresholds: mustThresholds(t, "errors<1%"),
+			})
+			if !errors.Is(err, loadtest.ErrThresholds) {
+				t.Errorf("err %v, want the errors threshold to fail", err)
+			}
+			checkReport(t, rep)
+			all, _ := rep.Stats("all")
+			if all.Count < 50 || all.Errors < 35 || all.MaxMs < 500 {
+				t.Errorf("%d requests, %d errors, max %gms: want the 50 due, most failed, the last charged over 500ms",
+					all.Count, all.Errors, all.MaxMs)
+			}
+			if len(rep.ErrorSamples) == 0 || !strings.Contains(rep.ErrorSamples[0].Message, "not started") {
+				t.Errorf("error samples %+v", rep.ErrorSamples)
+			}
+		})
+	}
+}
+
 func TestOwnerScenario(t *testing.T) {
 	owner := newFakeOwner(t, "s3cret")
 	rep, err := loadtest.Run(context.Background(), loadtest.Config{

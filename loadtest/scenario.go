@@ -67,6 +67,20 @@ func (it *iteration) run(ctx context.Context, name string) error {
 	return fmt.Errorf("unknown scenario %q", name)
 }
 
+// firstRequest returns the name of the first request iteration it would
+// send in scenario name; for mixed, it draws the scenario as run would.
+func (it *iteration) firstRequest(name string) string {
+	switch name {
+	case "owner":
+		return ReqOwnerCreate
+	case "ceiling":
+		return ReqHealthz
+	case "mixed":
+		return it.firstRequest(it.r.pickScenario(it.rng.Float64()))
+	}
+	return ReqSearch
+}
+
 // page is the part of a search answer the scenarios follow.
 type page struct {
 	Results []struct {
