@@ -397,10 +397,12 @@ func TestBadRequestsGetProblems(t *testing.T) {
 	for _, tc := range []struct {
 		method, path string
 		status       int
+		allow        string
 	}{
-		{"GET", "/nope", 404},
-		{"POST", "/v1/search/nearby?lat=0&lon=0", 405},
-		{"DELETE", "/v1/businesses/1", 405},
+		{"GET", "/nope", 404, ""},
+		{"POST", "/v1/search/nearby?lat=0&lon=0", 405, "GET, HEAD"},
+		{"DELETE", "/v1/businesses/1", 405, "GET, HEAD"},
+		{"GET", "/v1/search/within", 405, "POST"},
 	} {
 		req, _ := http.NewRequest(tc.method, base+tc.path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -409,7 +411,7 @@ func TestBadRequestsGetProblems(t *testing.T) {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != tc.status || resp.Header.Get("Content-Type") != "application/problem+json" ||
-			tc.status == 405 && resp.Header.Get("Allow") != "GET, HEAD" || resp.Header.Get("X-Request-Id") == "" {
+			resp.Header.Get("Allow") != tc.allow || resp.Header.Get("X-Request-Id") == "" {
 			t.Errorf("%s %s: %d %v", tc.method, tc.path, resp.StatusCode, resp.Header)
 		}
 	}
