@@ -139,8 +139,11 @@ type regionVersion struct {
 
 // versionOf names a set of region versions: the newest version, followed by
 // a hash of all (name, version) pairs when they differ, so any change to any
-// region changes it.
+// region changes it. The pairs are hashed in name order (vs is sorted), so
+// every node of a cluster, whichever regions it holds, names the same set
+// alike and takes the others' cursors.
 func versionOf(vs []regionVersion) string {
+	slices.SortFunc(vs, func(a, b regionVersion) int { return cmp.Compare(a.name, b.name) })
 	var newest uint64
 	same := true
 	h := fnv.New64a()
