@@ -87,10 +87,11 @@ func (c *Client) Probe(ctx context.Context, interval time.Duration) {
 	for {
 		m := c.cluster.Load()
 		var wg sync.WaitGroup
-		for name, base := range m.Nodes {
+		for name := range m.Nodes {
 			if name == c.self {
 				continue
 			}
+			base := m.base(name)
 			wg.Go(func() {
 				pctx, cancel := context.WithTimeout(ctx, interval*8/10)
 				defer cancel()
@@ -138,7 +139,7 @@ func (c *Client) replicas(region string) []replica {
 		if n == c.self {
 			continue
 		}
-		r := replica{n, m.Nodes[n]}
+		r := replica{n, m.base(n)}
 		if up, known := c.up[n]; known && !up {
 			bad = append(bad, r)
 		} else {

@@ -21,13 +21,14 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/nearby/nearby"
 )
 
 // Map says which nodes hold which regions.
 type Map struct {
-	Nodes   map[string]string   `json:"nodes"`   // node name → base URL, e.g. http://10.0.0.5:8080
+	Nodes   map[string]string   `json:"nodes"`   // node name → base URL, e.g. http://10.0.0.5:8080 (a trailing slash is ignored)
 	Regions map[string][]string `json:"regions"` // region → names of the nodes holding it (replicas)
 }
 
@@ -68,6 +69,9 @@ func (m *Map) Validate() error {
 	}
 	return nil
 }
+
+// base returns node's base URL without a trailing slash, ready for a path.
+func (m *Map) base(node string) string { return strings.TrimRight(m.Nodes[node], "/") }
 
 // RegionsOf returns the regions node holds, sorted.
 func (m *Map) RegionsOf(node string) []string {
