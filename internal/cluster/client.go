@@ -157,6 +157,12 @@ func (c *Client) replicas(region string) []replica {
 // errDefinitive marks an answer no other replica would change (not found).
 var errDefinitive = errors.New("definitive")
 
+// errNotFound is a 404. It is definitive only for a business lookup, where
+// it says the business is not there; from the search routes it says the
+// node does not serve them (an older release, a wrong address), and
+// another replica is asked.
+var errNotFound = errors.New("not found")
+
 // ask runs get against the region's replicas: the first, then a second if
 // the first fails or has not answered within HedgeAfter, and so on, until
 // one answers or ShardTimeout passes.
@@ -307,7 +313,9 @@ func (c *Client) Business(ctx context.Context, region string, id int64) (*nearby
 	b, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.Business, error) {
 		var w wireResult
 		u := fmt.Sprintf("%s/internal/v1/shard/businesses/%d?region=%s", base, id, url.QueryEscape(region))
-		if err := c.get(ctx, u, &w); err != nil {
+		if err := c.get(ctx, u, &w); errors.Is(err, errNotFound) {
+			return nil, errDefinitive
+		} else if err != nil {
 			return nil, err
 		}
 		b, err := w.business()
@@ -376,13 +384,13 @@ func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
 	return a, nil
 }
 
-// get fetches a JSON document; a 404 is definitive, other failures are not.
+// get fetches a JSON document; a 404 is errNotFound.
 func (c *Client) get(ctx context.Context, u string, v any) error {
 	return c.do(ctx, http.MethodGet, u, nil, v)
 }
 
 // do sends a request (a JSON body if any) and decodes a JSON answer; a 404
-// is definitive, other failures are not.
+// is errNotFound.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) error {
 	var rd io.Reader
 	if body != nil {
@@ -404,7 +412,7 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) e
 	case http.StatusOK:
 		return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(v)
 	case http.StatusNotFound:
-		return errDefinitive
+		return fmt.Errorf("%s: %w", u, errNotFound)
 	}
 	return fmt.Errorf("%s: status %d", u, resp.StatusCode)
 }

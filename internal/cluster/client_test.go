@@ -341,7 +341,7 @@ func TestClusterFailures(t *testing.T) {
 	c.ShardTimeout, c.HedgeAfter = 300*time.Millisecond, 20*time.Millisecond
 	b := servers[1]
 
-	var mode atomic.Value // of the front replica: "ok", "slow", "fail"
+	var mode atomic.Value // of the front replica: "ok", "slow", "fail", "gone"
 	mode.Store("ok")
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		switch mode.Load() {
@@ -353,6 +353,9 @@ func TestClusterFailures(t *testing.T) {
 			}
 		case "fail":
 			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		case "gone": // no shard routes: an older release, a wrong address
+			http.NotFound(w, req)
 			return
 		}
 		b.Config.Handler.ServeHTTP(w, req)
@@ -377,7 +380,14 @@ func TestClusterFailures(t *testing.T) {
 	})
 	ctx := context.Background()
 	base := runtime.NumGoroutine()
-	for _, md := range []string{"ok", "slow", "fail"} {
+	var inAmericas int64
+	for _, x := range bs {
+		if areas[areas.Of(x.Lat, x.Lon)].Name == "americas" {
+			inAmericas = x.ID
+			break
+		}
+	}
+	for _, md := range []string{"ok", "slow", "fail", "gone"} {
 		mode.Store(md)
 		for range 6 { // the first replica asked rotates
 			c.mu.Lock()
@@ -388,6 +398,9 @@ func TestClusterFailures(t *testing.T) {
 			}, q)
 			if first.Partial || !same(got, want) || first.Total != len(want) {
 				t.Fatalf("front %s: partial %v (missing %v), total %d, %d results, want %d", md, first.Partial, first.Missing, first.Total, len(got), len(want))
+			}
+			if x, err := a.Business(ctx, inAmericas); err != nil || x.ID != inAmericas {
+				t.Fatalf("front %s: business %d: %v", md, inAmericas, err)
 			}
 		}
 	}
