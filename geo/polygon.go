@@ -178,40 +178,44 @@ func (m MultiPolygon) Contains(lat, lon float64) bool {
 // contains reports whether p is on a ring of poly or crosses its rings an odd
 // number of times going east. An edge counts when p.Lat is in the half-open
 // latitude range [low end, high end), so a ray through a vertex counts it
-// once, or twice at a local extremum, and horizontal edges never.
+// once, or twice at a local extremum, and horizontal edges never. An edge
+// whose latitudes do not reach p.Lat neither holds p nor counts.
 func (poly Polygon) contains(p Point) bool {
 	in := false
 	for _, ring := range poly.Rings {
 		if len(ring) == 0 {
 			continue
 		}
-		b := ring[len(ring)-1] // an edge from the last position closes rings built by hand
-		for _, next := range ring {
-			a := b
-			b = next
+		a := ring[len(ring)-1] // an edge from the last position closes rings built by hand
+		for _, b := range ring {
+			// As in bandedPolygon.contains: the common cases inline.
 			crosses := (a.Lat > p.Lat) != (b.Lat > p.Lat)
 			switch {
-			case p.Lon > max(a.Lon, b.Lon):
-				continue // the edge is west of p
+			case p.Lon > max(a.Lon, b.Lon): // the edge is west of p
 			case p.Lon < min(a.Lon, b.Lon):
-				if crosses {
-					in = !in
+				in = in != crosses
+			case crosses || p.Lat >= min(a.Lat, b.Lat) && p.Lat <= max(a.Lat, b.Lat):
+				on, flip := inEdgeBox(a, b, p, crosses)
+				if on {
+					return true
 				}
-				continue
-			case !crosses && (p.Lat < min(a.Lat, b.Lat) || p.Lat > max(a.Lat, b.Lat)):
-				continue
+				in = in != flip
 			}
-			// p is in the edge's bounding box: on the edge or on one side.
-			o := orient(a, b, p)
-			if o == 0 {
-				return true
-			}
-			if crosses && (o > 0) == (b.Lat > a.Lat) {
-				in = !in
-			}
+			a = b
 		}
 	}
 	return in
+}
+
+// inEdgeBox tells, for p in the bounding box of the edge a→b, whether p is
+// on it, and else whether it flips contains' count (crosses: the edge
+// spans p's latitude as contains counts it).
+func inEdgeBox(a, b, p Point, crosses bool) (on, flip bool) {
+	o := orient(a, b, p)
+	if o == 0 {
+		return true, false
+	}
+	return false, crosses && (o > 0) == (b.Lat > a.Lat)
 }
 
 // orientErr bounds the relative error of the float64 determinant in orient:
@@ -314,33 +318,38 @@ func (r Relation) String() string {
 // but only by the union of several polygons, when a ring touches r without
 // entering it, and when r is invalid (see Rect.Valid). A rectangle crossing
 // the antimeridian (MinLon > MaxLon) is related in its two parts. RelateRect
-// reads every edge of m, checking each against r's bounds first.
+// reads every edge of m, checking each against r's bounds first; m's
+// PolygonIndex reads fewer.
 func (m MultiPolygon) RelateRect(r Rect) Relation {
+	return relateRect(r, len(m), func(i int, r Rect) Relation { return m[i].relate(r) })
+}
+
+// relateRect is RelateRect for n polygons, relate telling how r, not
+// crossing the antimeridian, lies with respect to polygon i.
+func relateRect(r Rect, n int, relate func(i int, r Rect) Relation) Relation {
 	if !r.Valid() {
 		return Partial
 	}
+	all := func(r Rect) Relation {
+		rel := Disjoint
+		for i := range n {
+			switch relate(i, r) {
+			case Inside:
+				return Inside
+			case Partial:
+				rel = Partial
+			}
+		}
+		return rel
+	}
 	if r.MinLon > r.MaxLon {
 		parts := r.Split()
-		if a := m.relate(parts[0]); a == m.relate(parts[1]) {
+		if a := all(parts[0]); a == all(parts[1]) {
 			return a
 		}
 		return Partial
 	}
-	return m.relate(r)
-}
-
-// relate is RelateRect for r not crossing the antimeridian.
-func (m MultiPolygon) relate(r Rect) Relation {
-	rel := Disjoint
-	for _, poly := range m {
-		switch poly.relate(r) {
-		case Inside:
-			return Inside
-		case Partial:
-			rel = Partial
-		}
-	}
-	return rel
+	return all(r)
 }
 
 // relate is Partial if a ring of poly touches r. Otherwise r, being

@@ -289,10 +289,14 @@ func TestContainsOracle(t *testing.T) {
 	for range 300 {
 		s := randShape(r)
 		m := randMultiPolygon(r, s)
+		ix := m.Index()
 		for _, p := range probes(r, s, m) {
 			got, want := m.Contains(p.Lat, p.Lon), oracleContains(m, p)
 			if got != want {
 				t.Fatalf("shape %+v, %v: Contains(%v, %v) = %v, oracle %v", s, m, p.Lat, p.Lon, got, want)
+			}
+			if ix.Contains(p.Lat, p.Lon) != got {
+				t.Fatalf("shape %+v, %v: the index's Contains(%v, %v) = %v, not %v", s, m, p.Lat, p.Lon, !got, got)
 			}
 			if got && !m.Bounds().Contains(p.Lat, p.Lon) {
 				t.Fatalf("%v: Contains(%v, %v), but Bounds %+v does not", m, p.Lat, p.Lon, m.Bounds())
@@ -387,6 +391,9 @@ func TestRelateRect(t *testing.T) {
 			}
 			rect := randRectNear(r, s, a)
 			rel := m.RelateRect(rect)
+			if got := m.Index().RelateRect(rect); got != rel {
+				t.Fatalf("%v\nthe index's RelateRect(%+v) = %v, not %v", m, rect, got, rel)
+			}
 			count[rel]++
 			samples := rectSamples(rect)
 			for _, poly := range m {
@@ -631,6 +638,62 @@ func FuzzParseGeoJSON(f *testing.F) {
 	})
 }
 
+// TestPolygonIndex: the index answers as the polygons do, for polygons of
+// many vertices (so many bands): star-shaped rings, combs whose long teeth
+// span most bands, rings with horizontal runs; points at vertices, on edges,
+// level with vertices and anywhere; rectangles of every size.
+func TestPolygonIndex(t *testing.T) {
+	r := newRand(t)
+	for range 60 {
+		s := randShape(r)
+		n := 20 + r.IntN(800)
+		var ring []geo.Point
+		switch r.IntN(3) {
+		case 0: // a star
+			for i := range n {
+				theta := 2 * math.Pi * (float64(i) + 0.8*r.Float64()) / float64(n)
+				d := 0.2 + 0.8*r.Float64()
+				ring = append(ring, s.point(d*math.Sin(theta), d*math.Cos(theta)))
+			}
+		case 1: // a comb: teeth from the bottom edge, up to random heights
+			ring = append(ring, s.point(-1, -1))
+			for i := range n / 2 {
+				x := -1 + 2*(float64(i)+0.5)/float64(n/2)
+				ring = append(ring, s.point(1-2*r.Float64()*r.Float64(), x), s.point(-0.9, x+1/float64(n)))
+			}
+			ring = append(ring, s.point(-1, 1))
+		default: // a staircase with horizontal runs
+			for i := range n / 2 {
+				x := -1 + 2*float64(i)/float64(n/2)
+				ring = append(ring, s.point(x, x), s.point(x, x+2/float64(n)))
+			}
+			ring = append(ring, s.point(1, -1))
+		}
+		ring = append(ring, ring[0])
+		m := geo.MultiPolygon{{Rings: [][]geo.Point{ring}}}
+		if r.IntN(2) == 0 { // a hole, and a second polygon
+			m[0].Rings = append(m[0].Rings, s.ring(r, 0, 0, 0.2))
+			m = append(m, randMultiPolygon(r, s)[0])
+		}
+		ix := m.Index()
+		ps := probes(r, s, m)
+		for range 500 { // level with each other: the bands' edges fall anywhere
+			ps = append(ps, s.point(2.2*r.Float64()-1.1, 2.2*r.Float64()-1.1))
+		}
+		for _, p := range ps {
+			if got, want := ix.Contains(p.Lat, p.Lon), m.Contains(p.Lat, p.Lon); got != want {
+				t.Fatalf("shape %+v, %d vertices: the index's Contains(%v, %v) = %v, not %v", s, n, p.Lat, p.Lon, got, want)
+			}
+		}
+		for range 300 {
+			rect := randRectNear(r, s, ps[r.IntN(len(ps))])
+			if got, want := ix.RelateRect(rect), m.RelateRect(rect); got != want {
+				t.Fatalf("shape %+v, %d vertices: the index's RelateRect(%+v) = %v, not %v", s, n, rect, got, want)
+			}
+		}
+	}
+}
+
 // benchShape is a star-shaped ring of n vertices around Paris, with a hole.
 func benchShape(n int) geo.MultiPolygon {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -647,50 +710,62 @@ func benchShape(n int) geo.MultiPolygon {
 
 func BenchmarkContains(b *testing.B) {
 	for _, n := range []int{10, 1000} {
-		b.Run(fmt.Sprintf("vertices=%d", n), func(b *testing.B) {
-			m := benchShape(n)
-			r := rand.New(rand.NewPCG(3, 4))
-			ps := make([]geo.Point, 1024)
-			for i := range ps {
-				ps[i] = geo.Point{Lat: 48.75 + 0.2*r.Float64(), Lon: 2.25 + 0.2*r.Float64()}
-			}
-			b.ReportAllocs()
-			in, i := 0, 0
-			for b.Loop() {
-				p := ps[i%len(ps)]
-				if m.Contains(p.Lat, p.Lon) {
-					in++
+		for _, indexed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("vertices=%d/indexed=%v", n, indexed), func(b *testing.B) {
+				m := benchShape(n)
+				r := rand.New(rand.NewPCG(3, 4))
+				ps := make([]geo.Point, 1024)
+				for i := range ps {
+					ps[i] = geo.Point{Lat: 48.75 + 0.2*r.Float64(), Lon: 2.25 + 0.2*r.Float64()}
 				}
-				i++
-			}
-			if in == 0 {
-				b.Fatal("no point inside")
-			}
-		})
+				contains := m.Contains
+				if indexed {
+					contains = m.Index().Contains
+				}
+				b.ReportAllocs()
+				in, i := 0, 0
+				for b.Loop() {
+					p := ps[i%len(ps)]
+					if contains(p.Lat, p.Lon) {
+						in++
+					}
+					i++
+				}
+				if in == 0 {
+					b.Fatal("no point inside")
+				}
+			})
+		}
 	}
 }
 
 func BenchmarkRelateRect(b *testing.B) {
 	for _, n := range []int{10, 1000} {
-		b.Run(fmt.Sprintf("vertices=%d/rect=1km", n), func(b *testing.B) {
-			m := benchShape(n)
-			r := rand.New(rand.NewPCG(3, 4))
-			rects := make([]geo.Rect, 1024)
-			for i := range rects {
-				lat, lon := 48.75+0.2*r.Float64(), 2.25+0.2*r.Float64()
-				rects[i] = geo.Rect{MinLat: lat, MinLon: lon, MaxLat: lat + 0.009, MaxLon: lon + 0.0135}
-			}
-			b.ReportAllocs()
-			count := map[geo.Relation]int{}
-			i := 0
-			for b.Loop() {
-				count[m.RelateRect(rects[i%len(rects)])]++
-				i++
-			}
-			if len(count) != 3 {
-				b.Fatalf("relations %v", count)
-			}
-		})
+		for _, indexed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("vertices=%d/rect=1km/indexed=%v", n, indexed), func(b *testing.B) {
+				m := benchShape(n)
+				r := rand.New(rand.NewPCG(3, 4))
+				rects := make([]geo.Rect, 1024)
+				for i := range rects {
+					lat, lon := 48.75+0.2*r.Float64(), 2.25+0.2*r.Float64()
+					rects[i] = geo.Rect{MinLat: lat, MinLon: lon, MaxLat: lat + 0.009, MaxLon: lon + 0.0135}
+				}
+				relate := m.RelateRect
+				if indexed {
+					relate = m.Index().RelateRect
+				}
+				b.ReportAllocs()
+				count := map[geo.Relation]int{}
+				i := 0
+				for b.Loop() {
+					count[relate(rects[i%len(rects)])]++
+					i++
+				}
+				if len(count) != 3 {
+					b.Fatalf("relations %v", count)
+				}
+			})
+		}
 	}
 }
 

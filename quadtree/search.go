@@ -426,6 +426,7 @@ func (t *Tree) InPolygon(m geo.MultiPolygon, f Filter, fn func(i int) bool) (int
 	}
 	c := f.prepare()
 	count := 0
+	ix := m.Index() // asked once per node and entry below
 	t.walk(&c, func(i uint32) geo.Relation {
 		n := &t.nodes[i]
 		// FromE7 of the node's box bounds the points its entries are tested
@@ -438,9 +439,9 @@ func (t *Tree) InPolygon(m geo.MultiPolygon, f Filter, fn func(i int) bool) (int
 		if box.MaxLat < bounds.MinLat || box.MinLat > bounds.MaxLat || box.MaxLon < bounds.MinLon || box.MinLon > bounds.MaxLon {
 			return geo.Disjoint // without reading m's edges
 		}
-		return m.RelateRect(box)
+		return ix.RelateRect(box)
 	}, func(i uint32, inside bool) bool {
-		if !inside && !m.Contains(FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)) ||
+		if !inside && !ix.Contains(FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)) ||
 			c.accept != nil && !c.accept(int(i)) {
 			return true
 		}
