@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the benchmark suites and rewrites their tables in BENCHMARKS.md.
 # Usage: scripts/bench.sh [suite ...]
-#   suites: quadtree seeds geohash searchd engines cluster owner indexer redis live delta filters (default: all)
+#   suites: quadtree seeds geohash geo searchd engines cluster owner indexer redis live delta filters (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash searchd engines cluster owner indexer redis live delta filters)
+[ ${#suites[@]} -gt 0 ] || suites=(quadtree seeds geohash geo searchd engines cluster owner indexer redis live delta filters)
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 scripts/services.sh >/dev/null
 if [[ " ${suites[*]} " == *" engines "* ]]; then # PostGIS, for the side-by-side comparison
@@ -16,6 +16,7 @@ go build -o /tmp/nearby-benchreport ./cmd/benchreport
 for s in "${suites[@]}"; do
   case "$s" in
     quadtree|seeds|geohash) cmd="go test -run '^\$' -bench . -benchtime 2s -timeout 60m ./$s/" ;;
+    geo) cmd="go test -run '^\$' -bench . -benchtime 1s ./geo/" ;;
     searchd) cmd="go test -run '^\$' -bench Throughput -benchtime 1x ./internal/httpapi/" ;;
     engines) cmd="go test -run '^\$' -bench Engines -benchtime 1x -timeout 30m ./cmd/searchd/" ;;
     cluster) cmd="go test -run '^\$' -bench ClusterFanout -benchtime 1x ./cmd/searchd/" ;;
