@@ -7,8 +7,9 @@ import "math"
 // grouped in bands of latitude, and a point reads the band of its latitude,
 // a rectangle those of its latitudes (or every edge, when that is fewer).
 // A point or rectangle outside a polygon's latitudes reads none of its
-// edges. An index search asks once per node and entry, so a polygon of many
-// vertices costs there about what one of a few does. A PolygonIndex is
+// edges. An index search asks once per node and entry, so there a polygon
+// of many short edges costs about what one of a few does; one whose edges
+// each span most of its latitudes (a comb) gains little. A PolygonIndex is
 // read-only and safe for concurrent use.
 type PolygonIndex struct {
 	polys []bandedPolygon
