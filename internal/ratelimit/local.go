@@ -24,12 +24,24 @@ type localShard struct {
 	calls int
 }
 
-// clientLog is a ring of the last admission times (ns since start).
+// clientLog is a ring of the last admission times (ns since start). The
+// ring grows with the admissions, up to limit, rather than being allocated
+// at the limit: a limit may be large, and most clients make few requests.
 type clientLog struct {
 	times  []int64
 	head   int // oldest
 	n      int
+	limit  int
 	window int64
+}
+
+// grow doubles the ring, keeping its entries in order from index 0.
+func (c *clientLog) grow() {
+	times := make([]int64, min(c.limit, max(4, 2*len(c.times))))
+	for i := range c.n {
+		times[i] = c.times[(c.head+i)%len(c.times)]
+	}
+	c.times, c.head = times, 0
 }
 
 var _ Limiter = (*Local)(nil)
@@ -62,18 +74,21 @@ func (l *Local) Allow(_ context.Context, key string, limit int, window time.Dura
 		}
 	}
 	c := sh.logs[key]
-	if c == nil || len(c.times) != limit || c.window != int64(window) {
-		c = &clientLog{times: make([]int64, limit), window: int64(window)}
+	if c == nil || c.limit != limit || c.window != int64(window) {
+		c = &clientLog{limit: limit, window: int64(window)}
 		sh.logs[key] = c
 	}
 	for c.n > 0 && c.times[c.head] <= now-c.window {
-		c.head = (c.head + 1) % limit
+		c.head = (c.head + 1) % len(c.times)
 		c.n--
 	}
 	if c.n == limit {
 		return false, 0, time.Duration(c.times[c.head] + c.window - now), nil
 	}
-	c.times[(c.head+c.n)%limit] = now
+	if c.n == len(c.times) {
+		c.grow()
+	}
+	c.times[(c.head+c.n)%len(c.times)] = now
 	c.n++
 	if c.n < limit {
 		return true, limit - c.n, 0, nil

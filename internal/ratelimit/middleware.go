@@ -152,7 +152,8 @@ func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (
 }
 
 // clientIP is the last address of the header if set and valid, else the
-// peer's address.
+// peer's address. The address may carry a port ("203.0.113.9:50123",
+// "[2001:db8::1]:443"), as some proxies write it.
 func clientIP(r *http.Request, header string) netip.Addr {
 	if header != "" {
 		if vs := r.Header.Values(header); len(vs) > 0 {
@@ -160,8 +161,12 @@ func clientIP(r *http.Request, header string) netip.Addr {
 			if i := strings.LastIndexByte(last, ','); i >= 0 {
 				last = last[i+1:]
 			}
-			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+			last = strings.TrimSpace(last)
+			if ip, err := netip.ParseAddr(last); err == nil {
 				return ip.Unmap()
+			}
+			if ap, err := netip.ParseAddrPort(last); err == nil {
+				return ap.Addr().Unmap()
 			}
 		}
 	}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +63,8 @@ func TestRules(t *testing.T) {
 		"classes: [{name: a, routes: ['/x'], limit: 1}]",                                        // no window
 		"classes: [{name: a, routes: ['x'], limit: 1, window: 1s}]",                             // path without /
 		"classes: [{name: a, routes: ['FETCH /x'], limit: 1, window: 1s}]",                      // unknown method
+		"classes: [{name: a, routes: ['/v1/*/photos'], limit: 1, window: 1s}]",                  // * inside a path
+		"classes: [{name: a, routes: ['GET /x**'], limit: 1, window: 1s}]",                      // * twice
 		"classes: [{name: a, routes: ['/x'], limit: -1, window: 1s}]",                           // negative
 		"classes: [{name: 'a:b', routes: ['/x'], limit: 1, window: 1s}]",                        // colon in the name
 		"classes: [{name: a, routes: ['/x'], limit: 1, window: 1s, burst: 3}]",                  // unknown field
@@ -124,6 +130,94 @@ func TestLocal(t *testing.T) {
 	wg.Wait()
 	if admitted.Load() != 100 {
 		t.Errorf("%d admitted by 32 clients against a limit of 100", admitted.Load())
+	}
+}
+
+// TestLocalMemory: a client's log takes memory for the requests it made,
+// not for the limit, so a large limit (1,000,000 allowed) and many one-shot
+// clients (IPv6 /64s, API keys) cannot exhaust the process while Redis is
+// down.
+func TestLocalMemory(t *testing.T) {
+	l := NewLocal()
+	ctx := context.Background()
+	const clients, limit = 200, 1_000_000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range clients {
+		if ok, rem, _, _ := l.Allow(ctx, "ip:"+strconv.Itoa(i), limit, time.Hour); !ok || rem != limit-1 {
+			t.Fatalf("client %d: %v, remaining %d", i, ok, rem)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if perClient := (after.TotalAlloc - before.TotalAlloc) / clients; perClient > 1024 {
+		t.Errorf("%d bytes allocated per new client at a limit of %d; want at most 1 KiB", perClient, limit)
+	}
+	// The log still grows to the limit and slides as it should.
+	var now time.Duration
+	l.now = func() time.Duration { return now }
+	for i := range 1000 {
+		if ok, rem, _, _ := l.Allow(ctx, "k", 1000, time.Second); !ok || rem != 999-i {
+			t.Fatalf("request %d: %v, remaining %d", i, ok, rem)
+		}
+		now += time.Millisecond / 2
+	}
+	if ok, _, retry, _ := l.Allow(ctx, "k", 1000, time.Second); ok || retry != 500*time.Millisecond {
+		t.Fatalf("1001st: %v, retry %v; want refused, 500ms", ok, retry)
+	}
+	now += 500 * time.Millisecond
+	for i := range 2 {
+		if ok, _, _, _ := l.Allow(ctx, "k", 1000, time.Second); ok != (i == 0) {
+			t.Fatalf("after the first left the window, request %d: %v", i, ok)
+		}
+	}
+}
+
+var seedFlag = flag.Uint64("seed", 0, "random seed for property tests (0: time-based)")
+
+// TestLocalOracle compares Local with a plain list of admission times over
+// random clients, limits and arrivals, limit changes included.
+func TestLocalOracle(t *testing.T) {
+	seed := *seedFlag
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("seed %d (-seed to repeat)", seed)
+	r := rand.New(rand.NewPCG(seed, 1))
+	l := NewLocal()
+	var now time.Duration
+	l.now = func() time.Duration { return now }
+	ctx := context.Background()
+	type state struct {
+		limit int
+		times []time.Duration
+	}
+	oracle := map[string]*state{}
+	const window = time.Second
+	for i := range 200_000 {
+		now += time.Duration(r.IntN(int(20 * time.Millisecond)))
+		key := strconv.Itoa(r.IntN(5))
+		limit := 1 + r.IntN(40)
+		if r.IntN(1000) != 0 { // mostly a key's own limit
+			limit = 1 + len(key)*7 + int(key[0]-'0')*9
+		}
+		o := oracle[key]
+		if o == nil || o.limit != limit {
+			o = &state{limit: limit}
+			oracle[key] = o
+		}
+		o.times = slices.DeleteFunc(o.times, func(at time.Duration) bool { return at <= now-window })
+		wantOK, wantRem, wantRetry := len(o.times) < limit, 0, time.Duration(0)
+		if wantOK {
+			o.times = append(o.times, now)
+			wantRem = limit - len(o.times)
+		}
+		if wantRem == 0 {
+			wantRetry = o.times[0] + window - now
+		}
+		ok, rem, retry, _ := l.Allow(ctx, key, limit, window)
+		if ok != wantOK || rem != wantRem || retry != wantRetry {
+			t.Fatalf("call %d, key %s, limit %d at %v: %v %d %v, want %v %d %v", i, key, limit, now, ok, rem, retry, wantOK, wantRem, wantRetry)
+		}
 	}
 }
 
@@ -226,6 +320,36 @@ func TestMiddleware(t *testing.T) {
 		} else if w.Code != want {
 			t.Errorf("address %d of one /64: %d", i, w.Code)
 		}
+	}
+}
+
+// TestClientIPWithPort: proxies that write the client's port into the
+// header (Azure Application Gateway: "203.0.113.9:50123") still name the
+// client, not the proxy, which would put every client in one allowance (or
+// exempt them all, for a proxy on loopback).
+func TestClientIPWithPort(t *testing.T) {
+	h := handler(t, Config{Rules: mustParse(t, testRules)})
+	for range 5 {
+		get(h, "/search") // the peer, 192.0.2.1, uses up its allowance
+	}
+	for i, xff := range []string{"203.0.113.9:50123", "192.0.2.1, 203.0.113.9:443", "203.0.113.9", "[2001:db8::1]:8443", "2001:db8::2"} {
+		want := strconv.Itoa(4 - i)
+		if i >= 3 {
+			want = strconv.Itoa(4 - (i - 3)) // another client: an IPv6 /64
+		}
+		if w := get(h, "/search", "X-Forwarded-For", xff); w.Code != 200 || w.Header().Get(HeaderRemaining) != want {
+			t.Errorf("X-Forwarded-For %q: %d, remaining %s; want 200, %s", xff, w.Code, w.Header().Get(HeaderRemaining), want)
+		}
+	}
+	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "", 1))
+	h = handler(t, Config{Rules: rs})
+	r := httptest.NewRequest("GET", "/search", nil)
+	r.RemoteAddr = "127.0.0.1:40000" // a proxy on the same host
+	r.Header.Set("X-Forwarded-For", "203.0.113.9:50123")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Header().Get(HeaderLimit) != "5" {
+		t.Errorf("a client behind a loopback proxy was exempt: %v", w.Header())
 	}
 }
 

@@ -21,7 +21,8 @@ type Rules struct {
 	Classes []Class `yaml:"classes"`
 	// ClientIPHeader names a header set by a trusted proxy in front of the
 	// service (X-Forwarded-For, X-Real-IP): its last address is the
-	// client's. Empty: the connection's peer address.
+	// client's (a port after it, as some proxies write, is ignored).
+	// Empty: the connection's peer address.
 	ClientIPHeader string `yaml:"client_ip_header"`
 	// APIKeyHeader names a header carrying an API key (say X-Api-Key):
 	// a request with one is limited per key rather than per address. With
@@ -156,6 +157,10 @@ func parseRoute(s string) (route, error) {
 		return rt, fmt.Errorf("route %q: path must start with / (or be *)", s)
 	}
 	rt.path, rt.prefix = strings.CutSuffix(s, "*")
+	if strings.Contains(rt.path, "*") {
+		// Not a wildcard: a route like "/v1/*/photos" would match nothing.
+		return rt, fmt.Errorf("route %q: * only at the end of a path", s)
+	}
 	return rt, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/nearby/nearby/internal/redis/redistest"
 	"github.com/nearby/nearby/internal/syncbuf"
@@ -230,6 +231,38 @@ func TestAllowSlidingWindow(t *testing.T) {
 		t.Errorf("%d admitted in 1.5 s at %d per %v", len(admitted), limit, window)
 	}
 	t.Logf("%d admitted; max round trip %v", len(admitted), maxRTT)
+}
+
+// TestAllowLimitLowered: a log kept under a higher limit (rules changed,
+// or nodes of a rolling deploy with different rules) holds more than the new
+// limit; the wait it reports is until enough entries leave for one more
+// admission, not until the oldest leaves.
+func TestAllowLimitLowered(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := redistest.Prefix(t, url)
+	c := open(t, url, Config{Timeout: 2 * time.Second})
+	rdb := redistest.Client(t, url)
+	ctx := context.Background()
+	now, err := rdb.Time(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := prefix + ":rl"
+	for i, age := range []time.Duration{9, 8, 7, 6, 5} { // seconds ago, in a window of 10 s
+		at := now.Add(-age * time.Second).UnixMicro()
+		if err := rdb.ZAdd(ctx, key, goredis.Z{Score: float64(at), Member: "old-" + strconv.Itoa(i)}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rdb.PExpire(ctx, key, 10*time.Second)
+	// Limit 2: four of the five must leave, the 6-second-old one last.
+	ok, rem, retry, err := c.Allow(ctx, key, 2, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 4 * time.Second; ok || rem != 0 || retry < want-time.Second/2 || retry > want {
+		t.Errorf("Allow = %v, remaining %d, retry after %v; want refused, 0, about %v", ok, rem, retry, want)
+	}
 }
 
 // TestRedisKilledAndRestarted: calls fail fast once Redis is gone, the

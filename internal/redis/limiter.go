@@ -15,7 +15,11 @@ import (
 // client's requests (microseconds of the Redis clock, so every node of the
 // service shares one clock). A request is admitted if fewer than ARGV[1]
 // were admitted in the last ARGV[2] µs; ARGV[3] is a unique member.
-// Returns {admitted (0/1), remaining, µs until the next admission}.
+// Returns {admitted (0/1), remaining, µs until the next admission}. The
+// next admission waits until the log is down to limit-1 entries, that is
+// until its entry at index n-limit (from 0, oldest first) leaves, n being
+// its length once this request is decided: the limit itself, or more when
+// the log was kept under a higher limit (rules changed).
 var slidingWindow = goredis.NewScript(`
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
@@ -28,11 +32,11 @@ if n < limit then
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
   n = n + 1
   if n < limit then return {1, limit - n, 0} end
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {1, 0, tonumber(oldest[2]) + window - now}
+  local last = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {1, 0, tonumber(last[2]) + window - now}
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return {0, 0, tonumber(oldest[2]) + window - now}
+local last = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+return {0, 0, tonumber(last[2]) + window - now}
 `)
 
 // member numbers this process's log entries: a random process tag and a
