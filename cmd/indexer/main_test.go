@@ -467,6 +467,76 @@ func TestBuildConnectionDroppedMidStream(t *testing.T) {
 	assertStillServing(t, out, m, want, before)
 }
 
+// TestStaleBuildDoesNotPublishOverANewerOne: build A loses its lock session
+// mid-stream (the lock server drops it); a one-off build B then takes the
+// lock, publishes a newer snapshot and lets the lock go; A's stream goes
+// on, and before publishing A takes the free lock again. A must not
+// replace B's manifest with its older snapshot. A's stream is held at a
+// known row by a view that waits there for an advisory lock the test
+// holds.
+func TestStaleBuildDoesNotPublishOverANewerOne(t *testing.T) {
+	dsnA := newDB(t, 8000, 5)
+	exec(t, dsnA, `ALTER TABLE businesses RENAME TO businesses_data`)
+	exec(t, dsnA, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
+		WHERE CASE WHEN ctid = %L::tid THEN (pg_advisory_xact_lock_shared(4242) IS NULL) IS NOT NULL ELSE true END',
+		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 4999 LIMIT 1)); END $$`)
+	dsnB := newDB(t, 3000, 6)
+	out, _, _ := prepare(t)
+	lockArgs := []string{"--out", out, "--lock-db", dsnA, "--lock-name", "stale-build-test"}
+
+	ctx := context.Background()
+	gate, err := pgx.Connect(ctx, dsnA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close(ctx)
+	if _, err := gate.Exec(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		logs string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		logs, err := runIndexer(t, append([]string{"build", "--db", dsnA}, lockArgs...), nil)
+		done <- result{logs, err}
+	}()
+	waitFor(t, "build A's stream to wait at the gate", func() bool {
+		var n int
+		gate.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND query LIKE 'COPY (SELECT id, name%' AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&n)
+		return n == 1
+	})
+	// The lock server drops A's lock session.
+	key := uint64(postgres.LockKey("stale-build-test"))
+	var killed int
+	if err := gate.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1`,
+		uint32(key>>32), uint32(key)).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminated %d lock sessions: %v", killed, err)
+	}
+	// B takes the free lock and publishes a newer snapshot.
+	if logs, err := runIndexer(t, append([]string{"build", "--db", dsnB}, lockArgs...), nil); err != nil {
+		t.Fatalf("build B: %v\n%s", err, logs)
+	}
+	mB, wantB := published(t, out)
+	// A goes on.
+	if _, err := gate.Exec(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	t.Logf("build A: %v", r.err)
+	if r.err == nil {
+		t.Error("the stale build published")
+	}
+	m, got := published(t, out)
+	if m.Generation != mB.Generation || !maps.Equal(got, wantB) {
+		t.Fatalf("manifest generation %d with %d businesses, want build B's %d with %d\n%s",
+			m.Generation, len(got), mB.Generation, len(wantB), r.logs)
+	}
+}
+
 // runner is an `indexer run` started through run() in the background.
 type runner struct {
 	url  string

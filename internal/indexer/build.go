@@ -27,6 +27,13 @@ import (
 // returns it.
 type Source func(ctx context.Context, yield func(nearby.Business) error) (watermark time.Time, err error)
 
+// ErrSuperseded says a build did not publish because another build
+// published to its directory while it ran: its snapshot may be older than
+// the one now in force, which it would replace under the same generation.
+// It happens when a leader loses its lock mid-build (its session drops)
+// and another indexer, or a one-off build, publishes in the meantime.
+var ErrSuperseded = errors.New("another build published while this one ran")
+
 // MaxLoggedSkips is how many skipped businesses a build logs one by one
 // (and lists in Result.SkippedIDs); the rest are counted.
 const MaxLoggedSkips = 100
@@ -213,8 +220,21 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 	version := seeds.NextVersion(newest, m.CreatedAt)
 	var written []string
 	defer func() {
-		if err != nil {
-			for _, name := range written {
+		if err == nil {
+			return
+		}
+		// Never remove what the manifest in force names: the manifest's
+		// rename may have happened before a failure (syncing the
+		// directory), or another build may have published seeds of the
+		// same name (a version is a millisecond clock).
+		named := map[string]bool{}
+		if cur, rerr := seeds.ReadManifest(cfg.Dir); rerr == nil {
+			for _, r := range cur.Regions {
+				named[r.File] = true
+			}
+		}
+		for _, name := range written {
+			if !named[name] {
 				os.Remove(filepath.Join(cfg.Dir, name))
 			}
 		}
@@ -266,13 +286,17 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 			return m, fmt.Errorf("not publishing: %w", err)
 		}
 	}
+	// The lock makes one indexer publish at a time, but not the one whose
+	// snapshot is newest: the previous manifest must still be the one
+	// this build started from.
+	switch cur, err := seeds.ReadManifest(cfg.Dir); {
+	case errors.Is(err, fs.ErrNotExist) && prev.Generation == 0:
+	case err != nil:
+		return m, fmt.Errorf("not publishing: %w", err)
+	case cur.Generation != prev.Generation:
+		return m, fmt.Errorf("not publishing: %w (generation %d; this build started after %d)", ErrSuperseded, cur.Generation, prev.Generation)
+	}
 	if err := seeds.WriteManifest(cfg.Dir, m); err != nil {
-		// The rename may have happened before the failure (syncing the
-		// directory): then the seeds are named and must stay.
-		if cur, rerr := seeds.ReadManifest(cfg.Dir); rerr == nil && cur.Generation == m.Generation && slices.EqualFunc(cur.Regions, m.Regions,
-			func(a, b seeds.Region) bool { return a.File == b.File }) {
-			written = nil
-		}
 		return m, err
 	}
 	written = nil // published: they are the current seeds now

@@ -515,3 +515,42 @@ func TestCSVDuplicateIDs(t *testing.T) {
 	}
 	assertUnchanged(t, dir, before, m)
 }
+
+// TestBuildRefusesToPublishOverANewerManifest: a build whose lock was lost
+// while it ran (its session dropped) and was taken back just before
+// publishing, after another indexer (or a one-off build) took it, published
+// a newer snapshot and let it go. The stale build must not replace that
+// manifest: it would go back in time under the same generation number.
+func TestBuildRefusesToPublishOverANewerManifest(t *testing.T) {
+	dir := t.TempDir()
+	rs := defaultRegions(t)
+	bs := testBusinesses(3000, 7)
+	if _, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(bs[:1000], time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	var other Result
+	_, err := Build(context.Background(), Config{Dir: dir, Regions: rs,
+		BeforePublish: func(context.Context) error {
+			// Meanwhile the other indexer publishes a newer snapshot; then
+			// this one's leader check passes again.
+			var err error
+			other, err = Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(bs[:2000], time.Time{}))
+			return err
+		}}, sliceSource(bs[:1500], time.Time{}))
+	if err == nil {
+		t.Fatal("the stale build published over a newer manifest")
+	}
+	if !errors.Is(err, ErrSuperseded) {
+		t.Errorf("err %v, want ErrSuperseded", err)
+	}
+	m, got, _ := loadAll(t, dir)
+	if m.Generation != other.Manifest.Generation || len(got) != 2000 {
+		t.Errorf("manifest generation %d with %d businesses, want the other build's %d with 2000",
+			m.Generation, len(got), other.Manifest.Generation)
+	}
+	for _, r := range m.Regions {
+		if _, err := os.Stat(filepath.Join(dir, r.File)); err != nil {
+			t.Errorf("the current manifest's seed: %v", err)
+		}
+	}
+}

@@ -8,7 +8,9 @@
 //     in a single rename. A build that fails at any point (the source
 //     breaks off, a disk fills up, the directory is read-only, the context
 //     ends) leaves the previous manifest, and the seeds it names, in force,
-//     and removes the seeds it wrote.
+//     and removes the seeds it wrote. A build publishes only over the
+//     manifest it started from (else ErrSuperseded): another build that
+//     published meanwhile may hold a newer snapshot.
 //   - Every business the source yields lands in exactly one region (see
 //     Regions.Of), except impossible ones, which are skipped and counted:
 //     coordinates that are not valid degrees (NaN, ±Inf, out of range), a
