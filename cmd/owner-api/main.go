@@ -123,16 +123,8 @@ func (f flags) jwtSecret(p *string) {
 	f.StringVar(p, "jwt-secret", f.env("NEARBY_JWT_SECRET", ""), "HS256 secret of bearer tokens; use 32 random bytes or more (env NEARBY_JWT_SECRET)")
 }
 
-func (f flags) logLevel(p *slog.Level) {
-	f.TextVar(p, "log-level", levelFrom(f.env("NEARBY_LOG_LEVEL", "info")), "debug, info, warn or error (env NEARBY_LOG_LEVEL)")
-}
-
-func levelFrom(s string) slog.Level {
-	var l slog.Level
-	if l.UnmarshalText([]byte(s)) != nil {
-		return slog.LevelInfo
-	}
-	return l
+func (f flags) logLevel(p *string) {
+	f.StringVar(p, "log-level", f.env("NEARBY_LOG_LEVEL", "info"), "debug, info, warn or error (env NEARBY_LOG_LEVEL)")
 }
 
 // config is serve's configuration: flags, each defaulting to an
@@ -151,7 +143,7 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
 	f := newFlags("owner-api serve", getenv, out)
 	var c config
-	var maxConns, timeout, autoMigrate string
+	var maxConns, timeout, autoMigrate, level string
 	f.StringVar(&c.Addr, "addr", f.env("NEARBY_OWNER_ADDR", ":8081"), "listen address (env NEARBY_OWNER_ADDR)")
 	f.db(&c.DB)
 	f.StringVar(&c.DBReplica, "db-replica", f.env("NEARBY_DB_REPLICA", ""), "read replica DSN for the read path; empty uses --db (env NEARBY_DB_REPLICA)")
@@ -159,7 +151,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	f.StringVar(&maxConns, "db-max-conns", f.env("NEARBY_DB_MAX_CONNS", "10"), "most connections per database pool (env NEARBY_DB_MAX_CONNS)")
 	f.StringVar(&timeout, "request-timeout", f.env("NEARBY_REQUEST_TIMEOUT", "5s"), "bound on a request's database work (env NEARBY_REQUEST_TIMEOUT)")
 	f.StringVar(&autoMigrate, "migrate", f.env("NEARBY_AUTO_MIGRATE", "true"), "apply pending database migrations at start (env NEARBY_AUTO_MIGRATE)")
-	f.logLevel(&c.LogLevel)
+	f.logLevel(&level)
 	checkTier := c.Tier.flags(f)
 	if err := f.parse(args); err != nil {
 		return c, err
@@ -182,6 +174,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.Migrate, err = strconv.ParseBool(autoMigrate); err != nil {
 		return c, fmt.Errorf("bad --migrate %q: want true or false", autoMigrate)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return c, fmt.Errorf("bad --log-level %q: want debug, info, warn or error", level)
 	}
 	return c, nil
 }

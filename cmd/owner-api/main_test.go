@@ -546,6 +546,15 @@ func TestConfig(t *testing.T) {
 			t.Errorf("%v accepted", args)
 		}
 	}
+	// A bad value from the environment fails as the same flag would
+	// (NEARBY_LOG_LEVEL=verbose was read as info, silently).
+	for name, value := range map[string]string{
+		"NEARBY_LOG_LEVEL": "verbose", "NEARBY_DB_MAX_CONNS": "many", "NEARBY_REQUEST_TIMEOUT": "soon", "NEARBY_AUTO_MIGRATE": "perhaps",
+	} {
+		if c, err := parseConfig(nil, env(map[string]string{"NEARBY_DB": "x", "NEARBY_JWT_SECRET": "y", name: value}), io.Discard); err == nil {
+			t.Errorf("%s=%s accepted: %+v", name, value, c)
+		}
+	}
 	for _, args := range [][]string{{"frobnicate"}, {"token"}, {"token", "--owner", "1"}, {"migrate"}, {"purge"}} {
 		if err := run(context.Background(), args, noEnv, io.Discard); err == nil {
 			t.Errorf("run %v succeeded", args)
