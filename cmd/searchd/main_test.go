@@ -361,6 +361,8 @@ func TestBadRequestsGetProblems(t *testing.T) {
 		{"lat=0&lon=0&category=cafe,,bar", 400, []string{"category"}},
 		{"lat=0&lon=0&format=xml", 400, []string{"format"}},
 		{"lat=0&lon=0&cursor=garbage", 400, []string{"cursor"}},
+		{"lat=0&lon=0&cursor=%zz", 400, []string{"cursor"}}, // not dropped as url.Query would
+		{"lat=0;lon=0", 400, []string{"lat"}},
 		{"lat=0&lon=0&lat=1", 400, []string{"lat"}},
 		{"lat=0&lon=0&radiuss=5", 400, []string{"radiuss"}},
 		{"zz=1&lat=abc&lat=1&aa=2&lon=0", 400, []string{"lat", "aa", "zz"}},

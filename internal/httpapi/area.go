@@ -66,7 +66,11 @@ func parseBox(v url.Values, now time.Time) (areaRequest, error) {
 }
 
 func (s *Server) box(w http.ResponseWriter, r *http.Request) error {
-	req, err := parseBox(r.URL.Query(), time.Now())
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
+	req, err := parseBox(v, time.Now())
 	if err != nil {
 		return err
 	}
@@ -90,8 +94,12 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
 	}
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
 	var req areaRequest
-	p := httpx.NewParams(r.URL.Query(), withinParams...)
+	p := httpx.NewParams(v, withinParams...)
 	shape, perr := geo.ParseGeoJSON(body)
 	if perr != nil {
 		p.Fail("body", perr.Error())

@@ -135,7 +135,11 @@ func decodeCursor(s string, key searchKey) (*nearby.Cursor, error) {
 }
 
 func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
-	req, err := parseNearby(r.URL.Query(), time.Now())
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
+	req, err := parseNearby(v, time.Now())
 	if err != nil {
 		return err
 	}

@@ -72,3 +72,32 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("the handler's content type was replaced by %q", w.Header().Get("Content-Type"))
 	}
 }
+
+// TestQuery: a pair that does not decode is refused by name, where
+// url.Query would drop it and answer as if it were absent.
+func TestQuery(t *testing.T) {
+	for raw, want := range map[string][]string{
+		"lat=1&lon=2":                  nil,
+		"lat=1&cursor=%zz":             {"cursor"},
+		"lat=1;lon=2&limit=3":          {"lat"},
+		"c%75rsor=%G0&q=caf%C3%A9&x=%": {"cursor", "x"},
+		"%zz=1":                        {"%zz"},
+		"":                             nil,
+	} {
+		v, err := Query(httptest.NewRequest("GET", "/?"+raw, nil))
+		var names []string
+		if e := (*nearby.Error)(nil); errors.As(err, &e) {
+			for _, p := range e.Params {
+				names = append(names, p.Name)
+			}
+		} else if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		if !reflect.DeepEqual(names, want) {
+			t.Errorf("%q: refused %v, want %v", raw, names, want)
+		}
+		if want == nil && v == nil {
+			t.Errorf("%q: no values", raw)
+		}
+	}
+}

@@ -7,6 +7,7 @@ package httpx
 import (
 	"errors"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -163,4 +164,26 @@ func (p *Params) Err() error {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return nearby.InvalidParams(p.bad)
+}
+
+// Query returns r's query parameters as r.URL.Query does, except that a
+// pair that does not decode (a bad %-escape, a semicolon separator), which
+// r.URL.Query leaves out without a word, is an EINVALID error naming it: a
+// cursor or filter dropped so would answer another question.
+func Query(r *http.Request) (url.Values, error) {
+	v, err := url.ParseQuery(r.URL.RawQuery)
+	if err == nil {
+		return v, nil
+	}
+	var bad []nearby.InvalidParam
+	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
+		if _, err := url.ParseQuery(pair); err != nil {
+			name, _, _ := strings.Cut(pair, "=")
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "does not decode: a bad %-escape, or ; as a separator (use &)"})
+		}
+	}
+	return v, nearby.InvalidParams(bad)
 }

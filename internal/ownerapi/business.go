@@ -254,7 +254,10 @@ type listJSON struct {
 var listParams = []string{"cursor", "limit"}
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, owner int64) error {
-	q := r.URL.Query()
+	q, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
 	var bad []nearby.InvalidParam
 	for name, vals := range q {
 		if !slices.Contains(listParams, name) {

@@ -273,6 +273,7 @@ func TestListParams(t *testing.T) {
 		{"limit=101", []string{"limit"}},
 		{"limit=x", []string{"limit"}},
 		{"cursor=zzz", []string{"cursor"}},
+		{"cursor=%zz", []string{"cursor"}}, // not dropped as url.Query would
 		{"cursor=" + encodeListCursor(5)[:4], []string{"cursor"}},
 		{"limit=1&limit=2", []string{"limit"}},
 		{"page=2", []string{"page"}},

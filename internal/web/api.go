@@ -34,7 +34,11 @@ type regionJSON struct {
 }
 
 func (h *handlers) index(w http.ResponseWriter, r *http.Request) error {
-	if err := httpx.NewParams(r.URL.Query()).Err(); err != nil {
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
+	if err := httpx.NewParams(v).Err(); err != nil {
 		return err
 	}
 	st, ok := h.svc.Stats()
@@ -103,7 +107,11 @@ func parseDensity(v url.Values) (box geo.Rect, cols, rows int, cats nearby.Categ
 }
 
 func (h *handlers) densityGrid(w http.ResponseWriter, r *http.Request) error {
-	box, cols, rows, cats, err := parseDensity(r.URL.Query())
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
+	box, cols, rows, cats, err := parseDensity(v)
 	if err != nil {
 		return err
 	}
@@ -140,7 +148,10 @@ type cityJSON struct {
 }
 
 func (h *handlers) cities(w http.ResponseWriter, r *http.Request) error {
-	v := r.URL.Query()
+	v, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
 	p := httpx.NewParams(v, "q", "limit")
 	q := v.Get("q")
 	if len(q) > MaxCityQueryBytes {
