@@ -42,19 +42,19 @@ type band struct {
 	width float64    // bounds every crossing's hi - lo
 }
 
-// crossing is an edge crossing a band, with bounds of its longitudes at
-// the band's latitudes.
+// crossing is an edge crossing a band (its position in the polygon's
+// edges), with bounds of its longitudes at the band's latitudes.
 type crossing struct {
-	edge
 	lo, hi float64
+	edge   int32
 }
 
 // Bands of a polygon: about one for every bandEdges edges, fewer if edges
 // crossing many bands would make the bands hold more than maxCopies times
-// the edges.
+// the edges (24 bytes a copy).
 const (
 	bandEdges = 4
-	maxCopies = 4
+	maxCopies = 16
 )
 
 // Index returns m's PolygonIndex. It takes time and memory of the order of
@@ -98,14 +98,14 @@ func (bp *bandedPolygon) band() {
 		bp.scale, bp.bands = 0, []band{{ends: bp.edges}}
 		return
 	}
-	for _, e := range bp.edges {
+	for k, e := range bp.edges {
 		lo, hi := bp.bandOf(min(e.a.Lat, e.b.Lat)), bp.bandOf(max(e.a.Lat, e.b.Lat))
 		bp.bands[lo].ends = append(bp.bands[lo].ends, e)
 		if hi > lo {
 			bp.bands[hi].ends = append(bp.bands[hi].ends, e)
 		}
 		for i := lo + 1; i < hi; i++ {
-			bp.bands[i].cross = append(bp.bands[i].cross, bp.crossing(e, i))
+			bp.bands[i].cross = append(bp.bands[i].cross, bp.crossing(int32(k), i))
 		}
 	}
 	for i := range bp.bands {
@@ -136,12 +136,13 @@ const margin = 1e-9
 // limits below; e's longitude, linear in latitude, lies between its values
 // at the limits, each computed within 1e-12° (a difference of two float64
 // coordinates, and the quotient of two, are exact but for one rounding).
-func (bp *bandedPolygon) crossing(e edge, i int) crossing {
+func (bp *bandedPolygon) crossing(k int32, i int) crossing {
+	e := bp.edges[k]
 	lowLat := max(bp.minLat+float64(i)/bp.scale-margin, min(e.a.Lat, e.b.Lat))
 	highLat := min(bp.minLat+float64(i+1)/bp.scale+margin, max(e.a.Lat, e.b.Lat))
 	slope := (e.b.Lon - e.a.Lon) / (e.b.Lat - e.a.Lat) // e crosses a band: not horizontal
 	x, y := e.a.Lon+(lowLat-e.a.Lat)*slope, e.a.Lon+(highLat-e.a.Lat)*slope
-	return crossing{e, min(x, y) - margin, max(x, y) + margin}
+	return crossing{min(x, y) - margin, max(x, y) + margin, k}
 }
 
 // bandOf returns the band of latitude lat. It is monotonic in lat (a
@@ -203,7 +204,8 @@ func (bp *bandedPolygon) contains(p Point) bool {
 	in = in != ((len(b.cross)-east)%2 == 1)
 	for j := east - 1; j >= 0 && b.cross[j].lo >= p.Lon-b.width; j-- {
 		if c := &b.cross[j]; c.hi >= p.Lon {
-			on, flip := inEdgeBox(c.a, c.b, p, true)
+			e := &bp.edges[c.edge]
+			on, flip := inEdgeBox(e.a, e.b, p, true)
 			if on {
 				return true
 			}
@@ -251,8 +253,10 @@ func (bp *bandedPolygon) meets(r Rect, lo, hi int) bool {
 		}
 		west := sort.Search(len(b.cross), func(j int) bool { return b.cross[j].lo > r.MaxLon })
 		for j := west - 1; j >= 0 && b.cross[j].lo >= r.MinLon-b.width; j-- {
-			if c := &b.cross[j]; c.hi >= r.MinLon && segmentMeetsRect(c.a, c.b, r) {
-				return true
+			if c := &b.cross[j]; c.hi >= r.MinLon {
+				if e := &bp.edges[c.edge]; segmentMeetsRect(e.a, e.b, r) {
+					return true
+				}
 			}
 		}
 	}
