@@ -16,11 +16,28 @@ import (
 // bound leaves three orders of magnitude of room.
 //
 // It is what makes the (updated_at, id) change feed complete: a change that
-// was not yet visible when a reader last saw a row stamped T commits after
-// that row, so it carries a stamp after T - FeedSlack. A follower that
-// re-reads from its newest stamp minus FeedSlack, and a seed's follower
-// that starts at the seed's watermark minus FeedSlack, miss nothing.
+// was not yet visible when a reader saw a row stamped T commits after that
+// row, so it carries a stamp after T - FeedSlack. A seed's follower that
+// starts at the seed's watermark minus FeedSlack misses nothing. A follower
+// that reads the feed in passes of several pages must not start its next
+// pass later than FeedHead, read before the pass, minus FeedSlack: a change
+// still invisible when an early page passed its position may commit, behind
+// the cursor, while later pages reach stamps more than FeedSlack after it,
+// so the pass's newest stamp minus FeedSlack alone can skip it. Starting
+// at the earlier of the pass's newest stamp and that head, less FeedSlack,
+// misses nothing.
 const FeedSlack = 5 * time.Second
+
+// FeedHead returns the newest change stamp on the replica, where Changes
+// reads (1970-01-01 UTC for an empty table). Read before a pass over
+// Changes, it bounds where the next pass must start (see FeedSlack).
+func (s *BusinessService) FeedHead(ctx context.Context) (time.Time, error) {
+	var head time.Time
+	if err := s.db.replica.QueryRow(ctx, watermarkSQL).Scan(&head); err != nil {
+		return time.Time{}, translate(err, "feed head")
+	}
+	return head.UTC(), nil
+}
 
 // Changes returns up to limit changes after the position (after, afterID)
 // in (updated_at, id) order, deletions included, read from the replica:

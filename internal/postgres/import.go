@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,14 +17,15 @@ import (
 // coordinates are rounded to 1e-7° as owner-api stores them and IDs are
 // ignored: the table assigns them. Each business is validated as owner-api
 // would. The load is one transaction: all or nothing. Rows are stamped
-// with the import's start: a load that takes longer than FeedSlack commits
-// rows the change feed's followers may have passed, and they reach
-// searchd with the next index build instead.
+// by the server with the load's start (the columns' default, now(): the
+// importing process's clock may be off the server's, which stamps every
+// other write): a load that takes longer than FeedSlack commits rows the
+// change feed's followers may have passed, and they reach searchd with
+// the next index build instead.
 func Import(ctx context.Context, db *DB, owner int64, next func() (nearby.Business, bool, error)) (int64, error) {
 	if owner <= 0 {
 		return 0, nearby.InvalidParams([]nearby.InvalidParam{{Name: "owner", Reason: "must be a positive id"}})
 	}
-	now := time.Now()
 	var row [len(importColumns)]any
 	var count int64
 	hoursText := hoursJSON{}
@@ -50,7 +50,7 @@ func Import(ctx context.Context, db *DB, owner int64, next func() (nearby.Busine
 			return nil, srcErr
 		}
 		row = [...]any{owner, r.Name, r.Category.String(), r.Lat, r.Lon, geohash.Encode(r.Lat, r.Lon, geohash.MaxPrecision),
-			priceParam(r.Price), ratingParam(r.Rating), int32(r.ReviewCount), h, now, now}
+			priceParam(r.Price), ratingParam(r.Rating), int32(r.ReviewCount), h}
 		return row[:], nil
 	})
 	n, err := db.primary.CopyFrom(ctx, pgx.Identifier{"businesses"}, importColumns[:], src)
@@ -65,4 +65,4 @@ func Import(ctx context.Context, db *DB, owner int64, next func() (nearby.Busine
 
 // importColumns are the columns Import sets.
 var importColumns = [...]string{"owner_id", "name", "category", "lat", "lon", "geohash",
-	"price", "rating", "review_count", "hours", "created_at", "updated_at"}
+	"price", "rating", "review_count", "hours"}

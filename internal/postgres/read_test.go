@@ -343,3 +343,93 @@ func TestRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedPassBoundedByHead replays a pass over the change feed in pages
+// during which a write commits, well within FeedSlack of its stamp, behind
+// the pass's cursor, while later pages reach stamps more than FeedSlack
+// after it: the pass's newest stamp less FeedSlack would skip the write for
+// good; the head read before the pass bounds the next start so that the
+// next pass reads it.
+func TestFeedPassBoundedByHead(t *testing.T) {
+	ctx := context.Background()
+	s, db := freshService(t)
+	owner := newOwner()
+	create := func(name string) *nearby.BusinessRecord {
+		t.Helper()
+		r, _, err := s.Create(ctx, owner, "", input(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a := create("a")
+	create("b")
+	// A write stamped now that commits a little later, as every write
+	// does, stamping in its statement.
+	tx, err := db.primary.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var stamped time.Time
+	if err := tx.QueryRow(ctx, `UPDATE businesses SET name = 'a2', version = version + 1,
+		updated_at = clock_timestamp() WHERE id = $1 RETURNING updated_at`, a.ID).Scan(&stamped); err != nil {
+		t.Fatal(err)
+	}
+	create("c")
+
+	// The pass, in pages of 2, from just after a's creation.
+	head, err := s.FeedHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, afterID := a.UpdatedAt, a.ID
+	var newest time.Time
+	for i := 0; ; i++ {
+		page, err := s.Changes(ctx, after, afterID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			if c.ID == a.ID {
+				t.Fatal("the pass read the change it was meant to pass")
+			}
+			newest = c.UpdatedAt
+		}
+		if len(page) < 2 {
+			break
+		}
+		after, afterID = page[1].UpdatedAt, page[1].ID
+		if i == 0 {
+			// The first page passed a's position; the write commits
+			// behind the cursor, and the pass goes on (as through a
+			// long backlog) past FeedSlack.
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if d := time.Since(stamped); d > FeedSlack/2 {
+				t.Fatalf("the write took %v to commit; the test needs it well within FeedSlack", d)
+			}
+			time.Sleep(FeedSlack + 100*time.Millisecond)
+			create("d")
+			create("e")
+		}
+	}
+	if naive := newest.Add(-FeedSlack); !naive.After(stamped) {
+		t.Fatalf("the pass's newest stamp less FeedSlack (%v) is not after the write's stamp %v: the scenario is not the one meant", naive, stamped)
+	}
+	start := newest
+	if head.Before(start) {
+		start = head
+	}
+	page, err := s.Changes(ctx, start.Add(-FeedSlack), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range page {
+		if c.ID == a.ID && c.Name == "a2" {
+			return
+		}
+	}
+	t.Errorf("the next pass from %v (head %v, newest %v) misses the write stamped %v", start.Add(-FeedSlack), head, newest, stamped)
+}

@@ -436,3 +436,50 @@ func TestBulkLoadsCarryAttributes(t *testing.T) {
 	_, err := Import(ctx, db, 1, func() (nearby.Business, bool, error) { return bad, true, nil })
 	wantCode(t, err, nearby.EINVALID)
 }
+
+// TestImportStampsWithServerClock checks that imported rows are stamped
+// by the server when the load starts, as the change feed's stamps must be:
+// not by the importing process, whose clock may be off the server's and
+// which takes its time before the COPY begins (here: waiting for a
+// connection).
+func TestImportStampsWithServerClock(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, Config{Primary: sharedDSN, MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	s := NewBusinessService(db)
+	owner := newOwner()
+	held, err := db.primary.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		n := 0
+		_, err := Import(ctx, db, owner, func() (nearby.Business, bool, error) {
+			n++
+			return nearby.Business{Name: "imported", Category: nearby.Cafe, Lat: 48.8566, Lon: 2.3522}, n <= 3, nil
+		})
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // Import waits for the connection
+	var released time.Time
+	if err := held.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&released); err != nil {
+		t.Fatal(err)
+	}
+	held.Release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := s.List(ctx, owner, 0, 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("imported %d, %v", len(recs), err)
+	}
+	for _, r := range recs {
+		if r.UpdatedAt.Before(released) || !r.CreatedAt.Equal(r.UpdatedAt) {
+			t.Errorf("business %d stamped %v (created %v), before the load could start at %v", r.ID, r.UpdatedAt, r.CreatedAt, released)
+		}
+	}
+}
