@@ -140,6 +140,16 @@ func (f changeFeed) Changes(_ context.Context, after time.Time, afterID int64, l
 	return out[:min(limit, len(out))], nil
 }
 
+func (f changeFeed) FeedHead(context.Context) (time.Time, error) {
+	var head time.Time
+	for _, c := range f {
+		if c.UpdatedAt.After(head) {
+			head = c.UpdatedAt
+		}
+	}
+	return head, nil
+}
+
 // TestSearcherLiveChanges: once live changes are applied to the index, its
 // answers are still cached (keyed by the index's state), and an answer
 // cached before a change is not served after it.

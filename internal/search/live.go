@@ -15,19 +15,24 @@ import (
 	"github.com/nearby/nearby/seeds"
 )
 
-// Feed is a change feed: up to limit changes after the position (after,
-// afterID) in (UpdatedAt, ID) order, each business at most once, in its
-// current state, deletions included (postgres.BusinessService.Changes).
+// Feed is a change feed: Changes returns up to limit changes after the
+// position (after, afterID) in (UpdatedAt, ID) order, each business at
+// most once, in its current state, deletions included; FeedHead the newest
+// stamp there is (postgres.BusinessService).
 type Feed interface {
 	Changes(ctx context.Context, after time.Time, afterID int64, limit int) ([]nearby.Change, error)
+	FeedHead(ctx context.Context) (time.Time, error)
 }
 
 // Follower keeps an engine's index current between seeds by following a
-// change feed. Every Poll reads the changes stamped since the newest one it
-// has, less Slack (a change commits at most Slack after its stamp, so
-// re-reading that window misses nothing), and applies those with a version
-// newer than the one it holds: a change is applied once, whatever the
-// overlap of reads, reconnects and seed loads.
+// change feed. Every Poll reads, page by page, the changes stamped since
+// the newest one it has, or the feed's head when it read it before the
+// last Poll, whichever is earlier, less Slack, and applies those with a
+// version newer than the one it holds: a change is applied once, whatever
+// the overlap of reads, reconnects and seed loads. A change commits at most
+// Slack after its stamp, so one not yet visible as a Poll starts is stamped
+// after the head then less Slack, and the next Poll reads it, even when the
+// Poll's later pages went more than Slack past it.
 //
 // Seeds come in through Install, which the Watcher calls instead of
 // swapping the index itself. A seed holds every change stamped before its
@@ -52,6 +57,7 @@ type Follower struct {
 	ix      *Index                  // the seeds' index, without deltas
 	changes map[int64]nearby.Change // latest state of each business changed since the seeds
 	newest  time.Time               // newest stamp read, or the seeds' watermark
+	from    time.Time               // the next Poll reads from here, less Slack
 	areas   seeds.Partition
 	paused  bool
 	failing bool
@@ -128,6 +134,9 @@ func (f *Follower) Install(ix *Index, m seeds.Manifest) {
 	case f.newest.Before(watermark):
 		f.newest = watermark
 	}
+	if f.from.Before(watermark) {
+		f.from = watermark
+	}
 	horizon := watermark.Add(-f.Slack)
 	for id, c := range f.changes {
 		if c.UpdatedAt.Before(horizon) {
@@ -160,21 +169,28 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		f.mu.Unlock()
 		return 0, nil
 	}
-	ix, after, afterID := f.ix, f.newest.Add(-f.Slack), int64(0)
+	ix, after, afterID := f.ix, f.from.Add(-f.Slack), int64(0)
 	f.mu.Unlock()
 
+	fail := func(err error) (int, error) {
+		f.metrics.errors.Inc()
+		f.mu.Lock()
+		if !f.failing {
+			f.Logger.Error("change feed unreachable; retrying, searches show the last state read", "err", err)
+		}
+		f.failing = true
+		f.mu.Unlock()
+		return 0, err
+	}
+	head, err := f.Feed.FeedHead(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	var read []nearby.Change
 	for {
 		page, err := f.Feed.Changes(ctx, after, afterID, f.PageSize)
 		if err != nil {
-			f.metrics.errors.Inc()
-			f.mu.Lock()
-			if !f.failing {
-				f.Logger.Error("change feed unreachable; retrying, searches show the last state read", "err", err)
-			}
-			f.failing = true
-			f.mu.Unlock()
-			return 0, err
+			return fail(err)
 		}
 		read = append(read, page...)
 		if len(page) < f.PageSize {
@@ -197,9 +213,11 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	applied := 0
+	var reached time.Time // the newest stamp of the changes dealt with
 	for _, c := range read {
 		prev, had := f.changes[c.ID]
 		if had && prev.Version >= c.Version {
+			reached = maxTime(reached, c.UpdatedAt)
 			continue
 		}
 		if !had && len(f.changes) >= f.MaxChanges {
@@ -215,8 +233,13 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 			f.file(nil, c)
 		}
 		f.newest = maxTime(f.newest, c.UpdatedAt)
+		reached = maxTime(reached, c.UpdatedAt)
 		applied++
 	}
+	if reached.Before(head) {
+		head = reached
+	}
+	f.from = maxTime(f.from, head)
 	if applied > 0 {
 		f.metrics.applied.Add(float64(applied))
 		f.publish()

@@ -32,6 +32,13 @@ func (s sliceFeed) Changes(_ context.Context, after time.Time, afterID int64, li
 	return nil, nil
 }
 
+func (s sliceFeed) FeedHead(context.Context) (time.Time, error) {
+	if len(s) == 0 {
+		return time.Time{}, nil
+	}
+	return s[len(s)-1].UpdatedAt, nil
+}
+
 // BenchmarkNearbyDelta times realistic searches (k=20) over 1M businesses
 // without a delta and with a delta of 100k changes (40% moves, 30%
 // creates, 20% renames, 10% deletes, spread like the data), alternating

@@ -81,6 +81,16 @@ func (db *fakeDB) Changes(_ context.Context, after time.Time, afterID int64, lim
 	return out[:min(limit, len(out))], nil
 }
 
+func (db *fakeDB) FeedHead(context.Context) (time.Time, error) {
+	var head time.Time
+	for _, r := range db.rows {
+		if r.seen && r.visible.UpdatedAt.After(head) {
+			head = r.visible.UpdatedAt
+		}
+	}
+	return head, nil
+}
+
 // live returns the committed live businesses.
 func (db *fakeDB) live() []nearby.Business {
 	var bs []nearby.Business
@@ -515,4 +525,47 @@ func TestFollowerSeedDuringPoll(t *testing.T) {
 		t.Fatalf("business 1 is %q at %v, want %q at %v (the seed's)", b.Name, b.Lon, want.Name, want.Lon)
 	}
 	checkExact(t, rand.New(rand.NewPCG(7, 8)), e, db, "after a seed during a poll")
+}
+
+// TestFollowerMultiPagePass: a change not yet visible when a Poll's first
+// page passed its place commits during the Poll, while its later pages
+// reach stamps more than Slack after it. The next Poll must still read it:
+// it starts no later than the head read before the last one, less Slack,
+// not at the newest stamp read less Slack.
+func TestFollowerMultiPagePass(t *testing.T) {
+	const slack = time.Second
+	db := newFakeDB()
+	place := func(id int64, name string) nearby.Change {
+		return nearby.Change{Business: nearby.Business{ID: id, Name: name, Category: nearby.Cafe, Lat: 51.5, Lon: float64(id) / 1000}}
+	}
+	db.write(place(1, "seeded"), 0)
+	db.advance(2 * slack)
+	regions, m := db.snapshot(t, testAreas, 1)
+	e := &Engine{}
+	feed := &hookFeed{Feed: db}
+	f := newTestFollower(e, feed, slack, 1<<20) // pages of 7
+	f.Install(NewIndex(regions...), m)
+
+	db.write(place(100, "late"), slack/2) // stamped now, visible only later
+	for id := int64(2); id <= 9; id++ {   // 8 rows after it: more than a page
+		db.advance(time.Millisecond)
+		db.write(place(id, "busy"), 0)
+	}
+	db.advance(time.Millisecond)
+	feed.hook = func() { // the first page has passed business 100's place
+		db.advance(slack) // 100 commits, within Slack of its stamp
+		db.advance(slack)
+		db.write(place(10, "later"), 0)
+		db.write(place(11, "later"), 0)
+		db.advance(time.Millisecond)
+	}
+	for range 2 {
+		if _, err := f.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := e.Business(context.Background(), 100); err != nil || b.Name != "late" {
+		t.Fatalf("business 100 after two polls: %v, %v; want it read", b, err)
+	}
+	checkExact(t, rand.New(rand.NewPCG(9, 10)), e, db, "after a pass of several pages")
 }
