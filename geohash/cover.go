@@ -68,7 +68,9 @@ func Cover(lat, lon, radiusM float64, precision uint) ([]string, error) {
 			for col := s.col0; col <= s.col1; col++ {
 				minLon := -180 + float64(col)*g.dLon
 				maxLon := minLon + g.dLon
-				if o.RectHavLowerBound(minLat-pad, minLon-pad, maxLat+pad, maxLon+pad) > limit {
+				// Within the globe: a pad past ±180 would read as a gap
+				// from the other side of the antimeridian.
+				if o.RectHavLowerBound(max(minLat-pad, -90), max(minLon-pad, -180), min(maxLat+pad, 90), min(maxLon+pad, 180)) > limit {
 					continue
 				}
 				hashes = append(hashes, g.hash(row, col))

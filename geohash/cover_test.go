@@ -400,3 +400,24 @@ func BenchmarkCover(b *testing.B) {
 		})
 	}
 }
+
+// TestCoverTinyRadiusAtAntimeridian: from longitude 180, a point at -180 is
+// at a distance of rounding (1.6e-9 m), within any radius above that, and
+// its cell must be in the cover however small the radius.
+func TestCoverTinyRadiusAtAntimeridian(t *testing.T) {
+	for _, lat := range []float64{0, 10, -45.5, 89.9} {
+		for _, lon := range []float64{180, -180} {
+			for _, radius := range []float64{1e-6, 1e-4, 0.01, 1} {
+				for precision := uint(1); precision <= geohash.MaxPrecision; precision++ {
+					cells, err := geohash.Cover(lat, lon, radius, precision)
+					if errors.Is(err, geohash.ErrTooManyCells) {
+						continue
+					} else if err != nil {
+						t.Fatal(err)
+					}
+					checkPoint(t, cells, lat, lon, radius, precision, lat, -lon)
+				}
+			}
+		}
+	}
+}
