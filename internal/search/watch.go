@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +68,17 @@ type Watcher struct {
 	reloads *prometheus.CounterVec
 	current seeds.Manifest
 	loaded  bool
+	// refused is the state of the files of the last refused load, and
+	// refusedErr why; while they stay so, the load is not tried again.
+	refused    []fileState
+	refusedErr error
+}
+
+// fileState is what a reload looks at to tell whether a file changed.
+type fileState struct {
+	name    string
+	size    int64
+	modTime int64 // Unix nanoseconds; -1: missing or unreadable
 }
 
 // NewWatcher returns a watcher of dir for e, with its reload counter
@@ -82,12 +96,20 @@ func NewWatcher(dir string, e *Engine, interval time.Duration, logger *slog.Logg
 }
 
 // Reload loads the manifest's seeds if the manifest changed since the last
-// successful load, and swaps them in. It returns whether it swapped.
+// successful load, and swaps them in. It returns whether it swapped. A
+// refused load is logged and counted once: it is not tried again (and
+// Reload returns its error) until the manifest or one of its seeds changes
+// on disk, so a bad generation costs no repeated full loads.
 func (w *Watcher) Reload() (bool, error) {
-	m, err := seeds.ReadManifest(w.Dir)
-	if err == nil && w.loaded && sameManifest(m, w.current) {
+	read, err := seeds.ReadManifest(w.Dir)
+	if err == nil && w.loaded && sameManifest(read, w.current) {
 		return false, nil
 	}
+	files := w.files(read)
+	if w.refused != nil && slices.Equal(files, w.refused) {
+		return false, w.refusedErr
+	}
+	m := read
 	var ix *Index
 	if err == nil {
 		start := time.Now()
@@ -100,8 +122,13 @@ func (w *Watcher) Reload() (bool, error) {
 	if err != nil {
 		w.reloads.WithLabelValues("error").Inc()
 		w.Logger.Error("index reload refused; keeping the current index", "dir", w.Dir, "err", err)
+		w.refused, w.refusedErr = nil, nil
+		if slices.Equal(files, w.files(read)) { // else they changed during the load: try again
+			w.refused, w.refusedErr = files, err
+		}
 		return false, err
 	}
+	w.refused, w.refusedErr = nil, nil
 	if w.Install != nil {
 		w.Install(ix, m)
 	} else {
@@ -111,6 +138,22 @@ func (w *Watcher) Reload() (bool, error) {
 	debug.FreeOSMemory() // return the replaced index's memory once readers drain
 	w.reloads.WithLabelValues("ok").Inc()
 	return true, nil
+}
+
+// files returns the state of dir's manifest and of the seeds m names.
+func (w *Watcher) files(m seeds.Manifest) []fileState {
+	names := []string{seeds.ManifestName}
+	for _, r := range m.Regions {
+		names = append(names, r.File)
+	}
+	fs := make([]fileState, len(names))
+	for i, name := range names {
+		fs[i] = fileState{name: name, modTime: -1}
+		if fi, err := os.Stat(filepath.Join(w.Dir, name)); err == nil {
+			fs[i].size, fs[i].modTime = fi.Size(), fi.ModTime().UnixNano()
+		}
+	}
+	return fs
 }
 
 func sameManifest(a, b seeds.Manifest) bool {

@@ -1,0 +1,116 @@
+package search
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/seeds"
+)
+
+// publishGeneration writes a seed of n businesses for region "west" at
+// version gen and a manifest naming it.
+func publishGeneration(t *testing.T, dir string, gen uint64, n int) seeds.Manifest {
+	t.Helper()
+	bs := make([]nearby.Business, n)
+	for i := range bs {
+		bs[i] = nearby.Business{ID: int64(i + 1), Name: "shop", Lat: 51.5 + float64(i)*1e-4, Lon: -0.1}
+	}
+	r, err := BuildRegion("west", gen, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds, _ := r.Tree.Bounds()
+	entry, err := seeds.WriteSeed(dir, seeds.Header{Region: "west", IndexVersion: gen, Count: n, Bounds: bounds}, r.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := seeds.Manifest{Generation: gen, Regions: []seeds.Region{entry}}
+	if err := seeds.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestWatcherDoesNotRetryRefusedSeeds: a manifest naming a corrupt seed is
+// refused, logged and counted once, not loaded again at every check while
+// neither it nor its seeds change; a repaired seed or a new manifest is
+// loaded.
+func TestWatcherDoesNotRetryRefusedSeeds(t *testing.T) {
+	dir := t.TempDir()
+	publishGeneration(t, dir, 1, 100)
+	e := &Engine{}
+	w := NewWatcher(dir, e, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if ok, err := w.Reload(); !ok || err != nil {
+		t.Fatalf("first load: %v %v", ok, err)
+	}
+	served := e.Current().Version
+
+	// Generation 2 names a seed with a flipped bit.
+	m := publishGeneration(t, dir, 2, 200)
+	path := filepath.Join(dir, m.Regions[0].File)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-10] ^= 0x40
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if ok, err := w.Reload(); ok || err == nil {
+			t.Fatalf("check %d: swapped %v, err %v; want the corrupt seed refused", i, ok, err)
+		}
+	}
+	if n := testutil.ToFloat64(w.reloads.WithLabelValues("error")); n != 1 {
+		t.Errorf("%v reload errors counted after 5 checks of one bad manifest, want 1", n)
+	}
+	if e.Current().Version != served {
+		t.Fatal("the refused seed replaced the index")
+	}
+
+	// Repaired in place: loaded at the next check.
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(time.Minute)
+	if err := os.Chtimes(path, future, future); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := w.Reload(); !ok || err != nil {
+		t.Fatalf("repaired seed: swapped %v, err %v", ok, err)
+	}
+	if e.Current().Len() != 200 {
+		t.Fatalf("serving %d businesses, want the repaired seed's 200", e.Current().Len())
+	}
+}
+
+// TestWatcherSkipsUnchangedManifest: a manifest rewritten with the same
+// seeds does not reload.
+func TestWatcherSkipsUnchangedManifest(t *testing.T) {
+	dir := t.TempDir()
+	m := publishGeneration(t, dir, 1, 100)
+	e := &Engine{}
+	w := NewWatcher(dir, e, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if ok, err := w.Reload(); !ok || err != nil {
+		t.Fatalf("first load: %v %v", ok, err)
+	}
+	m.CreatedAt = time.Now()
+	if err := seeds.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := w.Reload(); ok || err != nil {
+		t.Fatalf("rewritten manifest: swapped %v, err %v; want no reload", ok, err)
+	}
+	if n := testutil.ToFloat64(w.reloads.WithLabelValues("ok")); n != 1 {
+		t.Errorf("%v reloads counted, want 1", n)
+	}
+}
