@@ -35,12 +35,20 @@ import (
 	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/postgres"
 	"github.com/nearby/nearby/internal/search"
+	"github.com/nearby/nearby/seeds"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once instead of waiting for the drain
+	}()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // the usage is printed
+		}
 		fmt.Fprintln(os.Stderr, "searchd:", err)
 		os.Exit(1)
 	}
@@ -123,7 +131,13 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	c.Follow = c.Follow && c.Seeds != "" && c.Tier.DB != ""
 	if regions != "" {
-		c.Regions = strings.Split(regions, ",")
+		for _, r := range strings.Split(regions, ",") {
+			r = strings.TrimSpace(r)
+			if !seeds.ValidRegion(r) {
+				return c, fmt.Errorf("bad --regions %q: region name %q", regions, r)
+			}
+			c.Regions = append(c.Regions, r)
+		}
 	}
 	if (c.Cluster != "" || len(c.Regions) > 0) && c.Seeds == "" {
 		return c, errors.New("--cluster and --regions need --seeds")
@@ -144,6 +158,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		"demo_size", cfg.DemoSize, "demo_seed", cfg.DemoSeed, "log_level", cfg.LogLevel.String(),
 		"cluster", cfg.Cluster, "node", cfg.Node, "regions", cfg.Regions,
 		"follow", cfg.Follow, "follow_interval", cfg.FollowInterval.String(), "max_live_changes", cfg.MaxLive)
+
+	// Read the cluster map before connecting or listening, so a bad one
+	// fails the start at once and holds nothing.
+	var clusterMap *cluster.Map
+	if cfg.Cluster != "" {
+		if clusterMap, err = cluster.ReadMap(cfg.Cluster); err != nil {
+			return fmt.Errorf("--cluster: %w", err)
+		}
+		if _, ok := clusterMap.Nodes[cfg.Node]; !ok {
+			return fmt.Errorf("--node: %q is not in the cluster map %s", cfg.Node, cfg.Cluster)
+		}
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -179,18 +205,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.Seeds != "" {
 		w := search.NewWatcher(cfg.Seeds, engine, cfg.ReloadInterval, logger, reg)
 		regions := cfg.Regions
-		if cfg.Cluster != "" {
-			m, err := cluster.ReadMap(cfg.Cluster)
-			if err != nil {
-				return err
-			}
-			if _, ok := m.Nodes[cfg.Node]; !ok {
-				return fmt.Errorf("node %q is not in the cluster map", cfg.Node)
-			}
+		if clusterMap != nil {
 			if len(regions) == 0 {
-				regions = m.RegionsOf(cfg.Node)
+				regions = clusterMap.RegionsOf(cfg.Node)
 			}
-			client := cluster.NewClient(m, cfg.Node, logger, reg)
+			client := cluster.NewClient(clusterMap, cfg.Node, logger, reg)
 			engine.Shards = client
 			go client.Probe(ctx, 500*time.Millisecond)
 			go watchClusterMap(ctx, cfg.Cluster, client, cfg.ReloadInterval, logger)

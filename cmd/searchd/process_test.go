@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nearby/nearby/internal/syncbuf"
+)
+
+// buildSearchd builds the searchd binary into a temporary directory.
+func buildSearchd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "searchd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestSecondSignalStopsAtOnce: SIGTERM drains in-flight requests; a
+// second one ends the process without waiting for the drain (here a client
+// sending its body slowly, which would hold it for the read timeout).
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	bin := buildSearchd(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--addr", addr)
+	cmd.Env = append(os.Environ(), "NEARBY_DEMO_SIZE=2000")
+	logs := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	waitReady(t, "http://"+addr)
+
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /v1/search/within HTTP/1.1\r\nHost: x\r\nContent-Type: application/geo+json\r\nContent-Length: 1000\r\n\r\n{\"type\"")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the request is in flight
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "shutting down"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no shutdown after SIGTERM; log:\n%s", logs.String())
+		}
+	}
+	select {
+	case <-exited:
+		t.Fatalf("exited (%v) with a request in flight", waitErr)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(3 * time.Second):
+		t.Fatal("a second SIGTERM did not end the process; it waits for the drain")
+	}
+}
+
+// TestHelpExitsZero: --help prints the usage and is not an error.
+func TestHelpExitsZero(t *testing.T) {
+	bin := buildSearchd(t)
+	out, err := exec.Command(bin, "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("searchd --help: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "-seeds") || strings.Contains(string(out), "help requested") {
+		t.Errorf("searchd --help printed:\n%s", out)
+	}
+}
+
+// TestBadClusterMapReleasesAddress: a cluster map that cannot be used
+// fails the start before listening, and leaves the address free.
+func TestBadClusterMapReleasesAddress(t *testing.T) {
+	dir := t.TempDir()
+	clusterMap := filepath.Join(dir, "cluster.json")
+	if err := os.WriteFile(clusterMap, []byte(`{"nodes":{"n1":"http://127.0.0.1:1"},"regions":{"rest":["n1"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"missing file":  {"--cluster", filepath.Join(dir, "nope.json"), "--node", "n1"},
+		"unknown node":  {"--cluster", clusterMap, "--node", "n9"},
+		"not json file": {"--cluster", dir, "--node", "n1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			addr := freeAddr(t)
+			logs := &syncbuf.Buffer{}
+			args = append([]string{"--addr", addr, "--seeds", dir}, args...)
+			err := run(context.Background(), args, func(string) string { return "" }, logs)
+			if err == nil {
+				t.Fatal("searchd started with a bad cluster map")
+			}
+			if strings.Contains(logs.String(), `"listening"`) {
+				t.Errorf("listened before failing on the cluster map (%v)", err)
+			}
+			ln, lerr := net.Listen("tcp", addr)
+			if lerr != nil {
+				t.Fatalf("after %v, %s is still held: %v", err, addr, lerr)
+			}
+			ln.Close()
+			if errors.Is(err, context.Canceled) {
+				t.Errorf("error %v", err)
+			}
+		})
+	}
+}
+
+// TestRegionsFlag: --regions takes a comma list with optional spaces;
+// an empty or impossible region name fails the start instead of silently
+// loading nothing for it.
+func TestRegionsFlag(t *testing.T) {
+	for _, tc := range []struct {
+		regions string
+		want    []string // nil: an error
+	}{
+		{"europe-africa", []string{"europe-africa"}},
+		{"americas-east, europe-africa", []string{"americas-east", "europe-africa"}},
+		{" rest ,asia-oceania", []string{"rest", "asia-oceania"}},
+		{"rest,,asia-oceania", nil},
+		{"rest,", nil},
+		{"Europe Africa", nil},
+	} {
+		t.Run(tc.regions, func(t *testing.T) {
+			c, err := parseConfig([]string{"--seeds", "x", "--regions", tc.regions}, func(string) string { return "" }, io.Discard)
+			if tc.want == nil {
+				if err == nil {
+					t.Fatalf("accepted as %q", c.Regions)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(c.Regions, tc.want) {
+				t.Fatalf("regions %q, err %v; want %q", c.Regions, err, tc.want)
+			}
+		})
+	}
+}
