@@ -619,6 +619,28 @@ func FuzzParseGeoJSON(f *testing.F) {
 		if !b.Valid() || b.MinLon > b.MaxLon || m.RelateRect(b) == geo.Disjoint {
 			t.Fatalf("%v: Bounds() = %+v, RelateRect(Bounds()) = %v", m, b, m.RelateRect(b))
 		}
+		// The index answers as the polygons: at vertices, midpoints of
+		// edges, points level with vertices, and rectangles between them.
+		ix := m.Index()
+		var pts []geo.Point
+		for _, poly := range m {
+			for _, rg := range poly.Rings {
+				for k := 1; k < len(rg) && len(pts) < 300; k++ {
+					a, c := rg[k-1], rg[k]
+					pts = append(pts, a, geo.Point{Lat: (a.Lat + c.Lat) / 2, Lon: (a.Lon + c.Lon) / 2}, geo.Point{Lat: a.Lat, Lon: c.Lon})
+				}
+			}
+		}
+		for i, p := range pts {
+			if got, want := ix.Contains(p.Lat, p.Lon), m.Contains(p.Lat, p.Lon); got != want {
+				t.Fatalf("%v: the index's Contains(%v, %v) = %v, not %v", m, p.Lat, p.Lon, got, want)
+			}
+			q := pts[(i*7+3)%len(pts)]
+			r := geo.Rect{MinLat: min(p.Lat, q.Lat), MinLon: min(p.Lon, q.Lon), MaxLat: max(p.Lat, q.Lat), MaxLon: max(p.Lon, q.Lon)}
+			if got, want := ix.RelateRect(r), m.RelateRect(r); got != want {
+				t.Fatalf("%v: the index's RelateRect(%+v) = %v, not %v", m, r, got, want)
+			}
+		}
 		checked := 0
 		for _, poly := range m {
 			for _, rg := range poly.Rings {
