@@ -280,6 +280,12 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	for name, vals := range u.Query() {
 		switch name {
 		case "addr":
+			for _, addr := range vals {
+				h, p, err := net.SplitHostPort(addr)
+				if n, perr := strconv.Atoi(p); err != nil || h == "" || perr != nil || n < 1 || n > 65535 {
+					return nil, fmt.Errorf("bad redis URL parameter addr=%q: want host:port", addr)
+				}
+			}
 			o.Addrs = append(o.Addrs, vals...)
 		case "master_name":
 			o.MasterName = vals[len(vals)-1]

@@ -55,6 +55,11 @@ func TestParseURL(t *testing.T) {
 		{url: "redis://h:1?pool=3", wantErrSet: true},
 		{url: "redis://a:1/2?addr=b:2", wantErrSet: true}, // clusters have only db 0
 		{url: "not a url", wantErrSet: true},
+		{url: "redis://a:1?addr=b:x", wantErrSet: true}, // would start, degraded, instead of failing
+		{url: "redis://a:1?addr=", wantErrSet: true},
+		{url: "redis://a:1?addr=b", wantErrSet: true},
+		{url: "redis://a:1?addr=:2", wantErrSet: true},
+		{url: "redis://a:1?addr=[::1]:2", addrs: []string{"a:1", "[::1]:2"}},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			o, err := ParseURL(tc.url)
