@@ -30,6 +30,19 @@ func (r Rect) Contains(lat, lon float64) bool {
 	return lon >= r.MinLon || lon <= r.MaxLon
 }
 
+// Centre returns the middle of r, across the antimeridian if r crosses it.
+func (r Rect) Centre() (lat, lon float64) {
+	width := r.MaxLon - r.MinLon
+	if width < 0 {
+		width += 360
+	}
+	lon = r.MinLon + width/2
+	if lon > 180 {
+		lon -= 360
+	}
+	return (r.MinLat + r.MaxLat) / 2, lon
+}
+
 // Split returns r as one or two rectangles that do not cross the antimeridian.
 func (r Rect) Split() []Rect {
 	if r.MinLon <= r.MaxLon {

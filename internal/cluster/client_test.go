@@ -23,9 +23,9 @@ import (
 	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/httpapi"
 	"github.com/nearby/nearby/internal/search"
+	"github.com/nearby/nearby/internal/search/searchtest"
 	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
-	"github.com/nearby/nearby/textmatch"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -149,75 +149,12 @@ func testCluster(t *testing.T, bs []nearby.Business) ([]*search.Engine, []*httpt
 	return engines, servers, clients
 }
 
-func passes(b nearby.Business, cats nearby.CategorySet, f nearby.Filters) bool {
-	if cats != 0 && !cats.Has(b.Category) || f.Prices != 0 && !f.Prices.Has(b.Price) {
-		return false
-	}
-	if f.MinRating != nearby.Unrated && (!b.Rating.Rated() || b.Rating < f.MinRating) {
-		return false
-	}
-	if !f.OpenAt.IsZero() && (b.Hours == nil || !b.Hours.OpenAt(f.OpenAt)) {
-		return false
-	}
-	if f.Name != "" {
-		q, err := textmatch.Compile(f.Name)
-		if err != nil || !q.MatchName(b.Name) {
-			return false
-		}
-	}
-	return true
-}
-
-func randFilters(r *rand.Rand) (nearby.CategorySet, nearby.Filters) {
-	var cats nearby.CategorySet
-	var f nearby.Filters
-	if r.IntN(3) == 0 {
-		cats = nearby.CategorySet(1 + r.IntN(15))
-	}
-	if r.IntN(3) == 0 {
-		f.Prices = nearby.PriceSet(r.IntN(16) << 1)
-	}
-	if r.IntN(3) == 0 {
-		f.MinRating = nearby.RatingOf(r.IntN(51))
-	}
-	if r.IntN(3) == 0 {
-		f.OpenAt = time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.IntN(72*60)) * time.Minute)
-	}
-	if r.IntN(4) == 0 {
-		f.Name = []string{"caf", "BLUE", "müll", "strasse", "joe"}[r.IntN(5)]
-	}
-	return cats, f
-}
-
 // same compares results as the wire carries them: without opening hours.
 func same(got, want []nearby.SearchResult) bool {
 	return slices.EqualFunc(got, want, func(a, b nearby.SearchResult) bool {
 		a.Hours, b.Hours = nil, nil
 		return a == b
 	})
-}
-
-func allPages[Q any](t *testing.T, search func(Q, *nearby.Cursor) (*nearby.SearchPage, error), q Q) ([]nearby.SearchResult, *nearby.SearchPage) {
-	t.Helper()
-	var got []nearby.SearchResult
-	var after *nearby.Cursor
-	var first *nearby.SearchPage
-	for range 10000 {
-		page, err := search(q, after)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		if first == nil {
-			first = page
-		}
-		got = append(got, page.Results...)
-		if page.Next == nil {
-			return got, first
-		}
-		after = page.Next
-	}
-	t.Fatal("paging does not end")
-	return nil, nil
 }
 
 // TestClusterOverHTTPMatchesBruteForce pages through random filtered
@@ -234,26 +171,13 @@ func TestClusterOverHTTPMatchesBruteForce(t *testing.T) {
 	for range 150 {
 		q := nearby.SearchQuery{Limit: 1 + r.IntN(12), RadiusM: []float64{5, 300, 2000, 20000, 50000}[r.IntN(5)] * (0.5 + r.Float64()/2), Total: r.IntN(2) == 0}
 		q.Lat, q.Lon = place(r)
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		if r.IntN(2) == 0 {
 			q.Sort = nearby.SortRating
 		}
-		var want []nearby.SearchResult
-		for _, b := range bs {
-			if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM && passes(b, q.Categories, q.Filters) {
-				want = append(want, nearby.SearchResult{Business: b, DistanceM: d})
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			if q.Sort == nearby.SortRating {
-				if c := cmp.Compare(b.Rating, a.Rating); c != 0 {
-					return c
-				}
-			}
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
+		want := searchtest.Nearby(bs, q)
 		for n, e := range engines {
-			got, first := allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return e.Nearby(ctx, q, after)
 			}, q)
 			if first.Partial || !same(got, want) || q.Total && first.Total != len(want) {
@@ -266,7 +190,7 @@ func TestClusterOverHTTPMatchesBruteForce(t *testing.T) {
 	}
 	for trial := range 100 {
 		q := nearby.AreaQuery{Limit: 1 + r.IntN(15)}
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		lat, lon := place(r)
 		dLat, dLon := r.Float64()*0.05, r.Float64()*0.05
 		q.Box = geo.Rect{MinLat: max(-90, lat-dLat), MaxLat: min(90, lat+dLat), MinLon: lon - dLon, MaxLon: lon + dLon}
@@ -286,36 +210,9 @@ func TestClusterOverHTTPMatchesBruteForce(t *testing.T) {
 		} else {
 			q.ByDistance = r.IntN(2) == 0
 		}
-		cLat, cLon := q.Box.MinLat/2+q.Box.MaxLat/2, 0.0
-		if q.ByDistance {
-			d := q.Box.MaxLon - q.Box.MinLon
-			if d < 0 {
-				d += 360
-			}
-			if cLon = q.Box.MinLon + d/2; cLon > 180 {
-				cLon -= 360
-			}
-			cLat = (q.Box.MinLat + q.Box.MaxLat) / 2
-		}
-		var want []nearby.SearchResult
-		for _, b := range bs {
-			in := q.Box.Contains(b.Lat, b.Lon)
-			if q.Shape != nil {
-				in = q.Shape.Contains(b.Lat, b.Lon)
-			}
-			if in && passes(b, q.Categories, q.Filters) {
-				res := nearby.SearchResult{Business: b}
-				if q.ByDistance {
-					res.DistanceM = geo.Distance(cLat, cLon, b.Lat, b.Lon)
-				}
-				want = append(want, res)
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
+		want := searchtest.Area(bs, q)
 		for n, e := range engines {
-			got, first := allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return e.Area(ctx, q, after)
 			}, q)
 			if first.Partial || !same(got, want) || first.Total != len(want) {
@@ -393,7 +290,7 @@ func TestClusterFailures(t *testing.T) {
 			c.mu.Lock()
 			clear(c.up)
 			c.mu.Unlock()
-			got, first := allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return a.Nearby(ctx, q, after)
 			}, q)
 			if first.Partial || !same(got, want) || first.Total != len(want) {

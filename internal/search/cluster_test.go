@@ -1,7 +1,6 @@
 package search
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/search/searchtest"
 	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
@@ -163,34 +163,21 @@ func TestClusterMatchesBruteForceAtBorders(t *testing.T) {
 	for range 300 {
 		q := nearby.SearchQuery{Limit: 1 + r.IntN(12), RadiusM: []float64{5, 300, 2000, 20000, 50000}[r.IntN(5)] * (0.5 + r.Float64()/2), Total: r.IntN(2) == 0}
 		q.Lat, q.Lon = polarQueryPlace(r)
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		if r.IntN(2) == 0 {
 			q.Categories, q.Filters = 0, nearby.Filters{}
 		}
 		if r.IntN(2) == 0 {
 			q.Sort = nearby.SortRating
 		}
-		var want []nearby.SearchResult
-		for _, b := range live {
-			if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM && passes(b, q.Categories, q.Filters) {
-				want = append(want, nearby.SearchResult{Business: b, DistanceM: d})
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			if q.Sort == nearby.SortRating {
-				if c := cmp.Compare(b.Rating, a.Rating); c != 0 {
-					return c
-				}
-			}
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
+		want := searchtest.Nearby(live, q)
 		for n, e := range nodes {
-			got, first := allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return e.Nearby(ctx, q, after)
 			}, q)
 			if n == len(nodes)-1 { // behind a load balancer: each page from any node
 				n = -1
-				got, first = allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+				got, first = searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 					return nodes[r.IntN(len(nodes))].Nearby(ctx, q, after)
 				}, q)
 			}
@@ -226,7 +213,7 @@ func TestClusterAreasMatchBruteForceAtBorders(t *testing.T) {
 	for trial := range 200 {
 		q := nearby.AreaQuery{Limit: 1 + r.IntN(15)}
 		if r.IntN(2) == 0 {
-			q.Categories, q.Filters = randFilters(r)
+			q.Categories, q.Filters = searchtest.RandFilters(r)
 		}
 		lat, lon := polarQueryPlace(r)
 		dLat, dLon := r.Float64()*0.05, r.Float64()*0.05
@@ -253,31 +240,14 @@ func TestClusterAreasMatchBruteForceAtBorders(t *testing.T) {
 		} else {
 			q.ByDistance = r.IntN(2) == 0
 		}
-		cLat, cLon := boxCentre(q.Box)
-		var want []nearby.SearchResult
-		for _, b := range live {
-			in := q.Box.Contains(b.Lat, b.Lon)
-			if q.Shape != nil {
-				in = q.Shape.Contains(b.Lat, b.Lon)
-			}
-			if in && passes(b, q.Categories, q.Filters) {
-				res := nearby.SearchResult{Business: b}
-				if q.ByDistance {
-					res.DistanceM = geo.Distance(cLat, cLon, b.Lat, b.Lon)
-				}
-				want = append(want, res)
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
+		want := searchtest.Area(live, q)
 		for n, e := range nodes {
-			got, first := allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return e.Area(ctx, q, after)
 			}, q)
 			if n == len(nodes)-1 { // behind a load balancer: each page from any node
 				n = -1
-				got, first = allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+				got, first = searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 					return nodes[r.IntN(len(nodes))].Area(ctx, q, after)
 				}, q)
 			}

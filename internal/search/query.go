@@ -178,7 +178,7 @@ func searchArea(parts []part, q nearby.AreaQuery, k int, m *matcher, after *near
 	var cLat, cLon float64
 	if q.ByDistance {
 		best.order = cmpCandidates
-		cLat, cLon = boxCentre(q.Box)
+		cLat, cLon = q.Box.Centre()
 	}
 	for _, p := range parts {
 		t := p.region.Tree
@@ -225,20 +225,6 @@ func (e *Engine) askRemoteArea(ctx context.Context, ix *Index, q nearby.AreaQuer
 	return e.askRegions(touched, func(region string) (*nearby.ShardAnswer, error) {
 		return e.Shards.Area(ctx, region, sq, after)
 	})
-}
-
-// boxCentre returns the middle of a box, across the antimeridian if the box
-// crosses it.
-func boxCentre(b geo.Rect) (lat, lon float64) {
-	width := b.MaxLon - b.MinLon
-	if width < 0 {
-		width += 360
-	}
-	lon = b.MinLon + width/2
-	if lon > 180 {
-		lon -= 360
-	}
-	return (b.MinLat + b.MaxLat) / 2, lon
 }
 
 // overlaps reports whether any of rects meets the region's entries or live

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -13,7 +12,7 @@ import (
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/hours"
-	"github.com/nearby/nearby/textmatch"
+	"github.com/nearby/nearby/internal/search/searchtest"
 )
 
 // schedules are opening hours in zones either side of the antimeridian and
@@ -59,55 +58,6 @@ func attributed(r *rand.Rand, b nearby.Business, hs []*hours.Schedule) nearby.Bu
 	return b
 }
 
-// passes is the filters' oracle, written from their definitions.
-func passes(b nearby.Business, cats nearby.CategorySet, f nearby.Filters) bool {
-	if cats != 0 && !cats.Has(b.Category) {
-		return false
-	}
-	if f.Prices != 0 && !f.Prices.Has(b.Price) {
-		return false
-	}
-	if f.MinRating != nearby.Unrated && (!b.Rating.Rated() || b.Rating.Tenths() < f.MinRating.Tenths()) {
-		return false
-	}
-	if !f.OpenAt.IsZero() && (b.Hours == nil || !b.Hours.OpenAt(f.OpenAt)) {
-		return false
-	}
-	if f.Name != "" {
-		q, err := textmatch.Compile(f.Name)
-		if err != nil || !q.MatchName(b.Name) {
-			return false
-		}
-	}
-	return true
-}
-
-func randFilters(r *rand.Rand) (nearby.CategorySet, nearby.Filters) {
-	var cats nearby.CategorySet
-	var f nearby.Filters
-	if r.IntN(3) == 0 {
-		cats = nearby.CategorySet(1 + r.IntN(15))
-	}
-	if r.IntN(3) == 0 {
-		f.Prices = nearby.PriceSet(r.IntN(16) << 1)
-	}
-	if r.IntN(3) == 0 {
-		f.MinRating = nearby.RatingOf(r.IntN(51))
-	}
-	if r.IntN(3) == 0 {
-		// Around the 2026 DST changes and at random.
-		base := []time.Time{
-			time.Date(2026, 3, 8, 6, 30, 0, 0, time.UTC), time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC),
-			time.Date(2026, 4, 5, 13, 0, 0, 0, time.UTC), time.Date(2026, 9, 27, 14, 0, 0, 0, time.UTC),
-		}[r.IntN(4)]
-		f.OpenAt = base.Add(time.Duration(r.IntN(72*60)) * time.Minute)
-	}
-	if r.IntN(4) == 0 {
-		f.Name = []string{"caf", "CAFE", "blue", "müll", "muller", "strasse", "etienne bar", "pizza joe", "zz"}[r.IntN(9)]
-	}
-	return cats, f
-}
-
 // queryFixture is two regions (split at 0°) with a live delta of moves and
 // new businesses, and the businesses it serves.
 func queryFixture(t *testing.T, r *rand.Rand) (*Engine, []nearby.Business) {
@@ -140,29 +90,6 @@ func queryFixture(t *testing.T, r *rand.Rand) (*Engine, []nearby.Business) {
 	return e, db.live()
 }
 
-func allPages[Q any](t *testing.T, search func(Q, *nearby.Cursor) (*nearby.SearchPage, error), q Q) ([]nearby.SearchResult, *nearby.SearchPage) {
-	t.Helper()
-	var got []nearby.SearchResult
-	var after *nearby.Cursor
-	var first *nearby.SearchPage
-	for range 10000 {
-		page, err := search(q, after)
-		if err != nil {
-			t.Fatalf("%+v: %v", q, err)
-		}
-		if first == nil {
-			first = page
-		}
-		got = append(got, page.Results...)
-		if page.Next == nil {
-			return got, first
-		}
-		after = page.Next
-	}
-	t.Fatal("paging does not end")
-	return nil, nil
-}
-
 func sameResults(got, want []nearby.SearchResult) bool {
 	return slices.EqualFunc(got, want, func(a, b nearby.SearchResult) bool {
 		return a.DistanceM == b.DistanceM && a.Business.Equal(b.Business)
@@ -179,25 +106,12 @@ func TestFiltersAndSortsMatchBruteForce(t *testing.T) {
 	for range 400 {
 		q := nearby.SearchQuery{Limit: 1 + r.IntN(12), RadiusM: 100 + r.Float64()*6000, Total: r.IntN(2) == 0}
 		q.Lat, q.Lon = randPlace(r)
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		if r.IntN(2) == 0 {
 			q.Sort = nearby.SortRating
 		}
-		var want []nearby.SearchResult
-		for _, b := range live {
-			if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM && passes(b, q.Categories, q.Filters) {
-				want = append(want, nearby.SearchResult{Business: b, DistanceM: d})
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			if q.Sort == nearby.SortRating {
-				if c := cmp.Compare(b.Rating, a.Rating); c != 0 {
-					return c
-				}
-			}
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
-		got, first := allPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+		want := searchtest.Nearby(live, q)
+		got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 			return e.Nearby(ctx, q, after)
 		}, q)
 		if !sameResults(got, want) {
@@ -225,7 +139,7 @@ func TestAreaSearchesMatchBruteForce(t *testing.T) {
 	nonEmpty := 0
 	for trial := range 300 {
 		q := nearby.AreaQuery{Limit: 1 + r.IntN(15)}
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		lat, lon := randPlace(r)
 		dLat, dLon := r.Float64()*0.05, r.Float64()*0.05
 		q.Box = geo.Rect{MinLat: max(-90, lat-dLat), MaxLat: min(90, lat+dLat), MinLon: lon - dLon, MaxLon: lon + dLon}
@@ -248,25 +162,8 @@ func TestAreaSearchesMatchBruteForce(t *testing.T) {
 		} else {
 			q.ByDistance = r.IntN(2) == 0
 		}
-		cLat, cLon := boxCentre(q.Box)
-		var want []nearby.SearchResult
-		for _, b := range live {
-			in := q.Box.Contains(b.Lat, b.Lon)
-			if q.Shape != nil {
-				in = q.Shape.Contains(b.Lat, b.Lon)
-			}
-			if in && passes(b, q.Categories, q.Filters) {
-				res := nearby.SearchResult{Business: b}
-				if q.ByDistance {
-					res.DistanceM = geo.Distance(cLat, cLon, b.Lat, b.Lon)
-				}
-				want = append(want, res)
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
-		got, first := allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+		want := searchtest.Area(live, q)
+		got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 			return e.Area(ctx, q, after)
 		}, q)
 		if !sameResults(got, want) {
@@ -307,27 +204,14 @@ func TestAreaSearchesAcrossNodes(t *testing.T) {
 	for trial := range 60 {
 		c := [][2]float64{{51.5, 0}, {-17, 180}, {51.5, -0.01}}[trial%3]
 		q := nearby.AreaQuery{Limit: 1 + r.IntN(9), ByDistance: trial%2 == 0}
-		q.Categories, q.Filters = randFilters(r)
+		q.Categories, q.Filters = searchtest.RandFilters(r)
 		q.Box = geo.Rect{MinLat: c[0] - 0.05, MaxLat: c[0] + 0.05, MinLon: c[1] - 0.05, MaxLon: c[1] + 0.05}
 		if q.Box.MaxLon > 180 {
 			q.Box.MaxLon -= 360
 		}
-		cLat, cLon := boxCentre(q.Box)
-		var want []nearby.SearchResult
-		for _, b := range live {
-			if q.Box.Contains(b.Lat, b.Lon) && passes(b, q.Categories, q.Filters) {
-				res := nearby.SearchResult{Business: b}
-				if q.ByDistance {
-					res.DistanceM = geo.Distance(cLat, cLon, b.Lat, b.Lon)
-				}
-				want = append(want, res)
-			}
-		}
-		slices.SortFunc(want, func(a, b nearby.SearchResult) int {
-			return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-		})
+		want := searchtest.Area(live, q)
 		for n, e := range nodes {
-			got, first := allPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return e.Area(ctx, q, after)
 			}, q)
 			if first.Partial || !sameResults(got, want) || first.Total != len(want) {
