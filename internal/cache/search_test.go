@@ -198,6 +198,58 @@ func TestSearcherLiveChanges(t *testing.T) {
 	}
 }
 
+// TestSearcherLiveStatesPerNode: two searchd nodes share the cache and hold
+// the same seed, but apply live changes in batches of their own: the same
+// count of batches is not the same state. Node A caches an answer after its
+// first batch (one change); node B applies three changes in one batch, one
+// of them a new business at the query point, and must not get A's answer.
+func TestSearcherLiveStatesPerNode(t *testing.T) {
+	ctx := context.Background()
+	watermark := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bs := dataset.Generate(5000, 1)
+	m := seeds.Manifest{Generation: 1, Regions: []seeds.Region{{Name: "world", IndexVersion: 1, Count: len(bs), Watermark: watermark}}}
+	q := nearby.SearchQuery{Lat: bs[0].Lat, Lon: bs[0].Lon, RadiusM: 20000, Limit: 20}
+	arrived := bs[0]
+	arrived.ID, arrived.Name = 1<<40, "New in town"
+	changes := changeFeed{
+		{Business: bs[1], Version: 2, UpdatedAt: watermark.Add(time.Minute)},
+		{Business: bs[2], Version: 2, UpdatedAt: watermark.Add(2 * time.Minute)},
+		{Business: arrived, Version: 1, UpdatedAt: watermark.Add(3 * time.Minute)},
+	}
+	store := NewMemory(0)
+	node := func(feed *changeFeed) (*search.Engine, *search.Follower, *Searcher) {
+		region, err := search.BuildRegion("world", 1, bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := &search.Engine{}
+		f := search.NewFollower(e, feed, time.Second, 1000, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+		f.Install(search.NewIndex(region), m)
+		return e, f, NewSearcher(e, SearcherConfig{Store: store, Prefix: "t", Registerer: prometheus.NewRegistry(), Index: e.State})
+	}
+	feedA, feedB := changes[:1], changes
+	_, fa, sa := node(&feedA)
+	if _, err := fa.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sa.Nearby(ctx, q, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitSets(sa)
+	eb, fb, sb := node(&feedB)
+	if n, err := fb.Poll(ctx); err != nil || n != 3 {
+		t.Fatalf("node B applied %d, %v", n, err)
+	}
+	got, err := sb.Nearby(ctx, q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := eb.Nearby(ctx, q, nil)
+	if !reflect.DeepEqual(withoutHours(got), withoutHours(want)) {
+		t.Fatalf("node B got node A's cached answer:\n got %+v\nwant %+v", got, want)
+	}
+}
+
 // TestSearcherStoreDown: answers come from the index when the store fails.
 func TestSearcherStoreDown(t *testing.T) {
 	engine := testEngine(t, 5000, 1)

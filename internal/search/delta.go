@@ -2,7 +2,6 @@ package search
 
 import (
 	"math/bits"
-	"strconv"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -56,21 +55,23 @@ type part struct {
 // withDeltas returns a copy of ix whose local regions carry deltas
 // (parallel to ix.Regions; nil entries for none) and whose remote regions
 // are remote (the same regions, their bounds widened by live changes),
-// numbered seq among the deltas applied to ix.
-func (ix *Index) withDeltas(deltas []*Delta, remote []RemoteRegion, seq uint64) *Index {
-	out := &Index{Version: ix.Version, Regions: ix.Regions, Remote: remote, deltas: deltas, seq: seq}
+// with live naming the changes applied (see State).
+func (ix *Index) withDeltas(deltas []*Delta, remote []RemoteRegion, live string) *Index {
+	out := &Index{Version: ix.Version, Regions: ix.Regions, Remote: remote, deltas: deltas, live: live}
 	out.init()
 	return out
 }
 
 // State names what the index answers: its version, and the live changes
-// applied to it when there are any. It changes with every batch of
-// changes, so it suits cache keys; cursors use Version.
+// applied to it when there are any, named by the follower that applied
+// them (a random tag of its own, as two followers apply different batches)
+// and their batch. It changes with every batch, so it suits cache keys;
+// cursors use Version.
 func (ix *Index) State() string {
-	if ix.seq == 0 {
+	if ix.live == "" {
 		return ix.Version
 	}
-	return ix.Version + "+" + strconv.FormatUint(ix.seq, 10)
+	return ix.Version + "+" + ix.live
 }
 
 // init counts the index's businesses and lists the trees searches read.

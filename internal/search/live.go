@@ -3,7 +3,9 @@ package search
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -61,6 +63,7 @@ type Follower struct {
 	areas   seeds.Partition
 	paused  bool
 	failing bool
+	tag     string // random, names this follower's batches in index states
 	seq     uint64 // batches published
 
 	// Per region of areas: the live businesses filed under it (for the
@@ -86,7 +89,7 @@ type followerMetrics struct {
 func NewFollower(e *Engine, feed Feed, slack time.Duration, maxChanges int, logger *slog.Logger, reg prometheus.Registerer) *Follower {
 	f := &Follower{
 		Engine: e, Feed: feed, Slack: slack, MaxChanges: maxChanges, PageSize: 5000, Logger: logger,
-		changes: map[int64]nearby.Change{},
+		changes: map[int64]nearby.Change{}, tag: strconv.FormatUint(rand.Uint64(), 36),
 		metrics: followerMetrics{
 			changes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "nearby_live_changes",
 				Help: "Businesses changed since the loaded seeds, held in the live delta."}),
@@ -321,7 +324,11 @@ func (f *Follower) publish() {
 		}
 	}
 	f.seq++
-	f.Engine.Swap(ix.withDeltas(deltas, remote, f.seq))
+	live := "" // the seeds alone: the same state on every node
+	if len(f.changes) > 0 {
+		live = f.tag + "." + strconv.FormatUint(f.seq, 10)
+	}
+	f.Engine.Swap(ix.withDeltas(deltas, remote, live))
 	f.metrics.changes.Set(float64(len(f.changes)))
 	f.metrics.newest.Set(float64(f.newest.UnixNano()) / 1e9)
 	if f.paused {

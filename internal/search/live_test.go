@@ -569,3 +569,31 @@ func TestFollowerMultiPagePass(t *testing.T) {
 	}
 	checkExact(t, rand.New(rand.NewPCG(9, 10)), e, db, "after a pass of several pages")
 }
+
+// TestStateUncachableWithRemoteLive: an index with remote regions offers
+// its state for cache keys until live changes apply, and then none: the
+// other nodes apply them in their own time, so an answer cached under a
+// local state could hold a remote region's older live state.
+func TestStateUncachableWithRemoteLive(t *testing.T) {
+	db := newFakeDB()
+	db.write(nearby.Change{Business: nearby.Business{ID: 1, Name: "a", Category: nearby.Cafe, Lat: 10, Lon: -10}}, 0)
+	db.advance(2 * time.Second)
+	regions, m := db.snapshot(t, testAreas, 1)
+	_, nodes, followers := twoNodes(db, regions, m, time.Second)
+	single := &Engine{}
+	newTestFollower(single, db, time.Second, 1<<20).Install(NewIndex(regions...), m)
+	if state, _ := nodes[0].State(); state == "" {
+		t.Fatal("no state before live changes")
+	}
+	db.write(nearby.Change{Business: nearby.Business{ID: 2, Name: "b", Category: nearby.Cafe, Lat: 10, Lon: 10}}, 0)
+	db.advance(time.Millisecond)
+	if n, err := followers[0].Poll(context.Background()); err != nil || n == 0 {
+		t.Fatalf("Poll applied %d, %v", n, err)
+	}
+	if state, version := nodes[0].State(); state != "" || version == "" {
+		t.Errorf("with remote regions and live changes: state %q, version %q; want no state", state, version)
+	}
+	if state, _ := single.State(); state == "" {
+		t.Error("an index of local regions only has no state")
+	}
+}

@@ -97,7 +97,7 @@ type Index struct {
 	Remote  []RemoteRegion
 	count   int
 	deltas  []*Delta // parallel to Regions, or nil
-	seq     uint64   // batches of live changes applied
+	live    string   // names the live changes applied (Follower.tag), "" for none
 	parts   []part   // the trees a search reads
 }
 
@@ -194,13 +194,20 @@ func (e *Engine) Swap(ix *Index) *Index { return e.cur.Swap(ix) }
 // Current returns the current index, or nil.
 func (e *Engine) Current() *Index { return e.cur.Load() }
 
-// State returns the current index's State and Version, or "", "" before
-// one is loaded: what a cache of its answers is keyed and checked by.
+// State returns the current index's State and Version: what a cache of
+// its answers is keyed and checked by. The state is "" (nothing to cache)
+// before an index is loaded, and once live changes apply to an index with
+// remote regions: the other nodes apply them in their own time, and the
+// state does not say which of theirs an answer holds.
 func (e *Engine) State() (state, version string) {
-	if ix := e.cur.Load(); ix != nil {
-		return ix.State(), ix.Version
+	ix := e.cur.Load()
+	switch {
+	case ix == nil:
+		return "", ""
+	case ix.live != "" && len(ix.Remote) > 0:
+		return "", ix.Version
 	}
-	return "", ""
+	return ix.State(), ix.Version
 }
 
 // candidate is a hit from a local region (region set) or a remote one.
