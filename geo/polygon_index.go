@@ -18,7 +18,8 @@ import (
 // costs about what one of a few does. A PolygonIndex is read-only and safe
 // for concurrent use.
 type PolygonIndex struct {
-	polys []bandedPolygon
+	polys  []bandedPolygon
+	bounds Rect
 }
 
 // edge is a directed edge of a ring, as the ring runs.
@@ -60,7 +61,7 @@ const (
 // Index returns m's PolygonIndex. It takes time and memory of the order of
 // m's vertices (times their logarithm).
 func (m MultiPolygon) Index() *PolygonIndex {
-	ix := &PolygonIndex{polys: make([]bandedPolygon, len(m))}
+	ix := &PolygonIndex{polys: make([]bandedPolygon, len(m)), bounds: m.Bounds()}
 	for i, poly := range m {
 		bp := &ix.polys[i]
 		bp.minLat, bp.maxLat = math.Inf(1), math.Inf(-1)
@@ -159,6 +160,9 @@ func (bp *bandedPolygon) bandOf(lat float64) int {
 	}
 	return int(f)
 }
+
+// Bounds is MultiPolygon.Bounds.
+func (ix *PolygonIndex) Bounds() Rect { return ix.bounds }
 
 // Contains is MultiPolygon.Contains.
 func (ix *PolygonIndex) Contains(lat, lon float64) bool {

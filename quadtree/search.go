@@ -411,6 +411,20 @@ func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 	return count, nil
 }
 
+// Polygon is the area InPolygon searches: a geo.MultiPolygon, or its
+// geo.PolygonIndex, which answers the same and faster when the polygon has
+// many edges (build it once for the trees a search reads).
+type Polygon interface {
+	Bounds() geo.Rect
+	Contains(lat, lon float64) bool
+	RelateRect(r geo.Rect) geo.Relation
+}
+
+var (
+	_ Polygon = geo.MultiPolygon(nil)
+	_ Polygon = (*geo.PolygonIndex)(nil)
+)
+
 // InPolygon calls fn with the position of every entry inside m (by
 // m.Contains: boundaries included, see geo.MultiPolygon) that passes f, in
 // tree order, until fn returns false. It returns the number of entries
@@ -419,14 +433,13 @@ func (t *Tree) InBox(r geo.Rect, f Filter, fn func(i int) bool) (int, error) {
 // with an invalid coordinate gives an error wrapping ErrInvalidPolygon.
 // Subtrees are related to m as a whole (m.RelateRect): those outside are
 // skipped, and the entries of those inside pass without a test of their own.
-func (t *Tree) InPolygon(m geo.MultiPolygon, f Filter, fn func(i int) bool) (int, error) {
+func (t *Tree) InPolygon(m Polygon, f Filter, fn func(i int) bool) (int, error) {
 	bounds := m.Bounds()
 	if !bounds.Valid() {
 		return 0, fmt.Errorf("%w: bounds %+v", ErrInvalidPolygon, bounds)
 	}
 	c := f.prepare()
 	count := 0
-	ix := m.Index() // asked once per node and entry below
 	t.walk(&c, func(i uint32) geo.Relation {
 		n := &t.nodes[i]
 		// FromE7 of the node's box bounds the points its entries are tested
@@ -439,9 +452,9 @@ func (t *Tree) InPolygon(m geo.MultiPolygon, f Filter, fn func(i int) bool) (int
 		if box.MaxLat < bounds.MinLat || box.MinLat > bounds.MaxLat || box.MaxLon < bounds.MinLon || box.MinLon > bounds.MaxLon {
 			return geo.Disjoint // without reading m's edges
 		}
-		return ix.RelateRect(box)
+		return m.RelateRect(box)
 	}, func(i uint32, inside bool) bool {
-		if !inside && !ix.Contains(FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)) ||
+		if !inside && !m.Contains(FromE7(t.pts[i].lat), FromE7(t.pts[i].lon)) ||
 			c.accept != nil && !c.accept(int(i)) {
 			return true
 		}

@@ -496,8 +496,12 @@ func TestInPolygonMatchesBruteForce(t *testing.T) {
 					want = append(want, i)
 				}
 			}
+			var poly Polygon = m
+			if r.IntN(2) == 0 {
+				poly = m.Index()
+			}
 			checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
-				return tr.InPolygon(m, q.filter(t, tr, inside), fn)
+				return tr.InPolygon(poly, q.filter(t, tr, inside), fn)
 			})
 		}
 	}

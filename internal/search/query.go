@@ -180,8 +180,12 @@ func searchArea(parts []part, q nearby.AreaQuery, k int, m *matcher, after *near
 		best.order = cmpCandidates
 		cLat, cLon = q.Box.Centre()
 	}
+	var shape quadtree.Polygon // q.Shape, indexed once for all the parts
 	for _, p := range parts {
 		t := p.region.Tree
+		if q.Shape != nil && shape == nil && t.Len() > 0 {
+			shape = q.Shape.Index()
+		}
 		visit := func(i int) bool {
 			total++
 			c := candidate{id: t.ID(i), region: p.region, index: i}
@@ -196,7 +200,10 @@ func searchArea(parts []part, q nearby.AreaQuery, k int, m *matcher, after *near
 		}
 		f := m.filter(p)
 		if q.Shape != nil {
-			_, err = t.InPolygon(q.Shape, f, visit)
+			if shape == nil {
+				continue // an empty tree
+			}
+			_, err = t.InPolygon(shape, f, visit)
 		} else {
 			_, err = t.InBox(q.Box, f, visit)
 		}
