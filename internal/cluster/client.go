@@ -20,6 +20,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // Client asks other nodes for regions. It is safe for concurrent use.
@@ -157,10 +158,9 @@ func (c *Client) replicas(region string) []replica {
 // errDefinitive marks an answer no other replica would change (not found).
 var errDefinitive = errors.New("definitive")
 
-// errNotFound is a 404. It is definitive only for a business lookup, where
-// it says the business is not there; from the search routes it says the
-// node does not serve them (an older release, a wrong address), and
-// another replica is asked.
+// errNotFound is a 404 without httpx.NotHeldHeader: the node does not
+// serve the route (an older release, a wrong address), and another replica
+// is asked.
 var errNotFound = errors.New("not found")
 
 // ask runs get against the region's replicas: the first, then a second if
@@ -313,9 +313,7 @@ func (c *Client) Business(ctx context.Context, region string, id int64) (*nearby
 	b, err := ask(ctx, c, region, func(ctx context.Context, base string) (*nearby.Business, error) {
 		var w wireResult
 		u := fmt.Sprintf("%s/internal/v1/shard/businesses/%d?region=%s", base, id, url.QueryEscape(region))
-		if err := c.get(ctx, u, &w); errors.Is(err, errNotFound) {
-			return nil, errDefinitive
-		} else if err != nil {
+		if err := c.get(ctx, u, &w); err != nil {
 			return nil, err
 		}
 		b, err := w.business()
@@ -384,13 +382,14 @@ func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
 	return a, nil
 }
 
-// get fetches a JSON document; a 404 is errNotFound.
+// get fetches a JSON document; see do for a 404.
 func (c *Client) get(ctx context.Context, u string, v any) error {
 	return c.do(ctx, http.MethodGet, u, nil, v)
 }
 
-// do sends a request (a JSON body if any) and decodes a JSON answer; a 404
-// is errNotFound.
+// do sends a request (a JSON body if any) and decodes a JSON answer. A 404
+// is errDefinitive when the node says it does not hold what was asked for
+// (httpx.NotHeldHeader), else errNotFound.
 func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) error {
 	var rd io.Reader
 	if body != nil {
@@ -412,6 +411,9 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) e
 	case http.StatusOK:
 		return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(v)
 	case http.StatusNotFound:
+		if resp.Header.Get(httpx.NotHeldHeader) != "" {
+			return errDefinitive
+		}
 		return fmt.Errorf("%s: %w", u, errNotFound)
 	}
 	return fmt.Errorf("%s: status %d", u, resp.StatusCode)

@@ -290,14 +290,18 @@ func TestClusterFailures(t *testing.T) {
 			c.mu.Lock()
 			clear(c.up)
 			c.mu.Unlock()
+			// A lookup first, while front is not yet known to be down.
+			if x, err := a.Business(ctx, inAmericas); err != nil || x.ID != inAmericas {
+				t.Fatalf("front %s: business %d: %v", md, inAmericas, err)
+			}
+			if _, err := a.Business(ctx, 1<<50); nearby.ErrorCode(err) != nearby.ENOTFOUND {
+				t.Fatalf("front %s: a business nobody holds: %v, want not found", md, err)
+			}
 			got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
 				return a.Nearby(ctx, q, after)
 			}, q)
 			if first.Partial || !same(got, want) || first.Total != len(want) {
 				t.Fatalf("front %s: partial %v (missing %v), total %d, %d results, want %d", md, first.Partial, first.Missing, first.Total, len(got), len(want))
-			}
-			if x, err := a.Business(ctx, inAmericas); err != nil || x.ID != inAmericas {
-				t.Fatalf("front %s: business %d: %v", md, inAmericas, err)
 			}
 		}
 	}

@@ -106,6 +106,9 @@ func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Requ
 			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "id", Reason: "not an integer"}})
 		}
 		b, err := svc.LocalBusiness(r.Context(), r.URL.Query().Get("region"), id)
+		if nearby.ErrorCode(err) == nearby.ENOTFOUND {
+			w.Header().Set(httpx.NotHeldHeader, "business")
+		}
 		if err != nil {
 			return err
 		}

@@ -19,3 +19,8 @@ func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	_, err = w.Write(append(data, '\n'))
 	return err
 }
+
+// NotHeldHeader marks a node's 404 for a business it looked for and does
+// not hold (the internal shard lookup), as against a 404 for a route it
+// does not serve: only the first is a definitive answer for a cluster.
+const NotHeldHeader = "Nearby-Not-Held"
