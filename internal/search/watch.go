@@ -69,9 +69,11 @@ type Watcher struct {
 	current seeds.Manifest
 	loaded  bool
 	// refused is the state of the files of the last refused load, and
-	// refusedErr why; while they stay so, the load is not tried again.
+	// refusedErr why and refusedAt when; while they stay so, the load is
+	// tried again only every RefusedRetry.
 	refused    []fileState
 	refusedErr error
+	refusedAt  time.Time
 }
 
 // fileState is what a reload looks at to tell whether a file changed.
@@ -79,7 +81,13 @@ type fileState struct {
 	name    string
 	size    int64
 	modTime int64 // Unix nanoseconds; -1: missing or unreadable
+	mode    os.FileMode
 }
+
+// RefusedRetry is how often a refused load is tried again while its files
+// look unchanged: a fix that changes no size, time or mode (ownership, a
+// transient read error) is picked up within it.
+const RefusedRetry = time.Minute
 
 // NewWatcher returns a watcher of dir for e, with its reload counter
 // registered on reg.
@@ -97,16 +105,17 @@ func NewWatcher(dir string, e *Engine, interval time.Duration, logger *slog.Logg
 
 // Reload loads the manifest's seeds if the manifest changed since the last
 // successful load, and swaps them in. It returns whether it swapped. A
-// refused load is logged and counted once: it is not tried again (and
-// Reload returns its error) until the manifest or one of its seeds changes
-// on disk, so a bad generation costs no repeated full loads.
+// refused load is logged and counted once, and not tried again (Reload
+// returns its error) until the manifest or one of its seeds changes on
+// disk, or RefusedRetry has passed: a bad generation costs no full load at
+// every check.
 func (w *Watcher) Reload() (bool, error) {
 	read, err := seeds.ReadManifest(w.Dir)
 	if err == nil && w.loaded && sameManifest(read, w.current) {
 		return false, nil
 	}
 	files := w.files(read)
-	if w.refused != nil && slices.Equal(files, w.refused) {
+	if w.refused != nil && slices.Equal(files, w.refused) && time.Since(w.refusedAt) < RefusedRetry {
 		return false, w.refusedErr
 	}
 	m := read
@@ -124,7 +133,7 @@ func (w *Watcher) Reload() (bool, error) {
 		w.Logger.Error("index reload refused; keeping the current index", "dir", w.Dir, "err", err)
 		w.refused, w.refusedErr = nil, nil
 		if slices.Equal(files, w.files(read)) { // else they changed during the load: try again
-			w.refused, w.refusedErr = files, err
+			w.refused, w.refusedErr, w.refusedAt = files, err, time.Now()
 		}
 		return false, err
 	}
@@ -150,7 +159,7 @@ func (w *Watcher) files(m seeds.Manifest) []fileState {
 	for i, name := range names {
 		fs[i] = fileState{name: name, modTime: -1}
 		if fi, err := os.Stat(filepath.Join(w.Dir, name)); err == nil {
-			fs[i].size, fs[i].modTime = fi.Size(), fi.ModTime().UnixNano()
+			fs[i].size, fs[i].modTime, fs[i].mode = fi.Size(), fi.ModTime().UnixNano(), fi.Mode()
 		}
 	}
 	return fs

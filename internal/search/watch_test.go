@@ -76,6 +76,18 @@ func TestWatcherDoesNotRetryRefusedSeeds(t *testing.T) {
 	if e.Current().Version != served {
 		t.Fatal("the refused seed replaced the index")
 	}
+	// Tried again once RefusedRetry has passed, or a file's mode changes
+	// (the fix may change no size or time).
+	w.refusedAt = time.Now().Add(-RefusedRetry)
+	w.Reload()
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.Reload()
+	w.Reload()
+	if n := testutil.ToFloat64(w.reloads.WithLabelValues("error")); n != 3 {
+		t.Errorf("%v reload errors counted, want 3: after RefusedRetry and after a chmod", n)
+	}
 
 	// Repaired in place: loaded at the next check.
 	if err := os.WriteFile(path, good, 0o644); err != nil {
