@@ -164,8 +164,9 @@ func (f *Follower) Install(ix *Index, m seeds.Manifest) {
 	f.publish()
 }
 
-// Poll reads the feed from the newest change held, less Slack, and applies
-// what is new. It returns the number of changes applied.
+// Poll reads the feed's head, then the feed from where the last Poll left
+// it (see Follower), less Slack, and applies what is new. It returns the
+// number of changes applied.
 func (f *Follower) Poll(ctx context.Context) (int, error) {
 	f.mu.Lock()
 	if f.ix == nil || f.paused {
