@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -14,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/dataset"
+	"github.com/nearby/nearby/internal/search/searchtest"
 )
 
 var seed = flag.Uint64("seed", 0, "random seed of the property tests (0: from the clock)")
@@ -100,18 +99,13 @@ func equalResults(a, b []nearby.SearchResult) bool {
 }
 
 func bruteForce(bs []nearby.Business, deleted map[int64]bool, q nearby.SearchQuery) []nearby.SearchResult {
-	var out []nearby.SearchResult
+	var live []nearby.Business
 	for _, b := range bs {
-		if deleted[b.ID] || (q.Categories != 0 && !q.Categories.Has(b.Category)) {
-			continue
-		}
-		if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM {
-			out = append(out, nearby.SearchResult{Business: b, DistanceM: d})
+		if !deleted[b.ID] {
+			live = append(live, b)
 		}
 	}
-	slices.SortFunc(out, func(a, b nearby.SearchResult) int {
-		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-	})
+	out := searchtest.Nearby(live, q)
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

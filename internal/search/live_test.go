@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
-	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/search/searchtest"
 	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
@@ -184,22 +184,6 @@ func (db *fakeDB) randWrite(r *rand.Rand, slack time.Duration) {
 	db.write(c, time.Duration(r.Int64N(int64(slack)+1)))
 }
 
-func bruteNearby(bs []nearby.Business, q nearby.SearchQuery) []nearby.SearchResult {
-	var out []nearby.SearchResult
-	for _, b := range bs {
-		if q.Categories != 0 && !q.Categories.Has(b.Category) {
-			continue
-		}
-		if d := geo.Distance(q.Lat, q.Lon, b.Lat, b.Lon); d <= q.RadiusM {
-			out = append(out, nearby.SearchResult{Business: b, DistanceM: d})
-		}
-	}
-	slices.SortFunc(out, func(a, b nearby.SearchResult) int {
-		return cmp.Or(cmp.Compare(a.DistanceM, b.DistanceM), cmp.Compare(a.ID, b.ID))
-	})
-	return out
-}
-
 // checkExact compares every page of random searches, and lookups of every
 // id ever written, with the committed rows.
 func checkExact(t *testing.T, r *rand.Rand, e *Engine, db *fakeDB, label string) {
@@ -212,7 +196,7 @@ func checkExact(t *testing.T, r *rand.Rand, e *Engine, db *fakeDB, label string)
 		if r.IntN(3) == 0 {
 			q.Categories = nearby.CategorySet(1 + r.IntN(15))
 		}
-		want := bruteNearby(live, q)
+		want := searchtest.Nearby(live, q)
 		var got []nearby.SearchResult
 		var after *nearby.Cursor
 		for {
@@ -441,7 +425,7 @@ func TestFollowersInCluster(t *testing.T) {
 			checkExact(t, r, e, db, fmt.Sprintf("round %d, node %d", round, i))
 		}
 		q := nearby.SearchQuery{Lat: -45, Lon: 100, RadiusM: 1000, Limit: 100}
-		want := bruteNearby(db.live(), q)
+		want := searchtest.Nearby(db.live(), q)
 		if page, err := nodes[0].Nearby(context.Background(), q, nil); err != nil || len(want) == 0 || !slices.Equal(page.Results, want) {
 			t.Fatalf("west node finds %v (err %v) near the far businesses, want %v", page, err, want)
 		}
