@@ -288,7 +288,9 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 	}
 	// The lock makes one indexer publish at a time, but not the one whose
 	// snapshot is newest: the previous manifest must still be the one
-	// this build started from.
+	// this build started from. (Between this read and the rename below,
+	// only another holder of the lock could publish, which the lock
+	// prevents; the check is for a lock lost and retaken meanwhile.)
 	switch cur, err := seeds.ReadManifest(cfg.Dir); {
 	case errors.Is(err, fs.ErrNotExist) && prev.Generation == 0:
 	case err != nil:
