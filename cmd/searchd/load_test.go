@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,18 +20,11 @@ func TestHealthyWhileSeedsLoad(t *testing.T) {
 	if err := syscall.Mkfifo(manifest, 0o644); err != nil {
 		t.Skipf("no named pipes here: %v", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"--addr", "127.0.0.1:0", "--seeds", dir, "--reload-interval", "1h"}, func(string) string { return "" }, pw)
-		pw.Close()
-		done <- err
-	}()
+	base, _ := launchSearchd(t, []string{"--seeds", dir, "--reload-interval", "1h"}, nil)
 	t.Cleanup(func() {
-		// Let the load go on (and fail: the manifest is not JSON), then
-		// stop. Opening the pipe does not wait: it fails until the load
-		// opens the other end.
+		// Let the load go on (and fail: the manifest is not JSON) before
+		// searchd is stopped. Opening the pipe does not wait: it fails
+		// until the load opens the other end.
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if f, err := os.OpenFile(manifest, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
 				f.WriteString("not a manifest")
@@ -43,27 +32,7 @@ func TestHealthyWhileSeedsLoad(t *testing.T) {
 				break
 			}
 		}
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("searchd exited with %v", err)
-		}
 	})
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			var line struct{ Msg, URL string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				urlc <- line.URL
-			}
-		}
-	}()
-	var base string
-	select {
-	case base = <-urlc:
-	case <-time.After(30 * time.Second):
-		t.Fatal("searchd did not start listening")
-	}
 	client := &http.Client{Timeout: 3 * time.Second}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 503} {
 		resp, err := client.Get(base + path)

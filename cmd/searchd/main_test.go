@@ -33,6 +33,32 @@ import (
 // until it is ready and returns its base URL and its log.
 func startSearchd(t *testing.T, args []string, env map[string]string) (string, *syncbuf.Buffer) {
 	t.Helper()
+	base, logs := launchSearchd(t, args, env)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+			if resp.StatusCode != 503 {
+				t.Fatalf("/readyz: %d", resp.StatusCode)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("searchd not ready; log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return base, logs
+}
+
+// launchSearchd runs searchd on a loopback port with args and env, waits
+// until it listens and returns its base URL and its log; it is stopped
+// when the test ends.
+func launchSearchd(t *testing.T, args []string, env map[string]string) (string, *syncbuf.Buffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	logs := &syncbuf.Buffer{}
@@ -67,23 +93,6 @@ func startSearchd(t *testing.T, args []string, env map[string]string) (string, *
 		t.Fatalf("searchd exited early: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("searchd did not start listening")
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-			if resp.StatusCode != 503 {
-				t.Fatalf("/readyz: %d", resp.StatusCode)
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("searchd not ready; log:\n%s", logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return base, logs
 }
