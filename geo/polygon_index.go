@@ -1,6 +1,7 @@
 package geo
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -111,21 +112,11 @@ func (bp *bandedPolygon) band() {
 	}
 	for i := range bp.bands {
 		b := &bp.bands[i]
-		slices.SortFunc(b.cross, func(x, y crossing) int { return cmpFloat(x.lo, y.lo) })
+		slices.SortFunc(b.cross, func(x, y crossing) int { return cmp.Compare(x.lo, y.lo) })
 		for _, c := range b.cross {
 			b.width = max(b.width, c.hi-c.lo+margin)
 		}
 	}
-}
-
-func cmpFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 // margin widens bounds computed in float64 past their rounding errors,

@@ -97,7 +97,7 @@ type Index struct {
 	Remote  []RemoteRegion
 	count   int
 	deltas  []*Delta // parallel to Regions, or nil
-	live    string   // names the live changes applied (Follower.tag), "" for none
+	live    string   // names the live changes applied (a Follower's tag and batch), "" for none
 	parts   []part   // the trees a search reads
 }
 
