@@ -3,7 +3,6 @@ package quadtree
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sync"
 
 	"github.com/nearby/nearby/geo"
@@ -306,20 +305,18 @@ func (s *searcher) add(h Hit, k int) {
 	s.downBest(0)
 }
 
-// sorted appends the k best to dst in the query's order.
+// sorted appends the k best to dst in the query's order. best is a
+// max-heap, so a heapsort finishes the order in place: the worst moves to
+// the end, and the heap shrinks by one, until one is left.
 func (s *searcher) sorted(dst []Hit) []Hit {
-	start := len(dst)
-	dst = append(dst, s.best...)
-	slices.SortFunc(dst[start:], func(a, b Hit) int {
-		if s.less(a, b) {
-			return -1
-		}
-		if s.less(b, a) {
-			return 1
-		}
-		return 0
-	})
-	return dst
+	all := s.best
+	for n := len(all) - 1; n > 0; n-- {
+		all[0], all[n] = all[n], all[0]
+		s.best = all[:n]
+		s.downBest(0)
+	}
+	s.best = all
+	return append(dst, all...)
 }
 
 // less is the order of the query's answer.
