@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -53,7 +52,7 @@ func parseArea(p *httpx.Params, req *areaRequest, now time.Time, shape []byte) e
 }
 
 // parseBox parses GET /v1/search/box.
-func parseBox(v url.Values, now time.Time) (areaRequest, error) {
+func parseBox(v httpx.Values, now time.Time) (areaRequest, error) {
 	var req areaRequest
 	p := httpx.NewParams(v, boxParams...)
 	q := &req.query

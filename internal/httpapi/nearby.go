@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -31,7 +30,7 @@ var nearbyParams = []string{"lat", "lon", "radius", "limit", "category", "price"
 
 // parseNearby parses and validates the query parameters of a nearby search
 // asked at now. Every bad parameter is named in the returned EINVALID error.
-func parseNearby(v url.Values, now time.Time) (nearbyRequest, error) {
+func parseNearby(v httpx.Values, now time.Time) (nearbyRequest, error) {
 	var req nearbyRequest
 	p := httpx.NewParams(v, nearbyParams...)
 	q := &req.query

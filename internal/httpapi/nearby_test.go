@@ -6,12 +6,13 @@ import (
 	"errors"
 	"hash/fnv"
 	"math"
-	"net/url"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/httpx"
 )
 
 // FuzzParseNearby: any query string parses to either a valid search or an
@@ -26,7 +27,7 @@ func FuzzParseNearby(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v, err := url.ParseQuery(raw)
+		v, err := httpx.ParseQuery(raw)
 		if err != nil {
 			return
 		}
@@ -52,16 +53,22 @@ func FuzzParseNearby(f *testing.F) {
 		if again, err := parseNearby(v, now.Add(time.Hour)); err != nil || again.key != req.key {
 			t.Fatalf("the same search an hour later has another key: %v", err)
 		}
-		v.Set("radius", strconv.FormatFloat(q.RadiusM/2, 'g', -1, 64))
+		v = setParam(v, "radius", strconv.FormatFloat(q.RadiusM/2, 'g', -1, 64))
 		if other, err := parseNearby(v, now); err == nil && other.key == req.key {
 			t.Fatal("a cursor was accepted for another query")
 		}
 	})
 }
 
+// setParam gives the named parameter one value, in place of any.
+func setParam(v httpx.Values, name, value string) httpx.Values {
+	v = slices.DeleteFunc(v, func(p httpx.Pair) bool { return p.Name == name })
+	return append(v, httpx.Pair{Name: name, Value: value})
+}
+
 func TestParseNearbyFilters(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	v, _ := url.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
+	v, _ := httpx.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
 	req, err := parseNearby(v, now)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +94,7 @@ func TestParseNearbyFilters(t *testing.T) {
 		"lat=1&lon=2&total=1":                                    "total",
 		"lat=1&lon=2&fields=id,hours":                            "fields",
 	} {
-		v, _ := url.ParseQuery(raw)
+		v, _ := httpx.ParseQuery(raw)
 		_, err := parseNearby(v, now)
 		var de *nearby.Error
 		if !errors.As(err, &de) || len(de.Params) != 1 || de.Params[0].Name != param {
@@ -100,7 +107,7 @@ func TestParseNearbyFilters(t *testing.T) {
 // continues the same plain search.
 func TestFormat1CursorsStillWork(t *testing.T) {
 	now := time.Now()
-	v, _ := url.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
+	v, _ := httpx.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
 	req, err := parseNearby(v, now)
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +121,12 @@ func TestFormat1CursorsStillWork(t *testing.T) {
 		h.Write(binary.BigEndian.AppendUint64(nil, x))
 	}
 	b = binary.BigEndian.AppendUint64(b, h.Sum64())
-	v.Set("cursor", base64.RawURLEncoding.EncodeToString(b))
+	v = setParam(v, "cursor", base64.RawURLEncoding.EncodeToString(b))
 	got, err := parseNearby(v, now)
 	if err != nil || *got.after != (nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}) {
 		t.Fatalf("format-1 cursor: %+v, %v", got.after, err)
 	}
-	v.Set("radius", "1000")
+	v = setParam(v, "radius", "1000")
 	if _, err := parseNearby(v, now); err == nil {
 		t.Fatal("a format-1 cursor was accepted for another search")
 	}

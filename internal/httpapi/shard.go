@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -21,7 +20,8 @@ import (
 
 func shardNearby(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		region, q, after, err := parseShard(r.URL.Query())
+		v, _ := httpx.ParseQuery(r.URL.RawQuery) // pairs that do not decode are left out, as by r.URL.Query
+		region, q, after, err := parseShard(v)
 		if err != nil {
 			return err
 		}
@@ -69,10 +69,11 @@ func shardDensity(svc nearby.ShardService) func(http.ResponseWriter, *http.Reque
 		// a repeated one counts with its first value: nodes of different
 		// releases may share a cluster.
 		known := []string{"region", "min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
-		v := url.Values{}
+		all, _ := httpx.ParseQuery(r.URL.RawQuery)
+		var v httpx.Values
 		for _, name := range known {
-			if vals := r.URL.Query()[name]; len(vals) > 0 {
-				v.Set(name, vals[0])
+			if s := all.Get(name); s != "" {
+				v = append(v, httpx.Pair{Name: name, Value: s})
 			}
 		}
 		p := httpx.NewParams(v, known...)
@@ -120,7 +121,7 @@ func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Requ
 // category and price (decimal bit masks), min_rating (nearby.Rating's
 // number), open_at (RFC 3339 with nanoseconds), q, sort (distance or
 // rating), total, and the optional after_rating/after_distance/after_id.
-func parseShard(v url.Values) (string, nearby.SearchQuery, *nearby.Cursor, error) {
+func parseShard(v httpx.Values) (string, nearby.SearchQuery, *nearby.Cursor, error) {
 	var q nearby.SearchQuery
 	var bad []nearby.InvalidParam
 	num := func(name string) float64 {

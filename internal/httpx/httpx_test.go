@@ -14,7 +14,7 @@ import (
 // known ones in documented order then unknown ones by name; empty values
 // count as absent.
 func TestParams(t *testing.T) {
-	v, _ := url.ParseQuery("zeta=1&alpha=2&n=x&lat=91&lim=5&lim=6&flag=yes&mode=c&empty=")
+	v, _ := ParseQuery("zeta=1&alpha=2&n=x&lat=91&lim=5&lim=6&flag=yes&mode=c&empty=")
 	p := NewParams(v, "lat", "n", "lim", "flag", "mode", "empty", "opt")
 	if got := p.FloatIn("lat", -90, 90); got != 91 {
 		t.Errorf("lat = %v", got)
@@ -52,7 +52,7 @@ func TestParams(t *testing.T) {
 	if !reflect.DeepEqual(de.Params, want) {
 		t.Errorf("refused\n%v\nwant\n%v", de.Params, want)
 	}
-	if err := NewParams(url.Values{"a": {"1"}}, "a").Err(); err != nil {
+	if err := NewParams(Values{{"a", "1"}}, "a").Err(); err != nil {
 		t.Errorf("good parameters: %v", err)
 	}
 }
@@ -96,8 +96,35 @@ func TestQuery(t *testing.T) {
 		if !reflect.DeepEqual(names, want) {
 			t.Errorf("%q: refused %v, want %v", raw, names, want)
 		}
-		if want == nil && v == nil {
-			t.Errorf("%q: no values", raw)
+		if raw == "lat=1&lon=2" && (v.Get("lat") != "1" || v.Get("lon") != "2" || v.Has("q")) {
+			t.Errorf("%q: read %v", raw, v)
 		}
 	}
+}
+
+// FuzzParseQuery: ParseQuery reads what url.ParseQuery reads, in the
+// order given, and refuses exactly when url.ParseQuery does.
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"lat=1&lon=2", "a=1&a=2&&b", "c%75rsor=%G0&q=caf%C3%A9&x=%", "a=1;b=2", "=x&y=", "q=a+b%2Bc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		want, wantErr := url.ParseQuery(raw)
+		v, err := ParseQuery(raw)
+		if (err == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, url.ParseQuery's %v", raw, err, wantErr)
+		}
+		got := url.Values{}
+		for _, p := range v {
+			got[p.Name] = append(got[p.Name], p.Value)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: read %v, url.ParseQuery %v", raw, got, want)
+		}
+		for name, vals := range want {
+			if v.Get(name) != vals[0] || !v.Has(name) {
+				t.Fatalf("%q: Get(%q) = %q, want %q", raw, name, v.Get(name), vals[0])
+			}
+		}
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,32 +257,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, owner int64) error
 	if err != nil {
 		return err
 	}
-	var bad []nearby.InvalidParam
-	for name, vals := range q {
-		if !slices.Contains(listParams, name) {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "unknown parameter"})
-		} else if len(vals) > 1 {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "given more than once"})
-		}
-	}
-	limit := nearby.DefaultLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > nearby.MaxLimit {
-			bad = append(bad, nearby.InvalidParam{Name: "limit", Reason: "must be an integer in [1, 100]"})
-		}
-		limit = n
-	}
+	p := httpx.NewParams(q, listParams...)
+	limit := p.IntIn("limit", nearby.DefaultLimit, 1, nearby.MaxLimit)
 	var after int64
-	if v := q.Get("cursor"); v != "" {
+	if v := p.Get("cursor"); v != "" {
 		var err error
 		if after, err = decodeListCursor(v); err != nil {
-			bad = append(bad, nearby.InvalidParam{Name: "cursor", Reason: "malformed cursor: pass next_cursor back unchanged"})
+			p.Fail("cursor", "malformed cursor: pass next_cursor back unchanged")
 		}
 	}
-	if len(bad) > 0 {
-		slices.SortFunc(bad, func(a, b nearby.InvalidParam) int { return strings.Compare(a.Name, b.Name) })
-		return nearby.InvalidParams(slices.CompactFunc(bad, func(a, b nearby.InvalidParam) bool { return a.Name == b.Name }))
+	if err := p.Err(); err != nil {
+		return err
 	}
 	ctx, cancel := s.readContext(r)
 	defer cancel()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/nearby/nearby"
@@ -77,7 +76,7 @@ type densityJSON struct {
 var densityParams = []string{"min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
 
 // parseDensity parses and validates a density request.
-func parseDensity(v url.Values) (box geo.Rect, cols, rows int, cats nearby.CategorySet, err error) {
+func parseDensity(v httpx.Values) (box geo.Rect, cols, rows int, cats nearby.CategorySet, err error) {
 	p := httpx.NewParams(v, densityParams...)
 	box.MinLat = p.FloatIn("min_lat", -90, 90)
 	box.MinLon = p.FloatIn("min_lon", -180, 180)
