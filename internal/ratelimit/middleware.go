@@ -125,7 +125,7 @@ var errNoShared error = noShared{}
 
 // client returns the request's client key, and whether it is exempt.
 func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (string, bool) {
-	ip := clientIP(r, rs.ClientIPHeader)
+	ip := rs.clientIP(r)
 	if *rs.ExemptLoopback && ip.IsLoopback() {
 		return "", true
 	}
@@ -151,25 +151,57 @@ func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (
 	return "ip:" + ip.String(), false
 }
 
-// clientIP is the last address of the header if set and valid, else the
-// peer's address. The address may carry a port ("203.0.113.9:50123",
-// "[2001:db8::1]:443"), as some proxies write it.
-func clientIP(r *http.Request, header string) netip.Addr {
-	if header != "" {
-		if vs := r.Header.Values(header); len(vs) > 0 {
-			last := vs[len(vs)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
+// clientIP is the client's address: the peer's, or the one ClientIPHeader
+// names (see TrustedProxies). Each address in the header may carry a port
+// ("203.0.113.9:50123", "[2001:db8::1]:443"), as some proxies write it; a
+// hop that is no address stops the walk, and the peer's address is used.
+func (rs *Rules) clientIP(r *http.Request) netip.Addr {
+	peer := peerIP(r)
+	if rs.ClientIPHeader == "" || len(rs.trusted) > 0 && !rs.trusts(peer) {
+		return peer
+	}
+	client := peer
+	vs := r.Header.Values(rs.ClientIPHeader)
+	for i := len(vs) - 1; i >= 0; i-- { // the nearest hop first
+		hops := vs[i]
+		for {
+			k := strings.LastIndexByte(hops, ',')
+			ip, ok := parseHop(hops[k+1:])
+			if !ok {
+				return peer
 			}
-			last = strings.TrimSpace(last)
-			if ip, err := netip.ParseAddr(last); err == nil {
-				return ip.Unmap()
+			if !rs.trusts(ip) {
+				return ip
 			}
-			if ap, err := netip.ParseAddrPort(last); err == nil {
-				return ap.Addr().Unmap()
+			client = ip // a proxy: the client is further away
+			if k < 0 {
+				break
 			}
+			hops = hops[:k]
 		}
 	}
+	return client
+}
+
+// trusts reports whether ip is one of the trusted proxies.
+func (rs *Rules) trusts(ip netip.Addr) bool {
+	return slices.ContainsFunc(rs.trusted, func(p netip.Prefix) bool { return p.Contains(ip) })
+}
+
+// parseHop reads one address of a forwarding header, with or without a port.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if ip, err := netip.ParseAddr(s); err == nil {
+		return ip.Unmap(), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	return netip.Addr{}, false
+}
+
+// peerIP is the address of the connection's peer.
+func peerIP(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

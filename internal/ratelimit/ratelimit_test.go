@@ -353,6 +353,49 @@ func TestClientIPWithPort(t *testing.T) {
 	}
 }
 
+// TestTrustedProxies: with trusted_proxies, the header is believed only
+// from those peers, and the client is the nearest address in it that is
+// not a trusted proxy: a client that reaches the service directly cannot
+// pose as another, and one behind two proxies is told apart from both.
+func TestTrustedProxies(t *testing.T) {
+	rs := mustParse(t, testRules+"trusted_proxies: [198.51.100.0/24, 10.0.0.7]\n")
+	for _, tc := range []struct {
+		peer   string
+		xff    []string // X-Forwarded-For lines
+		client string
+	}{
+		{"192.0.2.1:1", []string{"203.0.113.9"}, "ip:192.0.2.1"},                             // not from a proxy: the header is ignored
+		{"198.51.100.4:1", []string{"203.0.113.9"}, "ip:203.0.113.9"},                        // from a proxy
+		{"198.51.100.4:1", []string{"203.0.113.9, 10.0.0.7"}, "ip:203.0.113.9"},              // through two proxies
+		{"198.51.100.4:1", []string{"6.6.6.6, 203.0.113.9:443, 10.0.0.7"}, "ip:203.0.113.9"}, // a forged first hop is passed over
+		{"198.51.100.4:1", []string{"6.6.6.6", "203.0.113.9"}, "ip:203.0.113.9"},             // lines count as one list
+		{"198.51.100.4:1", []string{"10.0.0.7, 198.51.100.9"}, "ip:10.0.0.7"},                // every hop a proxy: the first
+		{"198.51.100.4:1", nil, "ip:198.51.100.4"},                                           // no header: the peer
+		{"[::ffff:198.51.100.4]:1", []string{"203.0.113.9"}, "ip:203.0.113.9"},               // a mapped IPv4 peer
+	} {
+		r := httptest.NewRequest("GET", "/search", nil)
+		r.RemoteAddr = tc.peer
+		for _, v := range tc.xff {
+			r.Header.Add("X-Forwarded-For", v)
+		}
+		if got, _ := rs.client(r, nil); got != tc.client {
+			t.Errorf("peer %s, X-Forwarded-For %q: client %s, want %s", tc.peer, tc.xff, got, tc.client)
+		}
+	}
+	for _, bad := range []string{
+		"trusted_proxies: [10.0.0.0/33]\n",
+		"trusted_proxies: [proxy.internal]\n",
+	} {
+		if _, err := Parse([]byte(testRules + bad)); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+	noHeader := strings.Replace(testRules, "client_ip_header: X-Forwarded-For\n", "", 1)
+	if _, err := Parse([]byte(noHeader + "trusted_proxies: [10.0.0.7]\n")); err == nil {
+		t.Error("trusted_proxies without client_ip_header was accepted")
+	}
+}
+
 func TestMiddlewareExemptions(t *testing.T) {
 	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "", 1))
 	h := handler(t, Config{Rules: rs})

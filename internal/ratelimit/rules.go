@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -24,6 +25,14 @@ type Rules struct {
 	// client's (a port after it, as some proxies write, is ignored).
 	// Empty: the connection's peer address.
 	ClientIPHeader string `yaml:"client_ip_header"`
+	// TrustedProxies are the addresses or prefixes ("10.0.0.0/8") of the
+	// proxies in front of the service. With them, ClientIPHeader is
+	// believed only from a peer among them, and the client is the last
+	// address in it that is not one of them (proxies in a chain each
+	// append their peer); a client that reaches the service directly
+	// cannot name another. Without them, the header is believed from any
+	// peer, and its last address is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 	// APIKeyHeader names a header carrying an API key (say X-Api-Key):
 	// a request with one is limited per key rather than per address. With
 	// APIKeys set, only those keys count and others fall back to the
@@ -35,6 +44,8 @@ type Rules struct {
 	// (default true): local tools, probes and tests. Behind a proxy on
 	// the same host, set ClientIPHeader, or every client is exempt.
 	ExemptLoopback *bool `yaml:"exempt_loopback"`
+
+	trusted []netip.Prefix
 }
 
 // Class is a class of routes and its limit.
@@ -108,6 +119,22 @@ func (rs *Rules) check() error {
 		rs.ExemptLoopback = &t
 	}
 	var errs []error
+	if len(rs.TrustedProxies) > 0 && rs.ClientIPHeader == "" {
+		errs = append(errs, errors.New("trusted_proxies without client_ip_header: name the header the proxies set"))
+	}
+	rs.trusted = rs.trusted[:0]
+	for _, s := range rs.TrustedProxies {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("trusted_proxies: %q is not an address or a prefix (10.0.0.0/8)", s))
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		rs.trusted = append(rs.trusted, p.Masked())
+	}
 	seen := map[string]bool{}
 	for i := range rs.Classes {
 		c := &rs.Classes[i]
