@@ -226,7 +226,7 @@ func ParseQuery(raw string) (Values, error) {
 			continue
 		}
 		if v == nil {
-			v = make(Values, 0, strings.Count(raw, "&")+1)
+			v = make(Values, 0, strings.Count(raw, "&")+2) // this pair and those after it
 		}
 		v = append(v, Pair{name, value})
 	}
