@@ -119,6 +119,7 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 			c.DetailTTL = cache.DefaultDetailTTL
 		}
 	}
+	c.NegativeTTL = min(c.NegativeTTL, c.DetailTTL) // as cache.NewDetails does: logged as applied
 
 	var svc nearby.SearchService = engine
 	var opts []httpapi.Option

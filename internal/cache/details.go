@@ -151,7 +151,7 @@ type DetailsConfig struct {
 	Source       nearby.DetailService // the database (read replica)
 	Prefix       string               // key prefix (see DetailKey)
 	TTL          time.Duration        // default DefaultDetailTTL
-	NegativeTTL  time.Duration        // default DefaultNegativeTTL
+	NegativeTTL  time.Duration        // default DefaultNegativeTTL; at most TTL
 	FetchTimeout time.Duration        // default DefaultFetchTimeout
 	Logger       *slog.Logger
 	Registerer   prometheus.Registerer
@@ -178,6 +178,10 @@ func NewDetails(cfg DetailsConfig) *Details {
 	if cfg.NegativeTTL <= 0 {
 		cfg.NegativeTTL = DefaultNegativeTTL
 	}
+	// An unknown id is not remembered longer than a record: without
+	// Redis, expiry is what makes an owner's new business visible, and the
+	// TTL is the bound promised for every owner's write.
+	cfg.NegativeTTL = min(cfg.NegativeTTL, cfg.TTL)
 	if cfg.FetchTimeout <= 0 {
 		cfg.FetchTimeout = DefaultFetchTimeout
 	}

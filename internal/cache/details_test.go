@@ -1,8 +1,11 @@
 package cache
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
@@ -48,5 +51,28 @@ func TestDetailEncodingAttributes(t *testing.T) {
 		if rec, err := decodeDetail([]byte(bad)); err == nil {
 			t.Errorf("%s decoded as %+v", bad, rec)
 		}
+	}
+}
+
+// TestDetailsNegativeWithinTTL: an unknown id is not remembered longer
+// than a record. Without Redis (TTL 10 s, negative TTL 30 s, searchd's
+// defaults), a business created just after a searcher probed its id, or
+// read from a replica that had not caught up with the create, shows within
+// the TTL, as for any other owner's write.
+func TestDetailsNegativeWithinTTL(t *testing.T) {
+	ctx := context.Background()
+	store, clk := memoryWithClock(0)
+	src := &source{recs: map[int64]*nearby.BusinessRecord{}}
+	d := NewDetails(DetailsConfig{
+		Store: store, Source: src, Prefix: "t", TTL: DefaultLocalDetailTTL, NegativeTTL: DefaultNegativeTTL,
+		Logger: quietLogger(), Registerer: prometheus.NewRegistry(),
+	})
+	if _, err := d.Detail(ctx, 1); nearby.ErrorCode(err) != nearby.ENOTFOUND {
+		t.Fatalf("before the create: %v", err)
+	}
+	src.put(record(1, 1, "New"))
+	clk.add(DefaultLocalDetailTTL)
+	if rec, err := d.Detail(ctx, 1); err != nil || rec.Name != "New" {
+		t.Fatalf("a TTL (%v) after the create: %v %v; want the new business", DefaultLocalDetailTTL, rec, err)
 	}
 }

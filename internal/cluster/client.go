@@ -266,8 +266,7 @@ func (c *Client) Shard(ctx context.Context, region string, q nearby.SearchQuery,
 		return w.answer(region, base)
 	})
 	if err != nil {
-		c.unavailable.WithLabelValues(region).Inc()
-		c.logger.Warn("region unavailable; answering partially", "region", region, "err", err)
+		c.regionFailed(ctx, region, "region unavailable; answering partially", err)
 	}
 	return a, err
 }
@@ -302,10 +301,19 @@ func (c *Client) Area(ctx context.Context, region string, q nearby.AreaQuery, af
 		return w.answer(region, base)
 	})
 	if err != nil {
-		c.unavailable.WithLabelValues(region).Inc()
-		c.logger.Warn("region unavailable; answering partially", "region", region, "err", err)
+		c.regionFailed(ctx, region, "region unavailable; answering partially", err)
 	}
 	return a, err
+}
+
+// regionFailed counts and logs a region no replica answered for, unless
+// the caller gave up (the client hung up): that is not the region's doing.
+func (c *Client) regionFailed(ctx context.Context, region, msg string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	c.unavailable.WithLabelValues(region).Inc()
+	c.logger.Warn(msg, "region", region, "err", err)
 }
 
 // Business asks a replica of region for a business by id.
@@ -349,8 +357,7 @@ func (c *Client) Density(ctx context.Context, region string, g nearby.DensityGri
 		return a, err
 	})
 	if err != nil {
-		c.unavailable.WithLabelValues(region).Inc()
-		c.logger.Warn("region unavailable; density counted partially", "region", region, "err", err)
+		c.regionFailed(ctx, region, "region unavailable; density counted partially", err)
 	}
 	return a, err
 }
@@ -406,7 +413,13 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) e
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() {
+		// Read what is left (the decoder stops at the end of the value, an
+		// error's body is not read): a body closed before its end costs
+		// the connection, and the next request to the peer a new one.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
 	switch resp.StatusCode {
 	case http.StatusOK:
 		return json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(v)

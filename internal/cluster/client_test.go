@@ -8,15 +8,18 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
@@ -24,6 +27,7 @@ import (
 	"github.com/nearby/nearby/internal/httpapi"
 	"github.com/nearby/nearby/internal/search"
 	"github.com/nearby/nearby/internal/search/searchtest"
+	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
@@ -416,5 +420,76 @@ func TestNodeURLWithSlash(t *testing.T) {
 	}
 	if !known || !up {
 		t.Fatalf("probe of node b: up %v (known %v)", up, known)
+	}
+}
+
+// TestCallerGivesUp: a search whose caller goes away (the client hung up)
+// while a region's replica is slow is not a region outage: the region is
+// not counted unavailable nor logged as such, and the request ends at once.
+func TestCallerGivesUp(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer slow.Close()
+	var log syncbuf.Buffer
+	m := &Map{Nodes: map[string]string{"a": "http://127.0.0.1:1", "b": slow.URL}, Regions: map[string][]string{"europe": {"b"}}}
+	c := NewClient(m, "a", slog.New(slog.NewTextHandler(&log, nil)), prometheus.NewRegistry())
+	c.ShardTimeout = 5 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.Shard(ctx, "europe", nearby.SearchQuery{Lat: 48.85, Lon: 2.35, RadiusM: 1000, Limit: 10}, nil)
+	if err == nil {
+		t.Fatal("an answer from a replica that never answers")
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("the search went on for %v after its caller left", took)
+	}
+	if n := testutil.ToFloat64(c.unavailable.WithLabelValues("europe")); n != 0 || strings.Contains(log.String(), "region unavailable") {
+		t.Errorf("a caller that gave up counted the region unavailable %v times; log:\n%s", n, log.String())
+	}
+}
+
+// TestConnectionsReused: shard requests reuse their connections to a peer,
+// full pages (about 15 KB) and refusals included,
+// instead of opening a new one each time (a TCP, maybe TLS, handshake on
+// every border-crossing search, and sockets piling up in TIME_WAIT).
+func TestConnectionsReused(t *testing.T) {
+	var results []string
+	for i := range nearby.MaxLimit + 1 {
+		results = append(results, fmt.Sprintf(`{"id":"%d","name":"%s %d","category":"cafe","lat":48.8566,"lon":2.3522,"distance_m":%d.25,"price":2,"rating":4.5,"review_count":12}`,
+			i+1, "Boulangerie du Marché", i+1, i))
+	}
+	big := `{"region":"europe","version":"1","results":[` + strings.Join(results, ",") + `],"total":0,"total_capped":false}` + "\n"
+	var fail atomic.Bool
+	var conns atomic.Int64
+	peer := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if fail.Load() {
+			http.Error(w, strings.Repeat("busy ", 10000), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(big))
+	}))
+	peer.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	peer.Start()
+	defer peer.Close()
+	m := &Map{Nodes: map[string]string{"a": "http://127.0.0.1:1", "b": peer.URL}, Regions: map[string][]string{"europe": {"b"}}}
+	c := NewClient(m, "a", discard, prometheus.NewRegistry())
+	c.ShardTimeout = 5 * time.Second
+	q := nearby.SearchQuery{Lat: 48.85, Lon: 2.35, RadiusM: 1000, Limit: nearby.MaxLimit + 1}
+	for i := range 20 {
+		fail.Store(i%2 == 1)
+		a, err := c.Shard(context.Background(), "europe", q, nil)
+		if (err == nil) == fail.Load() || err == nil && len(a.Results) != nearby.MaxLimit+1 {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := conns.Load(); n > 1 {
+		t.Errorf("%d connections for 20 sequential shard requests, want 1", n)
 	}
 }
