@@ -304,55 +304,81 @@ func (s *BusinessService) Patch(ctx context.Context, ownerID, id, version int64,
 	return s.update(ctx, ownerID, id, version, func(r *nearby.BusinessRecord) { in.Apply(r) })
 }
 
-// maxStarRetries bounds the retries of an update with version 0 (If-Match: *)
-// that lost a race: such a caller asked for "whatever is current".
-const maxStarRetries = 5
-
 // update is optimistic: it reads the record, checks the version, applies
 // change, and writes the result only if the row still has the version it
 // read. Of concurrent updates based on one version exactly one succeeds; the
 // others find the version changed (EPRECONDITION). An update that changes
-// nothing writes nothing and keeps the version.
+// nothing writes nothing and keeps the version. Version 0 (If-Match: *)
+// asks for whatever is current: see updateCurrent.
 func (s *BusinessService) update(ctx context.Context, ownerID, id, version int64, change func(*nearby.BusinessRecord)) (*nearby.BusinessRecord, error) {
-	for attempt := 0; ; attempt++ {
-		cur, err := s.Get(ctx, ownerID, id)
-		if err != nil {
-			return nil, err
-		}
-		if version != 0 && cur.Version != version {
-			return nil, stale(id, version, cur.Version)
-		}
-		next := *cur
-		next.Photos = slices.Clone(cur.Photos)
-		change(&next)
-		if err := next.Validate(); err != nil {
-			return nil, err
-		}
-		if sameContent(cur, &next) {
-			return cur, nil
-		}
-		out, err := scanRecord(s.db.primary.QueryRow(ctx, `UPDATE businesses SET
-			name = $4, category = $5, lat = $6, lon = $7, geohash = $8, address = $9, city = $10, state = $11,
-			country = $12, zip = $13, description = $14, photos = $15, price = $16, rating = $17,
-			review_count = $18, hours = $19, version = version + 1, updated_at = clock_timestamp()
-			WHERE id = $1 AND owner_id = $2 AND version = $3 AND deleted_at IS NULL
-			RETURNING `+columns,
-			id, ownerID, cur.Version, next.Name, next.Category.String(), next.Lat, next.Lon, hashOf(&next),
-			next.Address, next.City, next.State, next.Country, next.Zip, next.Description, next.Photos,
-			priceParam(next.Price), ratingParam(next.Rating), int64(next.ReviewCount), hoursParam(next.Hours)))
-		if errors.Is(err, pgx.ErrNoRows) {
-			// Changed or deleted since we read it.
-			if version == 0 && attempt < maxStarRetries {
-				continue
-			}
-			now, gerr := s.Get(ctx, ownerID, id)
-			if gerr != nil {
-				return nil, gerr
-			}
-			return nil, stale(id, cur.Version, now.Version)
-		}
-		return out, translate(err, "update business")
+	if version == 0 {
+		return s.updateCurrent(ctx, ownerID, id, change)
 	}
+	cur, err := s.Get(ctx, ownerID, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Version != version {
+		return nil, stale(id, version, cur.Version)
+	}
+	out, err := write(ctx, s.db.primary, cur, change)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Changed or deleted since we read it.
+		now, gerr := s.Get(ctx, ownerID, id)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, stale(id, version, now.Version)
+	}
+	return out, translate(err, "update business")
+}
+
+// updateCurrent applies change to whatever version is current. It reads
+// the row FOR UPDATE, so concurrent such updates take turns, each applied
+// to the version the one before it left, instead of losing the race
+// against one another.
+func (s *BusinessService) updateCurrent(ctx context.Context, ownerID, id int64, change func(*nearby.BusinessRecord)) (*nearby.BusinessRecord, error) {
+	var out *nearby.BusinessRecord
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := scanRecord(tx.QueryRow(ctx, `SELECT `+columns+` FROM businesses
+			WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL FOR UPDATE`, id, ownerID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = write(ctx, tx, cur, change)
+		return err
+	})
+	if err != nil {
+		return nil, translate(err, "update business")
+	}
+	return out, nil
+}
+
+// write applies change to cur and stores the result if the row is still at
+// cur's version (pgx.ErrNoRows if not). A change that changes nothing
+// writes nothing and returns cur.
+func write(ctx context.Context, q querier, cur *nearby.BusinessRecord, change func(*nearby.BusinessRecord)) (*nearby.BusinessRecord, error) {
+	next := *cur
+	next.Photos = slices.Clone(cur.Photos)
+	change(&next)
+	if err := next.Validate(); err != nil {
+		return nil, err
+	}
+	if sameContent(cur, &next) {
+		return cur, nil
+	}
+	return scanRecord(q.QueryRow(ctx, `UPDATE businesses SET
+		name = $4, category = $5, lat = $6, lon = $7, geohash = $8, address = $9, city = $10, state = $11,
+		country = $12, zip = $13, description = $14, photos = $15, price = $16, rating = $17,
+		review_count = $18, hours = $19, version = version + 1, updated_at = clock_timestamp()
+		WHERE id = $1 AND owner_id = $2 AND version = $3 AND deleted_at IS NULL
+		RETURNING `+columns,
+		cur.ID, cur.OwnerID, cur.Version, next.Name, next.Category.String(), next.Lat, next.Lon, hashOf(&next),
+		next.Address, next.City, next.State, next.Country, next.Zip, next.Description, next.Photos,
+		priceParam(next.Price), ratingParam(next.Rating), int64(next.ReviewCount), hoursParam(next.Hours)))
 }
 
 func stale(id, want, have int64) error {

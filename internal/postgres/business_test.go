@@ -277,6 +277,44 @@ func TestConcurrentStaleUpdates(t *testing.T) {
 	}
 }
 
+// TestConcurrentStarUpdates: updates based on whatever version is current
+// (If-Match: *) do not lose races: each applies to the version before it,
+// none is refused, and none is lost.
+func TestConcurrentStarUpdates(t *testing.T) {
+	ctx := context.Background()
+	s, _ := sharedService(t)
+	owner := newOwner()
+	rec, _, err := s.Create(ctx, owner, "", input("contended"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers = 16
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	start := make(chan struct{})
+	for i := range writers {
+		wg.Go(func() {
+			<-start
+			if i%2 == 0 {
+				_, errs[i] = s.Patch(ctx, owner, rec.ID, 0, nearby.BusinessInput{Name: ptr(fmt.Sprintf("writer %d", i))})
+			} else {
+				_, errs[i] = s.Replace(ctx, owner, rec.ID, 0, input(fmt.Sprintf("writer %d", i)))
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	// Every writer set another name than the one before it: one version each.
+	if cur, err := s.Get(ctx, owner, rec.ID); err != nil || cur.Version != 1+writers {
+		t.Errorf("after %d updates: %+v, %v; want version %d", writers, cur, err, 1+writers)
+	}
+}
+
 func TestCrossOwner(t *testing.T) {
 	ctx := context.Background()
 	s, _ := sharedService(t)

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
-// Redact returns a DSN (URL or key=value form) with any password replaced,
+// Redact returns a DSN (URL or key=value form) with any password replaced
+// (the user's, and sslpassword, the passphrase of the client's TLS key),
 // for logs and messages. It reads a DSN as pgx does: a URL that does not
 // parse shows only its scheme, and key=value values may be quoted or hold
 // escaped spaces, with spaces allowed around "=".
@@ -15,8 +17,12 @@ func Redact(dsn string) string {
 		if err != nil {
 			return scheme + "://(redacted: not a valid URL)"
 		}
-		if q := u.Query(); q.Has("password") {
-			q.Set("password", "xxxxx")
+		if q := u.Query(); slices.ContainsFunc(secretKeys, q.Has) {
+			for _, k := range secretKeys {
+				if q.Has(k) {
+					q.Set(k, "xxxxx")
+				}
+			}
 			u.RawQuery = q.Encode()
 		}
 		return u.Redacted()
@@ -33,13 +39,16 @@ func Redact(dsn string) string {
 		end := valueEnd(s)
 		val := s[:end]
 		s = s[end:]
-		if f := strings.Fields(key); len(f) > 0 && f[len(f)-1] == "password" {
+		if f := strings.Fields(key); len(f) > 0 && slices.Contains(secretKeys, f[len(f)-1]) {
 			val = "xxxxx"
 		}
 		out = append(out, key+"="+val)
 	}
 	return strings.Join(out, " ")
 }
+
+// secretKeys are the DSN parameters whose values are secrets.
+var secretKeys = []string{"password", "sslpassword"}
 
 // dsnSpace are the characters that separate key=value pairs.
 const dsnSpace = " \t\n\r\v\f"

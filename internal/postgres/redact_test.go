@@ -17,6 +17,9 @@ func TestRedact(t *testing.T) {
 		`host=h password='it\'s secret' dbname=x`,
 		`host=h password=my\ secret dbname=x`,
 		"host=h\tpassword=secret\tdbname=x",
+		// The passphrase of the client's TLS key is a password too.
+		"host=h sslpassword=secret dbname=x",
+		"postgres://u@h/db?sslkey=k.pem&sslpassword=secret",
 	} {
 		got := Redact(dsn)
 		if strings.Contains(got, "secret") || strings.Contains(got, "other") || !strings.Contains(got, "h") {
