@@ -118,6 +118,11 @@ func (m Manifest) validate() error {
 		if r.File != filepath.Base(r.File) || !strings.HasSuffix(r.File, ".seed") || strings.HasPrefix(r.File, ".") {
 			return fmt.Errorf("%w: region %q: file %q", ErrManifest, r.Name, r.File)
 		}
+		// Builds size their memory by the counts of the manifest they
+		// replace.
+		if r.Count < 0 || r.Count > MaxEntries {
+			return fmt.Errorf("%w: region %q: count %d", ErrManifest, r.Name, r.Count)
+		}
 		if i > 0 && m.Regions[i-1].Name >= r.Name {
 			return fmt.Errorf("%w: regions not sorted or repeated at %q", ErrManifest, r.Name)
 		}

@@ -356,7 +356,9 @@ func decodeHeader(b []byte, nsec int) (Header, [numSections]section, error) {
 	if len(b) < 1 || len(b) < 1+int(b[0]) {
 		return h, secs, corrupt
 	}
-	h.Region, b = string(b[1:1+b[0]]), b[1+b[0]:]
+	// In int: 1+b[0] as a byte wraps to 0 for a length of 255.
+	n := 1 + int(b[0])
+	h.Region, b = string(b[1:n]), b[n:]
 	if !ValidRegion(h.Region) {
 		return h, secs, fmt.Errorf("%w: region %q", ErrCorrupt, h.Region)
 	}

@@ -439,3 +439,18 @@ func TestCrashDuringPublish(t *testing.T) {
 		t.Fatalf("a half-written seed is visible under its final name: %v", err)
 	}
 }
+
+// TestLongRegionLengthIsRefused: a header whose region length byte is 255
+// (more than a name may have), with a right CRC, is refused as corrupt
+// rather than crashing the loader.
+func TestLongRegionLengthIsRefused(t *testing.T) {
+	b := append(slices.Clone(magic[:]), 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint16(b[8:], FormatVersion)
+	b = append(b, 255)
+	b = append(b, make([]byte, 300)...)
+	binary.LittleEndian.PutUint32(b[10:], uint32(len(b)+4))
+	b = binary.LittleEndian.AppendUint32(b, crcOf(b))
+	if _, err := Decode(b, ""); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+}

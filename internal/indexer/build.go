@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -212,9 +214,9 @@ const parallelRegions = 2
 // publish builds and writes each region's seed, then the manifest. On
 // error it removes the seeds it wrote.
 func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest, watermark time.Time, logger *slog.Logger) (m seeds.Manifest, err error) {
-	var newest uint64
-	for _, r := range prev.Regions {
-		newest = max(newest, r.IndexVersion)
+	newest, err := newestVersion(cfg.Dir, prev)
+	if err != nil {
+		return m, err
 	}
 	m = seeds.Manifest{Generation: prev.Generation + 1, CreatedAt: time.Now().UTC()}
 	version := seeds.NextVersion(newest, m.CreatedAt)
@@ -307,6 +309,33 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 		logger.Warn("published, but removing superseded seeds failed", "err", err)
 	}
 	return m, nil
+}
+
+// newestVersion returns the newest index version of prev and of every seed
+// file in dir. A build's version must exceed them all, so that its seeds
+// never replace files another build wrote: two builds that start from the
+// same manifest would otherwise derive the same version when the clock is
+// behind it (set back, or another host's ahead), and the second would
+// overwrite the seeds the first published. Files of failed builds count
+// too.
+func newestVersion(dir string, prev seeds.Manifest) (uint64, error) {
+	var newest uint64
+	for _, r := range prev.Regions {
+		newest = max(newest, r.IndexVersion)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".seed")
+		if i := strings.LastIndexByte(name, '-'); ok && i >= 0 {
+			if v, err := strconv.ParseUint(name[i+1:], 10, 64); err == nil {
+				newest = max(newest, v)
+			}
+		}
+	}
+	return newest, nil
 }
 
 // writeRegion builds region i's tree, releasing its builder, and writes its

@@ -24,6 +24,7 @@ import (
 	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/syncbuf"
+	"github.com/nearby/nearby/quadtree"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -551,6 +552,80 @@ func TestBuildRefusesToPublishOverANewerManifest(t *testing.T) {
 	for _, r := range m.Regions {
 		if _, err := os.Stat(filepath.Join(dir, r.File)); err != nil {
 			t.Errorf("the current manifest's seed: %v", err)
+		}
+	}
+}
+
+// TestStaleBuildDoesNotOverwritePublishedSeeds: two builds start from the
+// same manifest, whose version is ahead of this clock (written by a host
+// whose clock runs ahead, or before this one was set back), so both derive
+// the same version and seed file names. The second to write must not
+// replace the seeds the first published: the manifest in force would name
+// files holding another snapshot.
+func TestStaleBuildDoesNotOverwritePublishedSeeds(t *testing.T) {
+	dir := t.TempDir()
+	rs := defaultRegions(t)
+	ahead := seeds.NextVersion(0, time.Now().Add(time.Hour))
+	prev := seeds.Manifest{Generation: 1, Partition: rs}
+	for _, r := range rs {
+		entry, err := seeds.WriteSeed(dir, seeds.Header{Region: r.Name, IndexVersion: ahead}, quadtree.NewBuilder(0).Build())
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev.Regions = append(prev.Regions, entry)
+	}
+	if err := seeds.WriteManifest(dir, prev); err != nil {
+		t.Fatal(err)
+	}
+	bs := testBusinesses(3000, 8)
+	var other Result
+	_, err := Build(context.Background(), Config{Dir: dir, Regions: rs},
+		func(ctx context.Context, yield func(nearby.Business) error) (time.Time, error) {
+			if _, err := sliceSource(bs[:1500], time.Time{})(ctx, yield); err != nil {
+				return time.Time{}, err
+			}
+			// While this build reads, another one publishes.
+			var err error
+			other, err = Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(bs[:2000], time.Time{}))
+			return time.Time{}, err
+		})
+	if err == nil {
+		t.Fatal("the stale build published over a newer manifest")
+	}
+	m, got, _ := loadAll(t, dir)
+	if m.Generation != other.Manifest.Generation || len(got) != 2000 {
+		t.Errorf("manifest generation %d with %d businesses, want the other build's %d with 2000",
+			m.Generation, len(got), other.Manifest.Generation)
+	}
+}
+
+// TestBuildOverAManifestWithBadCounts: the previous manifest's counts size
+// the builders; a manifest with an impossible count (hand-edited, or
+// damaged) must fail the build with an error, not crash the indexer.
+func TestBuildOverAManifestWithBadCounts(t *testing.T) {
+	dir := t.TempDir()
+	rs := defaultRegions(t)
+	if _, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(testBusinesses(500, 9), time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, seeds.ManifestName)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, count := range []float64{-1, 1e12} {
+		m["regions"].([]any)[0].(map[string]any)["count"] = count
+		data, _ = json.Marshal(m)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(testBusinesses(500, 9), time.Time{}))
+		if !errors.Is(err, seeds.ErrManifest) {
+			t.Errorf("count %v: %v, want ErrManifest", count, err)
 		}
 	}
 }
