@@ -167,6 +167,8 @@ func TestK6CommonMatchesGo(t *testing.T) {
 		"http://0.0.0.0:8080", "http://localhost.example.com", "http://127.0.0.1.example.com",
 		"http://[2001:db8::1]:80", "ftp://127.0.0.1", "127.0.0.1:8080", "http://127.0.0.1:8080?x=1",
 		"http://user:pw@127.0.0.1", "http://192.168.1.10",
+		// Leading zeros: some resolvers read them as octal (0127 is 87).
+		"http://0127.0.0.1:8080", "http://127.0.0.01", "http://127.000.0.1",
 	}
 	thresholds := []string{"p99<20ms", "p95<=10ms", "errors<0.1%", "errors<0.002", "search_page:p99.9<1.5s",
 		"details:mean<250us", "max<1ns", "owner_create:errors<=1%", "p50<2m"}

@@ -87,13 +87,19 @@ func Pace(ctx context.Context, cfg PaceConfig) (*PaceResult, error) {
 	if u.Scheme != "http" {
 		return nil, errors.New("pace speaks plain HTTP/1.1 only")
 	}
+	// The paths are under the target's, as in Run; the port is http's
+	// unless given.
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "80")
+	}
 	reqs := make([][]byte, len(cfg.Paths))
 	for i, p := range cfg.Paths {
-		reqs[i] = fmt.Appendf(nil, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: nearby-pace\r\nAccept: application/json\r\n\r\n", p, u.Host)
+		reqs[i] = fmt.Appendf(nil, "GET %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: nearby-pace\r\nAccept: application/json\r\n\r\n", u.EscapedPath(), p, u.Host)
 	}
 	timeout := cmp.Or(cfg.Timeout, DefaultTimeout)
 	p := &pacer{
-		addr: u.Host, reqs: reqs, conns: make([]*paceConn, cmp.Or(cfg.Conns, 64)),
+		addr: addr, reqs: reqs, conns: make([]*paceConn, cmp.Or(cfg.Conns, 64)),
 		rate: cfg.Rate, duration: cfg.Duration, timeout: timeout,
 		dialer: newDialer(timeout, cfg.AllowRemote),
 		lat:    newHist(histDigits), lag: newHist(histDigits),

@@ -45,8 +45,7 @@ func (p *pacer) run(ctx context.Context) error {
 	}()
 
 	start := time.Now()
-	interval := float64(time.Second) / p.rate
-	due := func(i int64) time.Duration { return time.Duration(float64(i) * interval) }
+	due := func(i int64) time.Duration { return dueAfter(i, p.rate, p.duration) }
 	// Past the schedule, answers have the timeout to arrive (p.expire);
 	// stop is a backstop.
 	stop := p.duration + 2*p.timeout

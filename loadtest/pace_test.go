@@ -176,6 +176,77 @@ func TestPaceCountsUnsentRequests(t *testing.T) {
 	}
 }
 
+// TestPaceTinyRate: at a rate so low that the second request would be due
+// centuries after the start, Pace sends the first request and ends. That
+// due time used to overflow a Duration to the distant past: every later
+// request was due at once, and the run never ended.
+func TestPaceTinyRate(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	type outcome struct {
+		res *loadtest.PaceResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := loadtest.Pace(context.Background(), loadtest.PaceConfig{
+			Target: srv.URL, Paths: []string{"/"}, Rate: 1e-12, Duration: 100 * time.Millisecond,
+			Conns: 1, Timeout: 100 * time.Millisecond,
+		})
+		done <- outcome{res, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.res.Requests != 1 || o.res.Errors != 0 || n.Load() != 1 {
+			t.Errorf("%d answered, %d errors (%q); the server saw %d; want 1, 0 and 1", o.res.Requests, o.res.Errors, o.res.FirstError, n.Load())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no end after 5s; the server saw %d requests", n.Load())
+	}
+}
+
+// TestPaceTargetBaseURL: Pace sends its paths under the target's path, as
+// Run does, and dials a target without a port on the scheme's, 80.
+func TestPaceTargetBaseURL(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.RequestURI()]++
+		mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	res, err := loadtest.Pace(context.Background(), loadtest.PaceConfig{
+		Target: srv.URL + "/base/", Paths: []string{"/healthz?x=1"}, Rate: 100, Duration: 100 * time.Millisecond, Conns: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 10 || res.Errors != 0 || seen["/base/healthz?x=1"] != 10 {
+		t.Errorf("%d answered, %d errors (%q); the server saw %v; want /base/healthz?x=1 10 times", res.Requests, res.Errors, res.FirstError, seen)
+	}
+
+	// Nothing need listen on port 80: the request must only be sent there.
+	res, err = loadtest.Pace(context.Background(), loadtest.PaceConfig{
+		Target: "http://127.0.0.1", Paths: []string{"/"}, Rate: 10, Duration: 100 * time.Millisecond, Conns: 1,
+		Timeout: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.FirstError, "port") {
+		t.Errorf("http://127.0.0.1 was not dialed on port 80: %q", res.FirstError)
+	}
+}
+
 func TestPaceRefusesBadConfig(t *testing.T) {
 	ok := loadtest.PaceConfig{Target: "http://127.0.0.1:1", Paths: []string{"/"}, Rate: 10, Duration: time.Second}
 	for name, mod := range map[string]func(*loadtest.PaceConfig){

@@ -222,13 +222,13 @@ func (r *runner) newIteration(i int64, due time.Time) *iteration {
 // failed requests (see notStarted).
 func (r *runner) openLoop(ctx context.Context, scenario string, cfg Config, start time.Time) {
 	end := start.Add(cfg.Duration)
-	spin := spinFor(time.Duration(float64(time.Second) / cfg.Rate))
+	spin := spinFor(dueAfter(1, cfg.Rate, cfg.Duration))
 	slots := make(chan struct{}, cfg.MaxInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	// Due times from the start, not from the last one, so rounding does
-	// not accumulate.
-	dueAt := func(i int64) time.Time { return start.Add(time.Duration(float64(i) * float64(time.Second) / cfg.Rate)) }
+	// not accumulate; none is after end.
+	dueAt := func(i int64) time.Time { return start.Add(dueAfter(i, cfg.Rate, cfg.Duration)) }
 	for i := int64(0); ; i++ {
 		due := dueAt(i)
 		if !due.Before(end) || r.stopped.Load() {

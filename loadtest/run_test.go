@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -300,6 +301,36 @@ func TestOverloadCountsUnstartedIterations(t *testing.T) {
 				t.Errorf("error samples %+v", rep.ErrorSamples)
 			}
 		})
+	}
+}
+
+// TestTinyRate: at a rate so low that the second iteration would be due
+// centuries after the start, the run starts the first iteration at once
+// and no other. Converting that due time to a Duration used to overflow to
+// the distant past, so the run skipped the first and counted every later
+// one as not started, without end but for the request budget.
+func TestTinyRate(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	t.Cleanup(srv.Close)
+	start := time.Now()
+	rep, err := loadtest.Run(context.Background(), loadtest.Config{
+		Scenario: "ceiling", Target: srv.URL, Rate: 1e-12, Duration: 200 * time.Millisecond,
+		Timeout: 200 * time.Millisecond, MaxRequests: 10,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := rep.Stats("all")
+	if rep.Iterations != 1 || all.Count != 1 || all.Errors != 0 || n.Load() != 1 {
+		t.Errorf("%d iterations, %d requests, %d errors (%+v); the server saw %d; want one of each, no error",
+			rep.Iterations, all.Count, all.Errors, rep.ErrorSamples, n.Load())
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the run took %v", took)
 	}
 }
 

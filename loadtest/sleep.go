@@ -26,6 +26,18 @@ func spinFor(interval time.Duration) time.Duration {
 	return min(maxSpin, interval/10)
 }
 
+// dueAfter returns when iteration (or request) i of a schedule of rate a
+// second falls due, i/rate s after the start, or limit if that is not
+// before limit. It saturates rather than convert a time that does not fit
+// a Duration (at a rate of 1e-12/s), which would wrap round to the past and
+// make every later iteration due at once.
+func dueAfter(i int64, rate float64, limit time.Duration) time.Duration {
+	if d := float64(i) * float64(time.Second) / rate; d < float64(limit) {
+		return time.Duration(d)
+	}
+	return limit
+}
+
 // sleepUntil returns at due (a few µs after, when spin covers how late the
 // OS wakes up), or early when ctx is done.
 func sleepUntil(ctx context.Context, due time.Time, spin time.Duration) error {

@@ -185,9 +185,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // writeReport writes OUT.json and OUT.html (or DIR/report.* for a
-// directory) and returns their paths.
+// directory, or a name ending in a separator) and returns their paths.
 func writeReport(rep *loadtest.Report, out string) ([]string, error) {
-	if st, err := os.Stat(out); err == nil && st.IsDir() {
+	if st, err := os.Stat(out); err == nil && st.IsDir() || os.IsPathSeparator(out[len(out)-1]) {
 		out = filepath.Join(out, "report")
 	}
 	if dir := filepath.Dir(out); dir != "." {

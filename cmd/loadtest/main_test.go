@@ -235,3 +235,23 @@ func TestPace(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteReportIntoNewDirectory: --out DIR/ names a directory even before
+// it exists: the report goes to DIR/report.*, not to DIR/.json and
+// DIR/.html.
+func TestWriteReportIntoNewDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports") + string(filepath.Separator)
+	paths, err := writeReport(&loadtest.Report{Version: 1, Scenario: "search", Mode: "open", Rate: 1}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "report.json"), filepath.Join(dir, "report.html")}
+	if len(paths) != 2 || paths[0] != want[0] || paths[1] != want[1] {
+		t.Errorf("wrote %v, want %v", paths, want)
+	}
+	for _, p := range want {
+		if _, err := os.Stat(p); err != nil {
+			t.Error(err)
+		}
+	}
+}

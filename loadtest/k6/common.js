@@ -16,8 +16,10 @@ export function isLoopback(url) {
   if (host.toLowerCase() === 'localhost') {
     return true;
   }
-  const o = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  return o !== null && Number(o[1]) === 127 && o.slice(2).every((x) => Number(x) <= 255);
+  // Decimal octets without leading zeros, as Go's net.ParseIP reads them:
+  // some resolvers take 0127.0.0.1 for octal, 87.0.0.1.
+  const o = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(host);
+  return o !== null && o[1] === '127' && o.slice(2).every((x) => Number(x) <= 255);
 }
 
 // checkTarget returns the base URL without a trailing slash, or throws
