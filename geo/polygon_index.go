@@ -128,12 +128,16 @@ const margin = 1e-9
 // limits below; e's longitude, linear in latitude, lies between its values
 // at the limits, each computed within 1e-12° (a difference of two float64
 // coordinates, and the quotient of two, are exact but for one rounding).
+// They are interpolated by the fraction of e's latitude span, in [0, 1],
+// not by its slope, which overflows for an edge spanning a tiny latitude
+// range (near the equator, where coordinates reach 1e-308) and would give
+// NaN bounds.
 func (bp *bandedPolygon) crossing(k int32, i int) crossing {
 	e := bp.edges[k]
 	lowLat := max(bp.minLat+float64(i)/bp.scale-margin, min(e.a.Lat, e.b.Lat))
 	highLat := min(bp.minLat+float64(i+1)/bp.scale+margin, max(e.a.Lat, e.b.Lat))
-	slope := (e.b.Lon - e.a.Lon) / (e.b.Lat - e.a.Lat) // e crosses a band: not horizontal
-	x, y := e.a.Lon+(lowLat-e.a.Lat)*slope, e.a.Lon+(highLat-e.a.Lat)*slope
+	dLat, dLon := e.b.Lat-e.a.Lat, e.b.Lon-e.a.Lon // e crosses a band: dLat ≠ 0
+	x, y := e.a.Lon+(lowLat-e.a.Lat)/dLat*dLon, e.a.Lon+(highLat-e.a.Lat)/dLat*dLon
 	return crossing{min(x, y) - margin, max(x, y) + margin, k}
 }
 

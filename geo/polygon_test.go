@@ -716,6 +716,37 @@ func TestPolygonIndex(t *testing.T) {
 	}
 }
 
+// TestPolygonIndexTinyLatitudes: a comb whose teeth span a latitude range
+// so small (near the equator, where floats reach 1e-308) that an edge's
+// longitude per degree of latitude overflows float64. The index must still
+// answer as the polygon does.
+func TestPolygonIndexTinyLatitudes(t *testing.T) {
+	for _, scale := range []float64{1e-300, 1e-308, 5e-309, 1e-310, 1e-320} {
+		t.Run(fmt.Sprint(scale), func(t *testing.T) {
+			ring := []geo.Point{{Lat: 0, Lon: 0}}
+			for i := range 8 {
+				x := 20 * float64(i)
+				ring = append(ring, geo.Point{Lat: 8 * scale, Lon: x + 10}, geo.Point{Lat: scale, Lon: x + 20})
+			}
+			ring = append(ring, geo.Point{Lat: 0, Lon: 160}, geo.Point{Lat: 0, Lon: 0})
+			m := geo.MultiPolygon{{Rings: [][]geo.Point{ring}}}
+			ix := m.Index()
+			for i := range 41 {
+				for j := range 41 {
+					lat, lon := float64(i)/4*scale, 4*float64(j)-1
+					if got, want := ix.Contains(lat, lon), m.Contains(lat, lon); got != want {
+						t.Fatalf("the index's Contains(%v, %v) = %v, not %v", lat, lon, got, want)
+					}
+					rect := geo.Rect{MinLat: lat, MinLon: lon, MaxLat: lat + scale/40, MaxLon: lon + 0.1}
+					if got, want := ix.RelateRect(rect), m.RelateRect(rect); got != want {
+						t.Fatalf("the index's RelateRect(%+v) = %v, not %v", rect, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 // benchShape is a star-shaped ring of n vertices around Paris, with a hole.
 func benchShape(n int) geo.MultiPolygon {
 	r := rand.New(rand.NewPCG(1, 2))

@@ -59,10 +59,17 @@ func (r Rect) Split() []Rect {
 // rectangle then spans every longitude and is clamped at ±90°. A circle that
 // crosses the antimeridian gives a rectangle with MinLon > MaxLon (see Split).
 // The rectangle is widened by a hair so that rounding never excludes a point
-// that Distance places inside the circle.
+// that Distance places inside the circle. A circle reaching within 0.1° of
+// the antipode of its centre gives World.
 func CircleBounds(lat, lon, radiusM float64) Rect {
 	const margin = 1e-9 // degrees, about 0.1 mm
 	d := radiusM/EarthRadiusM/rad + margin
+	if d > 180-0.1 {
+		// Near the antipode Distance's asin is ill-conditioned: it can
+		// measure a point at angle θ up to about 1e-13°/sin θ short, more
+		// than the margin within 0.01° of 180°.
+		return World
+	}
 	r := Rect{MinLat: lat - d, MaxLat: lat + d, MinLon: -180, MaxLon: 180}
 	if r.MinLat <= -90 || r.MaxLat >= 90 {
 		r.MinLat = math.Max(r.MinLat, -90)

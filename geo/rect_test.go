@@ -250,3 +250,27 @@ func TestCircleBoundsComplete(t *testing.T) {
 		t.Fatalf("only %d points checked", checked)
 	}
 }
+
+// TestCircleBoundsNearAntipode: circles as wide as the globe allows, centred
+// near a pole so that their far edge falls near the other pole, close to the
+// antipode of the centre. There Distance's asin is ill-conditioned and can
+// place a point much more than the rectangle's margin nearer than it is;
+// the rectangle must still contain every point Distance places inside.
+func TestCircleBoundsNearAntipode(t *testing.T) {
+	r := newRand(t)
+	for range 200000 {
+		lat := 90 - math.Pow(10, -10*r.Float64())
+		lon := 360*r.Float64() - 180
+		if r.IntN(2) == 0 {
+			lat = -lat
+		}
+		// A point a little off the antipode, in any direction.
+		alat, alon := -lat, normLon(lon+180)
+		plat, plon := destination(alat, alon, 360*r.Float64(), math.Pow(10, 5*r.Float64()-2))
+		radius := geo.Distance(lat, lon, plat, plon)
+		if b := geo.CircleBounds(lat, lon, radius); !b.Contains(plat, plon) {
+			t.Fatalf("CircleBounds(%v, %v, %v) = %+v misses (%v, %v) at %v m",
+				lat, lon, radius, b, plat, plon, geo.Distance(lat, lon, plat, plon))
+		}
+	}
+}
