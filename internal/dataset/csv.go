@@ -14,6 +14,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/quadtree"
 )
 
 // businessHeader is the header WriteCSV writes. ReadCSV requires its first
@@ -206,9 +207,9 @@ func WriteCSV(w io.Writer, bs []nearby.Business) error {
 // review_count and hours are read when present (each optional; an empty
 // cell is "not known"), and other columns are ignored. Quoting follows RFC
 // 4180 strictly. Every row must have as many fields as the header; ids must
-// be positive, names non-empty valid UTF-8 without control characters,
-// categories known wire names, lat and lon finite degrees in range, prices
-// 1 to 4, ratings 0 to 5 stars with at most one decimal, review counts 0 to
+// be positive, names non-empty valid UTF-8 without control characters and
+// at most quadtree.MaxNameLen bytes, categories known wire names, lat and
+// lon finite degrees in range, prices 1 to 4, ratings 0 to 5 stars with at most one decimal, review counts 0 to
 // nearby.MaxReviewCount and hours valid JSON of package hours. Coordinates
 // are rounded to 1e-7°, the index's resolution. Businesses with the same
 // hours share one *hours.Schedule (as generated ones do), up to a bound on
@@ -315,6 +316,8 @@ func businessProblem(b nearby.Business) string {
 		return fmt.Sprintf("name %q is not valid UTF-8", b.Name)
 	case strings.ContainsFunc(b.Name, unicode.IsControl):
 		return fmt.Sprintf("name %q contains a control character", b.Name)
+	case len(b.Name) > quadtree.MaxNameLen:
+		return fmt.Sprintf("name of %d bytes: the index keeps at most %d", len(b.Name), quadtree.MaxNameLen)
 	case !b.Category.Valid():
 		return fmt.Sprintf("unknown category %d", b.Category)
 	case !b.Price.Valid():

@@ -17,6 +17,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/quadtree"
 )
 
 // readAll reads every business of a CSV.
@@ -226,6 +227,7 @@ func TestWriteCSVInvalid(t *testing.T) {
 		{"empty name", func(b *nearby.Business) { b.Name = "" }},
 		{"newline in name", func(b *nearby.Business) { b.Name = "a\nb" }},
 		{"invalid UTF-8", func(b *nearby.Business) { b.Name = "a\xffb" }},
+		{"name of 1025 bytes", func(b *nearby.Business) { b.Name = strings.Repeat("x", quadtree.MaxNameLen+1) }},
 		{"unknown category", func(b *nearby.Business) { b.Category = 200 }},
 		{"lat NaN", func(b *nearby.Business) { b.Lat = math.NaN() }},
 		{"lat 91", func(b *nearby.Business) { b.Lat = 91 }},
@@ -305,6 +307,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"empty name", hdr + "1,,cafe,1,2\n", `line 2: empty name`},
 		{"control character", hdr + "1,\"a\tb\",cafe,1,2\n", `line 2: name "a\tb" contains a control character`},
 		{"invalid UTF-8", hdr + "1,a\xffb,cafe,1,2\n", `line 2: name "a\xffb" is not valid UTF-8`},
+		{"name too long", hdr + "1," + strings.Repeat("é", 513) + ",cafe,1,2\n", `line 2: name of 1026 bytes: the index keeps at most 1024`},
 		{"unknown category", hdr + "1,A,casino,1,2\n", `line 2: unknown category "casino"`},
 		{"category by number", hdr + "1,A,3,1,2\n", `line 2: unknown category "3"`},
 		{"lat not a number", hdr + "1,A,cafe,north,2\n", `line 2: bad lat "north"`},
