@@ -82,13 +82,15 @@ func ParseGeoJSON(data []byte) (MultiPolygon, error) {
 	if err := json.Unmarshal(data, &g); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidPolygon, err)
 	}
-	var coords [][][][]float64
+	// Numbers by pointer: encoding/json reads null into a float64 as 0,
+	// which would put a vertex at [0, 0] without a word.
+	var coords [][][][]*float64
 	var err error
 	switch g.Type {
 	case "Polygon":
-		var rings [][][]float64
+		var rings [][][]*float64
 		err = json.Unmarshal(g.Coordinates, &rings)
-		coords = [][][][]float64{rings}
+		coords = [][][][]*float64{rings}
 	case "MultiPolygon":
 		err = json.Unmarshal(g.Coordinates, &coords)
 	case "":
@@ -111,7 +113,10 @@ func ParseGeoJSON(data []byte) (MultiPolygon, error) {
 				if len(pos) < 2 {
 					return nil, invalid("polygon %d ring %d position %d: %d numbers, want [lon, lat]", i, j, k, len(pos))
 				}
-				m[i].Rings[j][k] = Point{Lat: pos[1], Lon: pos[0]}
+				if pos[0] == nil || pos[1] == nil {
+					return nil, invalid("polygon %d ring %d position %d: null, want [lon, lat] numbers", i, j, k)
+				}
+				m[i].Rings[j][k] = Point{Lat: *pos[1], Lon: *pos[0]}
 			}
 		}
 	}

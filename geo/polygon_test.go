@@ -538,6 +538,8 @@ func TestParseGeoJSONErrors(t *testing.T) {
 		{"string coordinate", `{"type":"Polygon","coordinates":[[["0",0]]]}`, "coordinates: json: cannot unmarshal string"},
 		{"polygon given multipolygon coordinates", `{"type":"Polygon","coordinates":[` + sq + `]}`, "coordinates: json: cannot unmarshal array"},
 		{"number too large", `{"type":"Polygon","coordinates":[[[1e400,0]]]}`, "coordinates: json: cannot unmarshal number 1e400"},
+		{"null number", `{"type":"Polygon","coordinates":[[[null,null],[1,0],[1,1],[null,null]]]}`, "polygon 0 ring 0 position 0: null, want [lon, lat] numbers"},
+		{"null latitude", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,null],[0,0]]]}`, "polygon 0 ring 0 position 2: null, want [lon, lat] numbers"},
 		{"one number", `{"type":"Polygon","coordinates":[[[0,0],[1],[1,1],[0,0]]]}`, "polygon 0 ring 0 position 1: 1 numbers, want [lon, lat]"},
 		{"three positions", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}`, "polygon 0 ring 0: 3 positions, want at least 4"},
 		{"not closed", `{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,2],[0,0]],[[0.5,0.5],[1,0.5],[1,1],[0.5,1]]]}`,
