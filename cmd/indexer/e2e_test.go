@@ -332,3 +332,18 @@ func mustID(t *testing.T, s string) int64 {
 	}
 	return id
 }
+
+// TestHelpExitsZero: -h prints a command's usage and is not an error, for
+// the indexer and owner-api as for searchd.
+func TestHelpExitsZero(t *testing.T) {
+	bins := buildCommands(t, "indexer", "owner-api")
+	for _, args := range [][]string{
+		{"indexer", "-h"}, {"indexer", "build", "-h"}, {"indexer", "run", "--help"},
+		{"owner-api", "--help"}, {"owner-api", "serve", "-h"}, {"owner-api", "token", "-h"},
+	} {
+		out, err := osexec.Command(filepath.Join(bins, args[0]), args[1:]...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "Usage") && !strings.Contains(string(out), "usage") || strings.Contains(string(out), "help requested") {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}
