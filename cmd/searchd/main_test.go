@@ -370,8 +370,9 @@ func TestBadRequestsGetProblems(t *testing.T) {
 		{"lat=0&lon=0&category=cafe,,bar", 400, []string{"category"}},
 		{"lat=0&lon=0&format=xml", 400, []string{"format"}},
 		{"lat=0&lon=0&cursor=garbage", 400, []string{"cursor"}},
-		{"lat=0&lon=0&cursor=%zz", 400, []string{"cursor"}}, // not dropped as url.Query would
-		{"lat=0;lon=0", 400, []string{"lat"}},
+		{"lat=0&lon=0&cursor=%zz", 400, []string{"cursor"}},                             // not dropped as url.Query would
+		{"lat=0;lon=0", 400, []string{"lat", "lon"}},                                    // one pair, named lat: lon is not given
+		{"cursor=%zz&lat=0&lon=0&limit=0&cursor=%zz", 400, []string{"limit", "cursor"}}, // with the rest, once
 		{"lat=0&lon=0&lat=1", 400, []string{"lat"}},
 		{"lat=0&lon=0&radiuss=5", 400, []string{"radiuss"}},
 		{"zz=1&lat=abc&lat=1&aa=2&lon=0", 400, []string{"lat", "aa", "zz"}},

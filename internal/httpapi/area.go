@@ -51,25 +51,28 @@ func parseArea(p *httpx.Params, req *areaRequest, now time.Time, shape []byte) e
 	return p.Err()
 }
 
-// parseBox parses GET /v1/search/box.
-func parseBox(v httpx.Values, now time.Time) (areaRequest, error) {
+// parseBox parses GET /v1/search/box; undecoded is Query's error.
+func parseBox(v httpx.Values, undecoded error, now time.Time) (areaRequest, error) {
 	var req areaRequest
 	p := httpx.NewParams(v, boxParams...)
+	p.Merge(undecoded)
 	q := &req.query
 	q.Box = geo.Rect{
 		MinLat: p.Float("min_lat", 0, true), MinLon: p.Float("min_lon", 0, true),
 		MaxLat: p.Float("max_lat", 0, true), MaxLon: p.Float("max_lon", 0, true),
+	}
+	if !p.OK("min_lat") || !p.OK("min_lon") || !p.OK("max_lat") || !p.OK("max_lon") {
+		// A corner is refused already: checking the box with its default
+		// would name min_lat for another's fault.
+		q.Box = geo.Rect{}
 	}
 	q.ByDistance = p.OneOf("order", "id", "distance") == "distance"
 	return req, parseArea(p, &req, now, nil)
 }
 
 func (s *Server) box(w http.ResponseWriter, r *http.Request) error {
-	v, err := httpx.Query(r)
-	if err != nil {
-		return err
-	}
-	req, err := parseBox(v, time.Now())
+	v, undecoded := httpx.Query(r)
+	req, err := parseBox(v, undecoded, time.Now())
 	if err != nil {
 		return err
 	}
@@ -93,12 +96,10 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
 	}
-	v, err := httpx.Query(r)
-	if err != nil {
-		return err
-	}
+	v, undecoded := httpx.Query(r)
 	var req areaRequest
 	p := httpx.NewParams(v, withinParams...)
+	p.Merge(undecoded)
 	shape, perr := geo.ParseGeoJSON(body)
 	if perr != nil {
 		p.Fail("body", perr.Error())

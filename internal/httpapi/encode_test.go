@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nearby/nearby"
@@ -21,6 +24,7 @@ func FuzzAppendNearby(f *testing.F) {
 	f.Add("<script>&", int64(9007199254740993), 1e-9, -1e-300, 5e21, "x", "v")
 	f.Add("e7", int64(5), -0.0000001, -179.9999999, 0.1, "", "")
 	f.Add("e7", int64(5), 40.7544137, 0.5, 3.0, "", "")
+	f.Add("only distance_m, not shown", int64(fieldDistance)<<8|1, 1.0, 2.0, 3.0, "", "")
 	f.Fuzz(func(t *testing.T, name string, id int64, lat, lon, d float64, cursor, version string) {
 		if math.IsNaN(lat) || math.IsInf(lat, 0) || math.IsNaN(lon) || math.IsInf(lon, 0) || math.IsNaN(d) || math.IsInf(d, 0) {
 			return
@@ -121,5 +125,31 @@ func BenchmarkAppendPage(b *testing.B) {
 	for b.Loop() {
 		buf = appendPage(buf[:0], pages[i%len(pages)], &next, answerShape{distance: true})
 		i++
+	}
+}
+
+// TestFieldsWithoutDistance: fields=distance_m on a search whose results
+// have no distance (box by id, polygon) selects nothing, in JSON as in
+// GeoJSON; it is not read as "every field".
+func TestFieldsWithoutDistance(t *testing.T) {
+	s := fuzzServer()
+	square := `{"type":"Polygon","coordinates":[[[2.2,48.8],[2.4,48.8],[2.4,48.9],[2.2,48.9],[2.2,48.8]]]}`
+	for _, tc := range []struct{ method, path, body string }{
+		{"GET", "/v1/search/box?min_lat=48.8&min_lon=2.2&max_lat=48.9&max_lon=2.4&limit=3&fields=distance_m", ""},
+		{"POST", "/v1/search/within?limit=3&fields=distance_m", square},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/geo+json")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		var page struct{ Results []map[string]any }
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &page) != nil || len(page.Results) == 0 {
+			t.Fatalf("%s %s: %d %s", tc.method, tc.path, w.Code, w.Body)
+		}
+		for _, res := range page.Results {
+			if len(res) != 0 {
+				t.Errorf("%s %s: result %v, want {}", tc.method, tc.path, res)
+			}
+		}
 	}
 }

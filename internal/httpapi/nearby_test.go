@@ -3,11 +3,15 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,12 +31,9 @@ func FuzzParseNearby(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v, err := httpx.ParseQuery(raw)
-		if err != nil {
-			return
-		}
+		v, undecoded := httpx.ParseQuery(raw)
 		now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-		req, err := parseNearby(v, now)
+		req, err := parseNearby(v, undecoded, now)
 		if err != nil {
 			var de *nearby.Error
 			if !errors.As(err, &de) || de.Code != nearby.EINVALID || len(de.Params) == 0 {
@@ -50,11 +51,11 @@ func FuzzParseNearby(f *testing.F) {
 			t.Fatalf("cursor round trip: %+v, %v", got, err)
 		}
 		// Open now is a flag of the search, not the instant of each page.
-		if again, err := parseNearby(v, now.Add(time.Hour)); err != nil || again.key != req.key {
+		if again, err := parseNearby(v, nil, now.Add(time.Hour)); err != nil || again.key != req.key {
 			t.Fatalf("the same search an hour later has another key: %v", err)
 		}
 		v = setParam(v, "radius", strconv.FormatFloat(q.RadiusM/2, 'g', -1, 64))
-		if other, err := parseNearby(v, now); err == nil && other.key == req.key {
+		if other, err := parseNearby(v, nil, now); err == nil && other.key == req.key {
 			t.Fatal("a cursor was accepted for another query")
 		}
 	})
@@ -69,7 +70,7 @@ func setParam(v httpx.Values, name, value string) httpx.Values {
 func TestParseNearbyFilters(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	v, _ := httpx.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
-	req, err := parseNearby(v, now)
+	req, err := parseNearby(v, nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestParseNearbyFilters(t *testing.T) {
 		"lat=1&lon=2&fields=id,hours":                            "fields",
 	} {
 		v, _ := httpx.ParseQuery(raw)
-		_, err := parseNearby(v, now)
+		_, err := parseNearby(v, nil, now)
 		var de *nearby.Error
 		if !errors.As(err, &de) || len(de.Params) != 1 || de.Params[0].Name != param {
 			t.Errorf("%s: %v, want one bad parameter %s", raw, err, param)
@@ -108,7 +109,7 @@ func TestParseNearbyFilters(t *testing.T) {
 func TestFormat1CursorsStillWork(t *testing.T) {
 	now := time.Now()
 	v, _ := httpx.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
-	req, err := parseNearby(v, now)
+	req, err := parseNearby(v, nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,12 +123,12 @@ func TestFormat1CursorsStillWork(t *testing.T) {
 	}
 	b = binary.BigEndian.AppendUint64(b, h.Sum64())
 	v = setParam(v, "cursor", base64.RawURLEncoding.EncodeToString(b))
-	got, err := parseNearby(v, now)
+	got, err := parseNearby(v, nil, now)
 	if err != nil || *got.after != (nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}) {
 		t.Fatalf("format-1 cursor: %+v, %v", got.after, err)
 	}
 	v = setParam(v, "radius", "1000")
-	if _, err := parseNearby(v, now); err == nil {
+	if _, err := parseNearby(v, nil, now); err == nil {
 		t.Fatal("a format-1 cursor was accepted for another search")
 	}
 }
@@ -147,5 +148,70 @@ func TestSearchKeyIsFNV(t *testing.T) {
 	got := newSearchKey("nearby").float(1.5).uint(7).bool(true).bool(false).str("pizza").bytes([]byte{1, 2, 3})
 	if uint64(got) != h.Sum64() {
 		t.Fatalf("searchKey %x, hash/fnv %x", uint64(got), h.Sum64())
+	}
+}
+
+// TestUndecodedPairsNamedWithTheRest: a pair that does not decode is named
+// with every other bad parameter of the request, in the documented order,
+// and once however often it is given.
+func TestUndecodedPairsNamedWithTheRest(t *testing.T) {
+	s := fuzzServer()
+	square := `{"type":"Polygon","coordinates":[[[2.2,48.8],[2.4,48.8],[2.4,48.9],[2.2,48.9],[2.2,48.8]]]}`
+	for _, tc := range []struct {
+		method, path, body string
+		want               []string
+	}{
+		{"GET", "/v1/search/nearby?lat=0&lon=0&cursor=%zz&cursor=%zz", "", []string{"cursor"}},
+		{"GET", "/v1/search/nearby?cursor=%zz&limit=0&zz=1&lat=%zz", "", []string{"lat", "lon", "limit", "cursor", "zz"}},
+		{"GET", "/v1/search/nearby?lat=1&lon=2;radius=5&lat=3", "", []string{"lat", "lon"}},
+		{"GET", "/v1/search/box?min_lat=1&min_lon=2&max_lat=3&max_lon=4&q=%zz&limit=0", "", []string{"limit", "q"}},
+		{"POST", "/v1/search/within?format=%zz&limit=0", `{"type":"Point","coordinates":[1,2]}`, []string{"limit", "format", "body"}},
+		{"POST", "/v1/search/within?a%zz=1&a%zz=2", square, []string{"a%zz"}},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", "application/geo+json")
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, r)
+		var p struct {
+			InvalidParams []nearby.InvalidParam `json:"invalid_params"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &p); w.Code != http.StatusBadRequest || err != nil {
+			t.Fatalf("%s %s: %d %s", tc.method, tc.path, w.Code, w.Body)
+		}
+		var names []string
+		for _, b := range p.InvalidParams {
+			names = append(names, b.Name)
+		}
+		if !slices.Equal(names, tc.want) {
+			t.Errorf("%s %s: invalid params %v, want %v", tc.method, tc.path, names, tc.want)
+		}
+	}
+}
+
+// TestBoxNamesOnlyBadCorners: a corner that is missing or not a number is
+// named alone; the box is checked as a whole (named min_lat) only when its
+// four corners parsed.
+func TestBoxNamesOnlyBadCorners(t *testing.T) {
+	for raw, want := range map[string][]string{
+		"min_lat=40": {"min_lon", "max_lat", "max_lon"},
+		"min_lat=40&min_lon=-74&max_lat=abc&max_lon=-73":        {"max_lat"},
+		"min_lat=40&min_lon=-74&max_lat=&max_lon=-73":           {"max_lat"},
+		"min_lat=40&min_lon=-74&max_lat=39&max_lon=-73":         {"min_lat"},
+		"min_lat=40&min_lon=-74&max_lat=41&max_lon=-181":        {"min_lat"},
+		"min_lat=40&min_lon=-74&max_lat=39&max_lon=-73&limit=0": {"min_lat", "limit"},
+	} {
+		v, undecoded := httpx.ParseQuery(raw)
+		_, err := parseBox(v, undecoded, time.Now())
+		var de *nearby.Error
+		if !errors.As(err, &de) {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		var names []string
+		for _, b := range de.Params {
+			names = append(names, b.Name)
+		}
+		if !slices.Equal(names, want) {
+			t.Errorf("%s: invalid params %v, want %v", raw, names, want)
+		}
 	}
 }

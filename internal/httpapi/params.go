@@ -59,7 +59,7 @@ func parseFilters(p *httpx.Params, now time.Time) (cats nearby.CategorySet, f ne
 var resultFields = []string{"id", "name", "category", "lat", "lon", "distance_m", "price", "rating", "review_count"}
 
 // fieldSet is a bit set of resultFields (bit i for resultFields[i]); 0
-// means all.
+// means all, and fieldNone, a bit of no field, none.
 type fieldSet uint16
 
 // The bits of fieldSet, in resultFields order.
@@ -73,16 +73,21 @@ const (
 	fieldPrice
 	fieldRating
 	fieldReviewCount
+	fieldNone // no field: a selection without any field a search shows
 )
 
 func (s fieldSet) has(f fieldSet) bool { return s == 0 || s&f != 0 }
 
-// without returns s less f.
+// without returns s less f; a selection left empty selects none, not all
+// (fields=distance_m on a search without distances).
 func (s fieldSet) without(f fieldSet) fieldSet {
 	if s == 0 {
 		s = 1<<len(resultFields) - 1
 	}
-	return s &^ f
+	if s &^= f; s == 0 {
+		return fieldNone
+	}
+	return s
 }
 
 // parseFields reads fields=, a comma list of resultFields.

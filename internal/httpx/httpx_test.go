@@ -82,6 +82,7 @@ func TestQuery(t *testing.T) {
 		"lat=1;lon=2&limit=3":          {"lat"},
 		"c%75rsor=%G0&q=caf%C3%A9&x=%": {"cursor", "x"},
 		"%zz=1":                        {"%zz"},
+		"cursor=%zz&lat=1&cursor=%":    {"cursor"}, // named once
 		"":                             nil,
 	} {
 		v, err := Query(httptest.NewRequest("GET", "/?"+raw, nil))

@@ -205,7 +205,9 @@ func Query(r *http.Request) (Values, error) {
 	return ParseQuery(r.URL.RawQuery)
 }
 
-// ParseQuery reads a raw query string as Query does.
+// ParseQuery reads a raw query string as Query does. Its error names each
+// parameter with a pair that does not decode, once; the pairs that do
+// decode are returned with it.
 func ParseQuery(raw string) (Values, error) {
 	var v Values
 	var bad []nearby.InvalidParam
@@ -222,7 +224,9 @@ func ParseQuery(raw string) (Values, error) {
 			name = n
 		}
 		if nameErr != nil || valueErr != nil || strings.Contains(pair, ";") {
-			bad = append(bad, nearby.InvalidParam{Name: name, Reason: "does not decode: a bad %-escape, or ; as a separator (use &)"})
+			if !slices.ContainsFunc(bad, func(b nearby.InvalidParam) bool { return b.Name == name }) { // named once
+				bad = append(bad, nearby.InvalidParam{Name: name, Reason: "does not decode: a bad %-escape, or ; as a separator (use &)"})
+			}
 			continue
 		}
 		if v == nil {
