@@ -126,3 +126,29 @@ func TestWatcherSkipsUnchangedManifest(t *testing.T) {
 		t.Errorf("%v reloads counted, want 1", n)
 	}
 }
+
+// TestWatcherSkipsManifestWithOffsetWatermark: a watermark written with a
+// zone offset (any RFC 3339 time is a valid one) parses into a new
+// location at every read; the same manifest must still not reload.
+func TestWatcherSkipsManifestWithOffsetWatermark(t *testing.T) {
+	dir := t.TempDir()
+	m := publishGeneration(t, dir, 1, 100)
+	// An offset no zone uses, so that it is never the machine's own.
+	m.Regions[0].Watermark = time.Date(2026, 11, 27, 8, 0, 0, 0, time.FixedZone("", 5*3600+17*60))
+	if err := seeds.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	e := &Engine{}
+	w := NewWatcher(dir, e, time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
+	if ok, err := w.Reload(); !ok || err != nil {
+		t.Fatalf("first load: %v %v", ok, err)
+	}
+	for i := range 3 {
+		if ok, err := w.Reload(); ok || err != nil {
+			t.Fatalf("check %d of the same manifest: swapped %v, err %v; want no reload", i, ok, err)
+		}
+	}
+	if n := testutil.ToFloat64(w.reloads.WithLabelValues("ok")); n != 1 {
+		t.Errorf("%v reloads counted, want 1", n)
+	}
+}
