@@ -2,9 +2,11 @@ package httpx
 
 import (
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/nearby/nearby"
@@ -128,4 +130,27 @@ func FuzzParseQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestManyBadParameters: a query of thousands of unknown or undecodable
+// parameters names a few of them, not all (an answer as large as the
+// query, and work growing with the square of it), and still every bad
+// known one.
+func TestManyBadParameters(t *testing.T) {
+	var b strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&b, "u%d=1&x%d=%%&", i, i)
+	}
+	b.WriteString("n=abc")
+	v, err := ParseQuery(b.String())
+	p := NewParams(v, "n")
+	p.Merge(err)
+	p.Int("n", 0)
+	var de *nearby.Error
+	if !errors.As(p.Err(), &de) {
+		t.Fatalf("Err = %v", p.Err())
+	}
+	if len(de.Params) > 2*MaxNamedUnknown+1 || de.Params[0].Name != "n" {
+		t.Errorf("%d parameters named, the first %q; want at most %d, n first", len(de.Params), de.Params[0].Name, 2*MaxNamedUnknown+1)
+	}
 }

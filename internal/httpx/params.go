@@ -26,18 +26,28 @@ type Params struct {
 	bad   []nearby.InvalidParam
 }
 
-// NewParams reads v for an endpoint whose parameters are known; others,
-// and known ones given more than once, are refused at once.
+// MaxNamedUnknown bounds the unknown parameters an error names, and
+// those that do not decode: a query of thousands would otherwise get an
+// answer as long, and cost work growing with their square.
+const MaxNamedUnknown = 16
+
+// NewParams reads v for an endpoint whose parameters are known; others
+// (the first MaxNamedUnknown), and known ones given more than once, are
+// refused at once.
 func NewParams(v Values, known ...string) *Params {
 	if len(known) > 64 {
 		panic("httpx: an endpoint with more than 64 parameters")
 	}
 	p := &Params{v: v, known: known}
 	var seen uint64 // bit k: known[k] given
+	unknown := 0
 	for _, pair := range v {
 		k := slices.Index(known, pair.Name)
 		if k < 0 {
-			p.Fail(pair.Name, "unknown parameter")
+			if unknown < MaxNamedUnknown && p.OK(pair.Name) {
+				p.Fail(pair.Name, "unknown parameter")
+				unknown++
+			}
 			continue
 		}
 		if seen&(1<<k) != 0 {
@@ -206,8 +216,8 @@ func Query(r *http.Request) (Values, error) {
 }
 
 // ParseQuery reads a raw query string as Query does. Its error names each
-// parameter with a pair that does not decode, once; the pairs that do
-// decode are returned with it.
+// parameter with a pair that does not decode, once (the first
+// MaxNamedUnknown); the pairs that do decode are returned with it.
 func ParseQuery(raw string) (Values, error) {
 	var v Values
 	var bad []nearby.InvalidParam
@@ -224,7 +234,7 @@ func ParseQuery(raw string) (Values, error) {
 			name = n
 		}
 		if nameErr != nil || valueErr != nil || strings.Contains(pair, ";") {
-			if !slices.ContainsFunc(bad, func(b nearby.InvalidParam) bool { return b.Name == name }) { // named once
+			if len(bad) < MaxNamedUnknown && !slices.ContainsFunc(bad, func(b nearby.InvalidParam) bool { return b.Name == name }) { // named once
 				bad = append(bad, nearby.InvalidParam{Name: name, Reason: "does not decode: a bad %-escape, or ; as a separator (use &)"})
 			}
 			continue
