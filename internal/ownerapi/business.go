@@ -253,11 +253,9 @@ type listJSON struct {
 var listParams = []string{"cursor", "limit"}
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, owner int64) error {
-	q, err := httpx.Query(r)
-	if err != nil {
-		return err
-	}
+	q, undecoded := httpx.Query(r)
 	p := httpx.NewParams(q, listParams...)
+	p.Merge(undecoded)
 	limit := p.IntIn("limit", nearby.DefaultLimit, 1, nearby.MaxLimit)
 	var after int64
 	if v := p.Get("cursor"); v != "" {

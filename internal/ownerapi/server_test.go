@@ -278,6 +278,7 @@ func TestListParams(t *testing.T) {
 		{"limit=1&limit=2", []string{"limit"}},
 		{"page=2", []string{"page"}},
 		{"page=2&limit=0&cursor=%21", []string{"cursor", "limit", "page"}},
+		{"limit=0&cursor=%zz", []string{"cursor", "limit"}}, // a pair that does not decode, named with the rest
 	} {
 		r := s.do(t, req{method: "GET", path: "/v1/owners/me/businesses?" + tt.query, owner: 1})
 		if r.status != 400 || !slices.Equal(r.params(), tt.bad) {

@@ -189,6 +189,7 @@ func TestDensityRefused(t *testing.T) {
 		{box + "&cols=1.5", []string{"cols"}},
 		{box + "&category=cafe,spaceport", []string{"category"}},
 		{box + "&cols=2&cols=3&zoom=4", []string{"cols", "zoom"}},
+		{box + "&cols=0&category=%zz", []string{"cols", "category"}}, // a pair that does not decode, named with the rest
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
