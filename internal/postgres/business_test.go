@@ -244,18 +244,7 @@ func TestConcurrentStaleUpdates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			const writers = 16
-			var wg sync.WaitGroup
-			errs := make([]error, writers)
-			start := make(chan struct{})
-			for i := range writers {
-				wg.Go(func() {
-					<-start
-					errs[i] = op(rec.ID, i)
-				})
-			}
-			close(start)
-			wg.Wait()
+			errs := atOnce(16, func(i int) error { return op(rec.ID, i) })
 			won := 0
 			for _, err := range errs {
 				switch code := nearby.ErrorCode(err); code {
@@ -289,21 +278,14 @@ func TestConcurrentStarUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	const writers = 16
-	var wg sync.WaitGroup
-	errs := make([]error, writers)
-	start := make(chan struct{})
-	for i := range writers {
-		wg.Go(func() {
-			<-start
-			if i%2 == 0 {
-				_, errs[i] = s.Patch(ctx, owner, rec.ID, 0, nearby.BusinessInput{Name: ptr(fmt.Sprintf("writer %d", i))})
-			} else {
-				_, errs[i] = s.Replace(ctx, owner, rec.ID, 0, input(fmt.Sprintf("writer %d", i)))
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := atOnce(writers, func(i int) (err error) {
+		if i%2 == 0 {
+			_, err = s.Patch(ctx, owner, rec.ID, 0, nearby.BusinessInput{Name: ptr(fmt.Sprintf("writer %d", i))})
+		} else {
+			_, err = s.Replace(ctx, owner, rec.ID, 0, input(fmt.Sprintf("writer %d", i)))
+		}
+		return err
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("writer %d: %v", i, err)
@@ -313,6 +295,23 @@ func TestConcurrentStarUpdates(t *testing.T) {
 	if cur, err := s.Get(ctx, owner, rec.ID); err != nil || cur.Version != 1+writers {
 		t.Errorf("after %d updates: %+v, %v; want version %d", writers, cur, err, 1+writers)
 	}
+}
+
+// atOnce runs op(0) to op(n-1) concurrently, released together, and
+// returns their errors.
+func atOnce(n int, op func(i int) error) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = op(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 func TestCrossOwner(t *testing.T) {

@@ -114,6 +114,16 @@ func polarCluster(t *testing.T, r *rand.Rand) (nodes []*Engine, sh shards, db *f
 
 	sh = shards{}
 	holds := [][]string{{"arctic", "pacific", "americas", "eurasia"}, {"arctic", "pacific"}, {"americas", "eurasia"}, {"eurasia"}}
+	nodes = followingNodes(t, db, regions, m, holds, sh, func(n int) bool { return n == 1 || n == 2 })
+	return nodes, sh, db
+}
+
+// followingNodes makes a node for each list of region names in holds,
+// holding those regions and asking sh for the others, each following db's
+// changes since m's seeds; the nodes serves says serve their regions in sh.
+func followingNodes(t *testing.T, db *fakeDB, regions []*Region, m seeds.Manifest, holds [][]string, sh shards, serves func(n int) bool) []*Engine {
+	t.Helper()
+	var nodes []*Engine
 	for n, names := range holds {
 		var local []*Region
 		var remote []RemoteRegion
@@ -130,14 +140,14 @@ func polarCluster(t *testing.T, r *rand.Rand) (nodes []*Engine, sh shards, db *f
 		if _, err := f.Poll(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if n == 1 || n == 2 {
+		if serves(n) {
 			for _, name := range names {
 				sh[name] = e
 			}
 		}
 		nodes = append(nodes, e)
 	}
-	return nodes, sh, db
+	return nodes
 }
 
 // polarQueryPlace is a search's centre: near a border or at a pole.

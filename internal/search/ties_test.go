@@ -87,30 +87,7 @@ func TestTiesAcrossRegionsAndDeltas(t *testing.T) {
 		db.advance(2 * time.Second)
 		sh := shards{}
 		holds := [][]string{{"arctic", "pacific", "americas", "eurasia"}, {"arctic", "pacific"}, {"americas", "eurasia"}}
-		var nodes []*Engine
-		for n, names := range holds {
-			var local []*Region
-			var remote []RemoteRegion
-			for i, a := range polarAreas {
-				if slices.Contains(names, a.Name) {
-					local = append(local, regions[i])
-				} else {
-					remote = append(remote, remoteOf(m, i))
-				}
-			}
-			e := &Engine{Shards: sh}
-			f := newTestFollower(e, db, time.Second, 1<<20)
-			f.Install(NewClusterIndex(local, remote), m)
-			if _, err := f.Poll(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			if n > 0 {
-				for _, name := range names {
-					sh[name] = e
-				}
-			}
-			nodes = append(nodes, e)
-		}
+		nodes := followingNodes(t, db, regions, m, holds, sh, func(n int) bool { return n > 0 })
 		live := db.live()
 		ctx := context.Background()
 		for range 150 {
