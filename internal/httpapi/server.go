@@ -137,6 +137,10 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 			problem.Write(w, r, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed on "+r.URL.Path, nil)
 			return
 		}
+		if problem.ClientGone(r, err) {
+			w.WriteHeader(problem.StatusClientClosed)
+			return
+		}
 		code := nearby.ErrorCode(err)
 		if code == nearby.EINTERNAL {
 			s.logger.Error("internal error", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", err)

@@ -1,14 +1,20 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/internal/search"
 )
 
@@ -40,5 +46,48 @@ func TestMetricsMethodsBounded(t *testing.T) {
 	}
 	if len(methods) != 2 || !methods[http.MethodGet] || !methods["OTHER"] {
 		t.Errorf("method labels %v, want GET and OTHER", methods)
+	}
+}
+
+// waitingDetails answers when its caller gives up, with the caller's error,
+// as a database read does when the request's context ends.
+type waitingDetails struct{}
+
+func (waitingDetails) Detail(ctx context.Context, id int64) (*nearby.BusinessRecord, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("reading business %d: %w", id, ctx.Err())
+}
+
+// TestClientGoneIsNoServerError: a request whose client went away is
+// counted with status 499 (nginx's "client closed request"), and not
+// logged or counted as a server error.
+func TestClientGoneIsNoServerError(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var logs bytes.Buffer
+	s := NewServer(&search.Engine{}, slog.New(slog.NewTextHandler(&logs, nil)), reg, reg, nil, WithDetails(waitingDetails{}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/v1/businesses/1", nil).WithContext(ctx))
+	if strings.Contains(logs.String(), "error") {
+		t.Errorf("logged:\n%s", logs.String())
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, mf := range mfs {
+		if mf.GetName() == "nearby_http_requests_total" {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "status" {
+						statuses = append(statuses, l.GetValue())
+					}
+				}
+			}
+		}
+	}
+	if !slices.Equal(statuses, []string{"499"}) {
+		t.Errorf("counted with statuses %v, want [499]", statuses)
 	}
 }

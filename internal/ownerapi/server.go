@@ -162,8 +162,9 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		code := nearby.ErrorCode(err)
 		switch code {
 		case nearby.EINTERNAL:
-			if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-				return // the client went away; nobody to answer
+			if problem.ClientGone(r, err) {
+				w.WriteHeader(problem.StatusClientClosed)
+				return
 			}
 			s.logger.Error("internal error", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", err)
 		case nearby.EUNAVAILABLE:

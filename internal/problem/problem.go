@@ -4,7 +4,9 @@
 package problem
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -44,6 +46,17 @@ func Status(code string) int {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// StatusClientClosed is the status a request is counted and logged with
+// when its client went away before the answer (nginx's 499, "client closed
+// request"): not a server error, and nobody reads it.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err is r's own cancellation: its client went
+// away (or the server is closing the connection).
+func ClientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
 }
 
 // Write writes a problem document for r with the status, a detail safe to
