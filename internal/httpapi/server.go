@@ -170,21 +170,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		status := strconv.Itoa(ww.Status())
-		s.requests.WithLabelValues(route, methodLabel(r.Method), status).Inc()
+		s.requests.WithLabelValues(route, httpx.MethodLabel(r.Method), status).Inc()
 		s.latency.WithLabelValues(route, status).Observe(time.Since(start).Seconds())
 	})
-}
-
-// methodLabel is a request's method as a metric label: the client picks
-// it, so any but the standard ones counts as OTHER, keeping the series
-// bounded.
-func methodLabel(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
-		return m
-	}
-	return "OTHER"
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {

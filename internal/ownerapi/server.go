@@ -205,8 +205,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			route = "unmatched"
 		}
 		status := strconv.Itoa(ww.Status())
-		s.requests.WithLabelValues(route, r.Method, status).Inc()
-		s.latency.WithLabelValues(route, r.Method, status).Observe(took.Seconds())
+		method := httpx.MethodLabel(r.Method)
+		s.requests.WithLabelValues(route, method, status).Inc()
+		s.latency.WithLabelValues(route, method, status).Observe(took.Seconds())
 		level := slog.LevelInfo
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			level = slog.LevelDebug

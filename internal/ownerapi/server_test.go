@@ -680,3 +680,37 @@ func TestAttributesJSON(t *testing.T) {
 		t.Errorf("list: %s", l.body)
 	}
 }
+
+// TestMetricsMethodsBounded: the request metrics' method label takes the
+// standard methods only, so clients inventing methods cannot grow the
+// metrics without bound.
+func TestMetricsMethodsBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := NewServer(Config{
+		Service: newFake(), Secret: secret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registerer: reg, Gatherer: reg, OpenAPI: []byte("openapi: 3.1.0\n"), Now: func() time.Time { return now },
+	})
+	for _, m := range []string{"GET", "BREW", "ZZ1", "ZZ2"} {
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/healthz", nil))
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := map[string]bool{}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "nearby_http_") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "method" {
+					methods[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	if len(methods) != 2 || !methods["GET"] || !methods["OTHER"] {
+		t.Errorf("method labels %v, want GET and OTHER", methods)
+	}
+}
