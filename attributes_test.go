@@ -15,6 +15,7 @@ func TestRating(t *testing.T) {
 	}{
 		{"0", 0, true}, {"4.5", 45, true}, {"5", 50, true}, {"5.0", 50, true}, {"3.7", 37, true},
 		{"5.1", 0, false}, {"-0.1", 0, false}, {"4.55", 0, false}, {"NaN", 0, false}, {"x", 0, false}, {"", 0, false},
+		{"0.3", 3, true}, {"4.50", 45, true}, {"4.10000000001", 0, false}, {"0.00000000001", 0, false}, {"4.99999999999", 0, false},
 	} {
 		r, err := ParseRating(tc.in)
 		if (err == nil) != tc.ok || tc.ok && (r.Tenths() != tc.tenths || !r.Rated() || !r.Valid()) {

@@ -153,8 +153,9 @@ func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (
 
 // clientIP is the client's address: the peer's, or the one ClientIPHeader
 // names (see TrustedProxies). Each address in the header may carry a port
-// ("203.0.113.9:50123", "[2001:db8::1]:443"), as some proxies write it; a
-// hop that is no address stops the walk, and the peer's address is used.
+// ("203.0.113.9:50123", "[2001:db8::1]:443"), as some proxies write it,
+// and an IPv6 address may be in brackets ("[2001:db8::1]"); a hop that is
+// no address stops the walk, and the peer's address is used.
 func (rs *Rules) clientIP(r *http.Request) netip.Addr {
 	peer := peerIP(r)
 	if rs.ClientIPHeader == "" || len(rs.trusted) > 0 && !rs.trusts(peer) {
@@ -183,12 +184,15 @@ func (rs *Rules) clientIP(r *http.Request) netip.Addr {
 	return client
 }
 
-// trusts reports whether ip is one of the trusted proxies.
+// trusts reports whether ip is one of the trusted proxies. A zone
+// (fe80::1%eth0) does not matter: a prefix never contains a zoned address.
 func (rs *Rules) trusts(ip netip.Addr) bool {
+	ip = ip.WithZone("")
 	return slices.ContainsFunc(rs.trusted, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
 
-// parseHop reads one address of a forwarding header, with or without a port.
+// parseHop reads one address of a forwarding header, with or without a
+// port; an IPv6 address may be in brackets without one ("[2001:db8::1]").
 func parseHop(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
 	if ip, err := netip.ParseAddr(s); err == nil {
@@ -196,6 +200,13 @@ func parseHop(s string) (netip.Addr, bool) {
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
 		return ap.Addr().Unmap(), true
+	}
+	if v, ok := strings.CutPrefix(s, "["); ok {
+		if v, ok := strings.CutSuffix(v, "]"); ok {
+			if ip, err := netip.ParseAddr(v); err == nil && ip.Is6() {
+				return ip.Unmap(), true
+			}
+		}
 	}
 	return netip.Addr{}, false
 }

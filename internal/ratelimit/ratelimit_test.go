@@ -332,7 +332,7 @@ func TestClientIPWithPort(t *testing.T) {
 	for range 5 {
 		get(h, "/search") // the peer, 192.0.2.1, uses up its allowance
 	}
-	for i, xff := range []string{"203.0.113.9:50123", "192.0.2.1, 203.0.113.9:443", "203.0.113.9", "[2001:db8::1]:8443", "2001:db8::2"} {
+	for i, xff := range []string{"203.0.113.9:50123", "192.0.2.1, 203.0.113.9:443", "203.0.113.9", "[2001:db8::1]:8443", "2001:db8::2", "[2001:db8::3]"} {
 		want := strconv.Itoa(4 - i)
 		if i >= 3 {
 			want = strconv.Itoa(4 - (i - 3)) // another client: an IPv6 /64
@@ -358,7 +358,7 @@ func TestClientIPWithPort(t *testing.T) {
 // not a trusted proxy: a client that reaches the service directly cannot
 // pose as another, and one behind two proxies is told apart from both.
 func TestTrustedProxies(t *testing.T) {
-	rs := mustParse(t, testRules+"trusted_proxies: [198.51.100.0/24, 10.0.0.7]\n")
+	rs := mustParse(t, testRules+"trusted_proxies: [198.51.100.0/24, 10.0.0.7, '::ffff:172.16.0.0/108', 'fe80::/10']\n")
 	for _, tc := range []struct {
 		peer   string
 		xff    []string // X-Forwarded-For lines
@@ -372,6 +372,10 @@ func TestTrustedProxies(t *testing.T) {
 		{"198.51.100.4:1", []string{"10.0.0.7, 198.51.100.9"}, "ip:10.0.0.7"},                // every hop a proxy: the first
 		{"198.51.100.4:1", nil, "ip:198.51.100.4"},                                           // no header: the peer
 		{"[::ffff:198.51.100.4]:1", []string{"203.0.113.9"}, "ip:203.0.113.9"},               // a mapped IPv4 peer
+		{"172.16.0.1:1", []string{"203.0.113.9"}, "ip:203.0.113.9"},                          // a proxy listed as a mapped prefix
+		{"198.51.100.4:1", []string{"203.0.113.9, ::ffff:172.16.9.9"}, "ip:203.0.113.9"},     // ... and as a hop
+		{"[fe80::1%eth0]:1", []string{"203.0.113.9"}, "ip:203.0.113.9"},                      // a link-local proxy, with its zone
+		{"198.51.100.4:1", []string{"[2001:db8::5]"}, "ip:2001:db8::/64"},                    // IPv6 in brackets, no port
 	} {
 		r := httptest.NewRequest("GET", "/search", nil)
 		r.RemoteAddr = tc.peer

@@ -133,6 +133,10 @@ func (rs *Rules) check() error {
 			}
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			// Addresses are compared unmapped: ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
 		rs.trusted = append(rs.trusted, p.Masked())
 	}
 	seen := map[string]bool{}

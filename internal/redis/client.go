@@ -255,12 +255,21 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	if err != nil || u.Host == "" {
 		return nil, errors.New("bad redis URL: want redis://[user:password@]host:port[/db][?addr=host:port&master_name=NAME]")
 	}
+	// Errors do not quote the query or the fragment: they may hold a
+	// password. A "#" in one must be escaped (%23), or it would cut it.
+	query, err := url.ParseQuery(u.RawQuery)
+	if err != nil || u.Fragment != "" {
+		return nil, errors.New("bad redis URL query: separate parameters with & and escape %, #, ; and + in values (%25, %23, %3B, %2B)")
+	}
 	o := &goredis.UniversalOptions{Protocol: 2}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
 		port = "6379"
 	}
 	o.Addrs = []string{net.JoinHostPort(host, port)}
+	if !validAddr(o.Addrs[0]) {
+		return nil, fmt.Errorf("bad redis URL host %q: want host:port", u.Host)
+	}
 	switch u.Scheme {
 	case "redis":
 	case "rediss":
@@ -277,12 +286,11 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 			return nil, fmt.Errorf("bad redis database number %q", p)
 		}
 	}
-	for name, vals := range u.Query() {
+	for name, vals := range query {
 		switch name {
 		case "addr":
 			for _, addr := range vals {
-				h, p, err := net.SplitHostPort(addr)
-				if n, perr := strconv.Atoi(p); err != nil || h == "" || perr != nil || n < 1 || n > 65535 {
+				if !validAddr(addr) {
 					return nil, fmt.Errorf("bad redis URL parameter addr=%q: want host:port", addr)
 				}
 			}
@@ -307,13 +315,27 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	return o, nil
 }
 
-// Redact hides the password of a Redis URL, for logs.
+// validAddr reports whether addr is host:port with a host and a port in
+// [1, 65535].
+func validAddr(addr string) bool {
+	h, p, err := net.SplitHostPort(addr)
+	n, perr := strconv.Atoi(p)
+	return err == nil && h != "" && perr == nil && n >= 1 && n <= 65535
+}
+
+// Redact hides the passwords of a Redis URL, for logs. A query that does
+// not parse, or a fragment (an unescaped "#" in a password), is hidden
+// whole: where a password in it ends cannot be told.
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	if q := u.Query(); q.Has("sentinel_password") {
+	q, err := url.ParseQuery(u.RawQuery)
+	switch {
+	case err != nil || u.Fragment != "":
+		u.RawQuery, u.Fragment, u.RawFragment = "xxxxx", "", ""
+	case q.Has("sentinel_password"):
 		q.Set("sentinel_password", "xxxxx")
 		u.RawQuery = q.Encode()
 	}

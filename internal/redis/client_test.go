@@ -60,6 +60,15 @@ func TestParseURL(t *testing.T) {
 		{url: "redis://a:1?addr=b", wantErrSet: true},
 		{url: "redis://a:1?addr=:2", wantErrSet: true},
 		{url: "redis://a:1?addr=[::1]:2", addrs: []string{"a:1", "[::1]:2"}},
+		{url: "redis://[::1]:2", addrs: []string{"[::1]:2"}},
+		// A query or host that does not parse would be dropped or dialled
+		// in vain: the service would start, degraded, instead of failing.
+		{url: "redis://s1:26379?master_name=m&sentinel_password=top;secret", wantErrSet: true},
+		{url: "redis://s1:26379?master_name=m&sentinel_password=top%zzsecret", wantErrSet: true},
+		{url: "redis://s1:26379?master_name=m&sentinel_password=top#secret", wantErrSet: true},
+		{url: "redis://:6379", wantErrSet: true},
+		{url: "redis://h:0", wantErrSet: true},
+		{url: "redis://h:65536", wantErrSet: true},
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			o, err := ParseURL(tc.url)
@@ -80,6 +89,17 @@ func TestParseURL(t *testing.T) {
 	}
 	if got := Redact("redis://u:pw@h:1/0?sentinel_password=s&master_name=m"); got != "redis://u:xxxxx@h:1/0?master_name=m&sentinel_password=xxxxx" {
 		t.Errorf("Redact = %s", got)
+	}
+	// A password with a character that should have been escaped is still
+	// hidden, wherever the URL parser ends it.
+	for _, raw := range []string{
+		"redis://u:pw@h:1?master_name=m&sentinel_password=top;secret",
+		"redis://u:pw@h:1?master_name=m&sentinel_password=top%zzsecret",
+		"redis://u:pw@h:1?master_name=m&sentinel_password=top#secret",
+	} {
+		if got := Redact(raw); strings.Contains(got, "top") || strings.Contains(got, "secret") || strings.Contains(got, "pw") {
+			t.Errorf("Redact(%q) = %s", raw, got)
+		}
 	}
 }
 
