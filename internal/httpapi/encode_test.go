@@ -137,14 +137,22 @@ func TestFieldsWithoutDistance(t *testing.T) {
 	for _, tc := range []struct{ method, path, body string }{
 		{"GET", "/v1/search/box?min_lat=48.8&min_lon=2.2&max_lat=48.9&max_lon=2.4&limit=3&fields=distance_m", ""},
 		{"POST", "/v1/search/within?limit=3&fields=distance_m", square},
+		{"GET", "/v1/search/box?min_lat=48.8&min_lon=2.2&max_lat=48.9&max_lon=2.4&limit=3&fields=distance_m&format=geojson", ""},
+		{"POST", "/v1/search/within?limit=3&fields=distance_m&format=geojson", square},
 	} {
 		r := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
 		r.Header.Set("Content-Type", "application/geo+json")
 		w := httptest.NewRecorder()
 		s.ServeHTTP(w, r)
-		var page struct{ Results []map[string]any }
-		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &page) != nil || len(page.Results) == 0 {
+		var page struct {
+			Results  []map[string]any
+			Features []struct{ Properties map[string]any }
+		}
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &page) != nil || len(page.Results)+len(page.Features) == 0 {
 			t.Fatalf("%s %s: %d %s", tc.method, tc.path, w.Code, w.Body)
+		}
+		for _, f := range page.Features {
+			page.Results = append(page.Results, f.Properties)
 		}
 		for _, res := range page.Results {
 			if len(res) != 0 {

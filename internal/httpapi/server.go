@@ -158,8 +158,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 	}
 }
 
-// observe counts requests and measures their latency by route pattern, and
-// logs server errors.
+// observe counts requests and measures their latency by route pattern.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()

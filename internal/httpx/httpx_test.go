@@ -112,6 +112,9 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
+		if strings.Count(raw, "&") >= 10000 {
+			return // url.ParseQuery refuses so many pairs whole (GODEBUG urlmaxqueryparams); servers cap queries at 4096 bytes
+		}
 		want, wantErr := url.ParseQuery(raw)
 		v, err := ParseQuery(raw)
 		if (err == nil) != (wantErr == nil) {

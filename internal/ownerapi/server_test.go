@@ -714,3 +714,44 @@ func TestMetricsMethodsBounded(t *testing.T) {
 		t.Errorf("method labels %v, want GET and OTHER", methods)
 	}
 }
+
+// TestClientGoneIsNoServerError: a request whose client went away (the
+// store answers with the context's error) is counted with status 499, and
+// not logged as an internal error.
+func TestClientGoneIsNoServerError(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var logs bytes.Buffer
+	svc := newFake()
+	svc.err = fmt.Errorf("list businesses: %w", context.Canceled)
+	s := NewServer(Config{
+		Service: svc, Secret: secret, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Registerer: reg, Gatherer: reg, OpenAPI: []byte("openapi: 3.1.0\n"), Now: func() time.Time { return now },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("GET", "/v1/owners/me/businesses", nil).WithContext(ctx)
+	r.Header.Set("Authorization", "Bearer "+tokenFor(t, 1))
+	s.ServeHTTP(httptest.NewRecorder(), r)
+	if strings.Contains(logs.String(), "internal error") {
+		t.Errorf("logged:\n%s", logs.String())
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, mf := range mfs {
+		if mf.GetName() == "nearby_http_requests_total" {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "status" {
+						statuses = append(statuses, l.GetValue())
+					}
+				}
+			}
+		}
+	}
+	if !slices.Equal(statuses, []string{"499"}) {
+		t.Errorf("counted with statuses %v, want [499]", statuses)
+	}
+}

@@ -9,15 +9,22 @@ import (
 // Redact returns a DSN (URL or key=value form) with any password replaced
 // (the user's, and sslpassword, the passphrase of the client's TLS key),
 // for logs and messages. It reads a DSN as pgx does: a URL that does not
-// parse shows only its scheme, and key=value values may be quoted or hold
-// escaped spaces, with spaces allowed around "=".
+// parse shows only its scheme, one whose query does not parse (or with a
+// fragment) hides its query whole, and key=value values may be quoted or
+// hold escaped spaces, with spaces allowed around "=".
 func Redact(dsn string) string {
 	if scheme, _, ok := strings.Cut(dsn, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, dsnSpace+"=") {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return scheme + "://(redacted: not a valid URL)"
 		}
-		if q := u.Query(); slices.ContainsFunc(secretKeys, q.Has) {
+		q, err := url.ParseQuery(u.RawQuery)
+		switch {
+		case err != nil || u.Fragment != "":
+			// A pair that does not decode, or a "#" that cut a value:
+			// where a password in it ends cannot be told.
+			u.RawQuery, u.Fragment, u.RawFragment = "xxxxx", "", ""
+		case slices.ContainsFunc(secretKeys, q.Has):
 			for _, k := range secretKeys {
 				if q.Has(k) {
 					q.Set(k, "xxxxx")

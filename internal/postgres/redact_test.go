@@ -20,6 +20,11 @@ func TestRedact(t *testing.T) {
 		// The passphrase of the client's TLS key is a password too.
 		"host=h sslpassword=secret dbname=x",
 		"postgres://u@h/db?sslkey=k.pem&sslpassword=secret",
+		// A query that does not parse: url.Query drops the pair, which
+		// must not leave it in clear.
+		"postgres://u@h/db?sslmode=disable&password=top;secret",
+		"postgres://u@h/db?sslpassword=top%zzsecret",
+		"postgres://u@h/db?password=top#secret",
 	} {
 		got := Redact(dsn)
 		if strings.Contains(got, "secret") || strings.Contains(got, "other") || !strings.Contains(got, "h") {
