@@ -79,9 +79,9 @@ func (r Rating) String() string {
 func ParseRating(s string) (Rating, error) {
 	f, err := strconv.ParseFloat(s, 64)
 	tenths := math.Round(f * 10)
-	// Both the parse and the division round correctly, so the float64 a
-	// number with one decimal reads as is exactly tenths/10, and that of
-	// any number at a float64's distance from it is not.
+	// A number with one decimal parses to the float64 nearest it, which
+	// is tenths/10 exactly (the division rounds correctly too); a number
+	// further from every tenth than a float64 can tell is refused.
 	if err != nil || !(f >= 0 && f <= 5) || tenths/10 != f {
 		return Unrated, fmt.Errorf("rating %q: want 0 to 5 stars with at most one decimal", s)
 	}
