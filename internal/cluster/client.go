@@ -220,6 +220,9 @@ func ask[T any](ctx context.Context, c *Client, region string, get func(ctx cont
 			}
 		}
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return zero, fmt.Errorf("region %q: %w", region, ctx.Err()) // the caller gave up: not the region's doing
+	}
 	return zero, nearby.Errorf(nearby.EUNAVAILABLE, "region %q: no replica answered: %v", region, lastErr)
 }
 

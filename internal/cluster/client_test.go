@@ -3,6 +3,7 @@ package cluster
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -444,6 +445,9 @@ func TestCallerGivesUp(t *testing.T) {
 	}
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the search went on for %v after its caller left", took)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want the caller's cancellation (a 499, not a 503)", err)
 	}
 	if n := testutil.ToFloat64(c.unavailable.WithLabelValues("europe")); n != 0 || strings.Contains(log.String(), "region unavailable") {
 		t.Errorf("a caller that gave up counted the region unavailable %v times; log:\n%s", n, log.String())
