@@ -28,6 +28,7 @@ import (
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/hours"
+	"github.com/nearby/nearby/internal/promtest"
 	"github.com/nearby/nearby/internal/ratelimit"
 	"github.com/nearby/nearby/internal/web"
 	"github.com/nearby/nearby/textmatch"
@@ -993,18 +994,8 @@ func throughLimiter(t *testing.T, service, method, path string, n int) limited {
 		h.ServeHTTP(w, httptest.NewRequest(method, path, nil)) // from 192.0.2.1
 	}
 	out := limited{headers: w.Header(), status: w.Code, body: w.Body.Bytes()}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if mf.GetName() == "nearby_ratelimit_requests_total" && l.GetName() == "class" {
-					out.class = l.GetValue()
-				}
-			}
-		}
+	if classes := promtest.LabelValues(t, reg, "nearby_ratelimit_requests_total", "class"); len(classes) > 0 {
+		out.class = classes[len(classes)-1]
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/promtest"
 	"github.com/nearby/nearby/internal/search"
 )
 
@@ -27,24 +28,7 @@ func TestMetricsMethodsBounded(t *testing.T) {
 	for _, m := range []string{"GET", "BREW", "ZZ1", "ZZ2", "ZZ3"} {
 		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/healthz", nil))
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	methods := map[string]bool{}
-	for _, mf := range mfs {
-		if mf.GetName() != "nearby_http_requests_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "method" {
-					methods[l.GetValue()] = true
-				}
-			}
-		}
-	}
-	if len(methods) != 2 || !methods[http.MethodGet] || !methods["OTHER"] {
+	if methods := promtest.LabelValues(t, reg, "nearby_http_requests_total", "method"); !slices.Equal(methods, []string{http.MethodGet, "OTHER"}) {
 		t.Errorf("method labels %v, want GET and OTHER", methods)
 	}
 }
@@ -71,23 +55,7 @@ func TestClientGoneIsNoServerError(t *testing.T) {
 	if strings.Contains(logs.String(), "error") {
 		t.Errorf("logged:\n%s", logs.String())
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var statuses []string
-	for _, mf := range mfs {
-		if mf.GetName() == "nearby_http_requests_total" {
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "status" {
-						statuses = append(statuses, l.GetValue())
-					}
-				}
-			}
-		}
-	}
-	if !slices.Equal(statuses, []string{"499"}) {
+	if statuses := promtest.LabelValues(t, reg, "nearby_http_requests_total", "status"); !slices.Equal(statuses, []string{"499"}) {
 		t.Errorf("counted with statuses %v, want [499]", statuses)
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/internal/problem"
+	"github.com/nearby/nearby/internal/promtest"
 )
 
 var secret = []byte("test-secret-test-secret-test-secret")
@@ -693,25 +694,10 @@ func TestMetricsMethodsBounded(t *testing.T) {
 	for _, m := range []string{"GET", "BREW", "ZZ1", "ZZ2"} {
 		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(m, "/healthz", nil))
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	methods := map[string]bool{}
-	for _, mf := range mfs {
-		if !strings.HasPrefix(mf.GetName(), "nearby_http_") {
-			continue
+	for _, metric := range []string{"nearby_http_requests_total", "nearby_http_request_duration_seconds"} {
+		if methods := promtest.LabelValues(t, reg, metric, "method"); !slices.Equal(methods, []string{"GET", "OTHER"}) {
+			t.Errorf("%s: method labels %v, want GET and OTHER", metric, methods)
 		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "method" {
-					methods[l.GetValue()] = true
-				}
-			}
-		}
-	}
-	if len(methods) != 2 || !methods["GET"] || !methods["OTHER"] {
-		t.Errorf("method labels %v, want GET and OTHER", methods)
 	}
 }
 
@@ -735,23 +721,7 @@ func TestClientGoneIsNoServerError(t *testing.T) {
 	if strings.Contains(logs.String(), "internal error") {
 		t.Errorf("logged:\n%s", logs.String())
 	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var statuses []string
-	for _, mf := range mfs {
-		if mf.GetName() == "nearby_http_requests_total" {
-			for _, m := range mf.GetMetric() {
-				for _, l := range m.GetLabel() {
-					if l.GetName() == "status" {
-						statuses = append(statuses, l.GetValue())
-					}
-				}
-			}
-		}
-	}
-	if !slices.Equal(statuses, []string{"499"}) {
+	if statuses := promtest.LabelValues(t, reg, "nearby_http_requests_total", "status"); !slices.Equal(statuses, []string{"499"}) {
 		t.Errorf("counted with statuses %v, want [499]", statuses)
 	}
 }
