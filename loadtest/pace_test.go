@@ -2,6 +2,7 @@ package loadtest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -230,8 +231,11 @@ func TestPaceTargetBaseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 10 || res.Errors != 0 || seen["/base/healthz?x=1"] != 10 {
-		t.Errorf("%d answered, %d errors (%q); the server saw %v; want /base/healthz?x=1 10 times", res.Requests, res.Errors, res.FirstError, seen)
+	mu.Lock()
+	n, saw := seen["/base/healthz?x=1"], fmt.Sprint(seen)
+	mu.Unlock()
+	if res.Requests != 10 || res.Errors != 0 || n != 10 {
+		t.Errorf("%d answered, %d errors (%q); the server saw %s; want /base/healthz?x=1 10 times", res.Requests, res.Errors, res.FirstError, saw)
 	}
 
 	// Nothing need listen on port 80: the request must only be sent there.
