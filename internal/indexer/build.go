@@ -325,7 +325,7 @@ func newestVersion(dir string, prev seeds.Manifest) (uint64, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("listing the seeds in %s: %w", dir, err)
 	}
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".seed")
