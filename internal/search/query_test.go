@@ -200,7 +200,6 @@ func TestAreaSearchesAcrossNodes(t *testing.T) {
 	regions, m := db.snapshot(t, testAreas, 1)
 	_, nodes, _ := twoNodes(db, regions, m, time.Second)
 	live := db.live()
-	ctx := context.Background()
 	for trial := range 60 {
 		c := [][2]float64{{51.5, 0}, {-17, 180}, {51.5, -0.01}}[trial%3]
 		q := nearby.AreaQuery{Limit: 1 + r.IntN(9), ByDistance: trial%2 == 0}
@@ -210,14 +209,7 @@ func TestAreaSearchesAcrossNodes(t *testing.T) {
 			q.Box.MaxLon -= 360
 		}
 		want := searchtest.Area(live, q)
-		for n, e := range nodes {
-			got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
-				return e.Area(ctx, q, after)
-			}, q)
-			if first.Partial || !sameResults(got, want) || first.Total != len(want) {
-				t.Fatalf("node %d, area %+v: partial %v, total %d, %d results, want %d", n, q, first.Partial, first.Total, len(got), len(want))
-			}
-		}
+		everyNodeAnswers(t, nodes, (*Engine).Area, q, want)
 	}
 }
 

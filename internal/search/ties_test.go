@@ -101,14 +101,7 @@ func TestTiesAcrossRegionsAndDeltas(t *testing.T) {
 				q.Sort = nearby.SortRating
 			}
 			want := searchtest.Nearby(live, q)
-			for n, e := range nodes {
-				got, first := searchtest.AllPages(t, func(q nearby.SearchQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
-					return e.Nearby(ctx, q, after)
-				}, q)
-				if !sameResults(got, want) || first.Partial || first.Total != len(want) {
-					t.Fatalf("round %d node %d, search %+v: total %d partial %v\n got %d %v\nwant %d %v", round, n, q, first.Total, first.Partial, len(got), ids(got), len(want), ids(want))
-				}
-			}
+			everyNodeAnswers(t, nodes, (*Engine).Nearby, q, want)
 			aq := nearby.AreaQuery{Limit: []int{1, 2, 3, 64, 100}[r.IntN(5)], ByDistance: r.IntN(2) == 0, Categories: q.Categories}
 			aq.Filters = q.Filters
 			lat, lon := tiePlace(r)
@@ -121,14 +114,7 @@ func TestTiesAcrossRegionsAndDeltas(t *testing.T) {
 				aq.Box.MaxLon -= 360
 			}
 			wantA := searchtest.Area(live, aq)
-			for n, e := range nodes {
-				got, first := searchtest.AllPages(t, func(q nearby.AreaQuery, after *nearby.Cursor) (*nearby.SearchPage, error) {
-					return e.Area(ctx, q, after)
-				}, aq)
-				if !sameResults(got, wantA) || first.Partial || first.Total != len(wantA) {
-					t.Fatalf("round %d node %d, area %+v: total %d partial %v\n got %d %v\nwant %d %v", round, n, aq, first.Total, first.Partial, len(got), ids(got), len(wantA), ids(wantA))
-				}
-			}
+			everyNodeAnswers(t, nodes, (*Engine).Area, aq, wantA)
 			if aq.Box.MinLat < aq.Box.MaxLat && aq.Box.MinLon != aq.Box.MaxLon {
 				cols, rows := 1+r.IntN(5), 1+r.IntN(5)
 				wantD := bruteDensity(live, aq.Box, cols, rows, aq.Categories)
@@ -157,6 +143,20 @@ func TestTiesAcrossRegionsAndDeltas(t *testing.T) {
 }
 
 // ids shows results compactly: id@distance/rating.
+// everyNodeAnswers pages q on each node with search and fails unless
+// every answer is want, whole (not partial), with want's total.
+func everyNodeAnswers[Q any](t *testing.T, nodes []*Engine, search func(*Engine, context.Context, Q, *nearby.Cursor) (*nearby.SearchPage, error), q Q, want []nearby.SearchResult) {
+	t.Helper()
+	for n, e := range nodes {
+		got, first := searchtest.AllPages(t, func(q Q, after *nearby.Cursor) (*nearby.SearchPage, error) {
+			return search(e, context.Background(), q, after)
+		}, q)
+		if !sameResults(got, want) || first.Partial || first.Total != len(want) {
+			t.Fatalf("node %d, %+v: total %d partial %v\n got %d %v\nwant %d %v", n, q, first.Total, first.Partial, len(got), ids(got), len(want), ids(want))
+		}
+	}
+}
+
 func ids(rs []nearby.SearchResult) []string {
 	var out []string
 	for _, r := range rs {
