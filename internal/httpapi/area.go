@@ -51,11 +51,10 @@ func parseArea(p *httpx.Params, req *areaRequest, now time.Time, shape []byte) e
 	return p.Err()
 }
 
-// parseBox parses GET /v1/search/box; undecoded is Query's error.
-func parseBox(v httpx.Values, undecoded error, now time.Time) (areaRequest, error) {
+// parseBox parses GET /v1/search/box.
+func parseBox(v httpx.Values, now time.Time) (areaRequest, error) {
 	var req areaRequest
 	p := httpx.NewParams(v, boxParams...)
-	p.Merge(undecoded)
 	q := &req.query
 	q.Box = geo.Rect{
 		MinLat: p.Float("min_lat", 0, true), MinLon: p.Float("min_lon", 0, true),
@@ -71,8 +70,7 @@ func parseBox(v httpx.Values, undecoded error, now time.Time) (areaRequest, erro
 }
 
 func (s *Server) box(w http.ResponseWriter, r *http.Request) error {
-	v, undecoded := httpx.Query(r)
-	req, err := parseBox(v, undecoded, time.Now())
+	req, err := parseBox(httpx.Query(r), time.Now())
 	if err != nil {
 		return err
 	}
@@ -96,10 +94,8 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
 	}
-	v, undecoded := httpx.Query(r)
 	var req areaRequest
-	p := httpx.NewParams(v, withinParams...)
-	p.Merge(undecoded)
+	p := httpx.NewParams(httpx.Query(r), withinParams...)
 	shape, perr := geo.ParseGeoJSON(body)
 	if perr != nil {
 		p.Fail("body", perr.Error())

@@ -29,12 +29,10 @@ var nearbyParams = []string{"lat", "lon", "radius", "limit", "category", "price"
 	"sort", "total", "fields", "cursor", "format"}
 
 // parseNearby parses and validates the query parameters of a nearby search
-// asked at now; undecoded is Query's error naming the pairs that did not
-// decode. Every bad parameter is named in the returned EINVALID error.
-func parseNearby(v httpx.Values, undecoded error, now time.Time) (nearbyRequest, error) {
+// asked at now. Every bad parameter is named in the returned EINVALID error.
+func parseNearby(v httpx.Values, now time.Time) (nearbyRequest, error) {
 	var req nearbyRequest
 	p := httpx.NewParams(v, nearbyParams...)
-	p.Merge(undecoded)
 	q := &req.query
 	q.Lat = p.Float("lat", 0, true)
 	q.Lon = p.Float("lon", 0, true)
@@ -136,8 +134,7 @@ func decodeCursor(s string, key searchKey) (*nearby.Cursor, error) {
 }
 
 func (s *Server) nearby(w http.ResponseWriter, r *http.Request) error {
-	v, undecoded := httpx.Query(r)
-	req, err := parseNearby(v, undecoded, time.Now())
+	req, err := parseNearby(httpx.Query(r), time.Now())
 	if err != nil {
 		return err
 	}

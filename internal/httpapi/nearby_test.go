@@ -31,9 +31,9 @@ func FuzzParseNearby(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		v, undecoded := httpx.ParseQuery(raw)
+		v := httpx.ParseQuery(raw)
 		now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-		req, err := parseNearby(v, undecoded, now)
+		req, err := parseNearby(v, now)
 		if err != nil {
 			var de *nearby.Error
 			if !errors.As(err, &de) || de.Code != nearby.EINVALID || len(de.Params) == 0 {
@@ -51,11 +51,11 @@ func FuzzParseNearby(f *testing.F) {
 			t.Fatalf("cursor round trip: %+v, %v", got, err)
 		}
 		// Open now is a flag of the search, not the instant of each page.
-		if again, err := parseNearby(v, nil, now.Add(time.Hour)); err != nil || again.key != req.key {
+		if again, err := parseNearby(v, now.Add(time.Hour)); err != nil || again.key != req.key {
 			t.Fatalf("the same search an hour later has another key: %v", err)
 		}
 		v = setParam(v, "radius", strconv.FormatFloat(q.RadiusM/2, 'g', -1, 64))
-		if other, err := parseNearby(v, nil, now); err == nil && other.key == req.key {
+		if other, err := parseNearby(v, now); err == nil && other.key == req.key {
 			t.Fatal("a cursor was accepted for another query")
 		}
 	})
@@ -69,8 +69,8 @@ func setParam(v httpx.Values, name, value string) httpx.Values {
 
 func TestParseNearbyFilters(t *testing.T) {
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	v, _ := httpx.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
-	req, err := parseNearby(v, nil, now)
+	v := httpx.ParseQuery("lat=1&lon=2&price=1,3&min_rating=4.5&open_now=true&q=caf&sort=rating&total=true&fields=id,price")
+	req, err := parseNearby(v, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +95,8 @@ func TestParseNearbyFilters(t *testing.T) {
 		"lat=1&lon=2&total=1":                                    "total",
 		"lat=1&lon=2&fields=id,hours":                            "fields",
 	} {
-		v, _ := httpx.ParseQuery(raw)
-		_, err := parseNearby(v, nil, now)
+		v := httpx.ParseQuery(raw)
+		_, err := parseNearby(v, now)
 		var de *nearby.Error
 		if !errors.As(err, &de) || len(de.Params) != 1 || de.Params[0].Name != param {
 			t.Errorf("%s: %v, want one bad parameter %s", raw, err, param)
@@ -108,8 +108,8 @@ func TestParseNearbyFilters(t *testing.T) {
 // continues the same plain search.
 func TestFormat1CursorsStillWork(t *testing.T) {
 	now := time.Now()
-	v, _ := httpx.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
-	req, err := parseNearby(v, nil, now)
+	v := httpx.ParseQuery("lat=40.758&lon=-73.9855&radius=2000&category=cafe")
+	req, err := parseNearby(v, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +123,12 @@ func TestFormat1CursorsStillWork(t *testing.T) {
 	}
 	b = binary.BigEndian.AppendUint64(b, h.Sum64())
 	v = setParam(v, "cursor", base64.RawURLEncoding.EncodeToString(b))
-	got, err := parseNearby(v, nil, now)
+	got, err := parseNearby(v, now)
 	if err != nil || *got.after != (nearby.Cursor{IndexVersion: "42", DistanceM: 12.5, ID: 7}) {
 		t.Fatalf("format-1 cursor: %+v, %v", got.after, err)
 	}
 	v = setParam(v, "radius", "1000")
-	if _, err := parseNearby(v, nil, now); err == nil {
+	if _, err := parseNearby(v, now); err == nil {
 		t.Fatal("a format-1 cursor was accepted for another search")
 	}
 }
@@ -200,8 +200,7 @@ func TestBoxNamesOnlyBadCorners(t *testing.T) {
 		"min_lat=40&min_lon=-74&max_lat=41&max_lon=-181":        {"min_lat"},
 		"min_lat=40&min_lon=-74&max_lat=39&max_lon=-73&limit=0": {"min_lat", "limit"},
 	} {
-		v, undecoded := httpx.ParseQuery(raw)
-		_, err := parseBox(v, undecoded, time.Now())
+		_, err := parseBox(httpx.ParseQuery(raw), time.Now())
 		var de *nearby.Error
 		if !errors.As(err, &de) {
 			t.Fatalf("%s: %v", raw, err)

@@ -20,8 +20,7 @@ import (
 
 func shardNearby(svc nearby.ShardService) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		v, _ := httpx.ParseQuery(r.URL.RawQuery) // pairs that do not decode are left out, as by r.URL.Query
-		region, q, after, err := parseShard(v)
+		region, q, after, err := parseShard(httpx.Query(r)) // pairs that do not decode are not seen, as with r.URL.Query
 		if err != nil {
 			return err
 		}
@@ -69,7 +68,7 @@ func shardDensity(svc nearby.ShardService) func(http.ResponseWriter, *http.Reque
 		// a repeated one counts with its first value: nodes of different
 		// releases may share a cluster.
 		known := []string{"region", "min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
-		all, _ := httpx.ParseQuery(r.URL.RawQuery)
+		all := httpx.Query(r)
 		var v httpx.Values
 		for _, name := range known {
 			if s := all.Get(name); s != "" {
@@ -106,7 +105,7 @@ func shardBusiness(svc nearby.ShardService) func(http.ResponseWriter, *http.Requ
 		if err != nil {
 			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "id", Reason: "not an integer"}})
 		}
-		b, err := svc.LocalBusiness(r.Context(), r.URL.Query().Get("region"), id)
+		b, err := svc.LocalBusiness(r.Context(), httpx.Query(r).Get("region"), id)
 		if nearby.ErrorCode(err) == nearby.ENOTFOUND {
 			w.Header().Set(httpx.NotHeldHeader, "business")
 		}

@@ -26,34 +26,45 @@ type Params struct {
 	bad   []nearby.InvalidParam
 }
 
-// MaxNamedUnknown bounds the unknown parameters an error names, and
-// those that do not decode: a query of thousands would otherwise get an
-// answer as long, and cost work growing with their square.
+// MaxNamedUnknown bounds the parameters an error names as unknown or as
+// not decoding: a query of thousands would otherwise get an answer as
+// long, and cost work growing with their square.
 const MaxNamedUnknown = 16
 
-// NewParams reads v for an endpoint whose parameters are known; others
-// (the first MaxNamedUnknown), and known ones given more than once, are
-// refused at once.
+// undecodedReason is the refusal of a pair that does not decode.
+const undecodedReason = "does not decode: a bad %-escape, or ; as a separator (use &)"
+
+// NewParams reads v for an endpoint whose parameters are known. Pairs that
+// do not decode, unknown parameters (the first MaxNamedUnknown of the two
+// kinds) and known ones given more than once are refused at once.
 func NewParams(v Values, known ...string) *Params {
 	if len(known) > 64 {
 		panic("httpx: an endpoint with more than 64 parameters")
 	}
 	p := &Params{v: v, known: known}
 	var seen uint64 // bit k: known[k] given
-	unknown := 0
+	named := 0      // refused parameters that are not known ones
 	for _, pair := range v {
 		k := slices.Index(known, pair.Name)
 		if k < 0 {
-			if unknown < MaxNamedUnknown && p.OK(pair.Name) {
-				p.Fail(pair.Name, "unknown parameter")
-				unknown++
+			if named < MaxNamedUnknown && p.OK(pair.Name) {
+				reason := "unknown parameter"
+				if pair.undecoded {
+					reason = undecodedReason
+				}
+				p.Fail(pair.Name, reason)
+				named++
 			}
 			continue
 		}
-		if seen&(1<<k) != 0 {
+		switch {
+		case pair.undecoded:
+			p.Fail(pair.Name, undecodedReason)
+		case seen&(1<<k) != 0:
 			p.Fail(pair.Name, "given more than once")
+		default:
+			seen |= 1 << k
 		}
-		seen |= 1 << k
 	}
 	return p
 }
@@ -187,15 +198,20 @@ func (p *Params) Err() error {
 // Values are a query string's parameters, decoded, in the order given:
 // a few name=value pairs, which a slice holds more cheaply than
 // url.Values' map (parsing the query was a tenth of a search's handler).
+// A pair that does not decode is kept, for Params to refuse, but Get and
+// Has do not see it.
 type Values []Pair
 
 // Pair is one name=value of a query string.
-type Pair struct{ Name, Value string }
+type Pair struct {
+	Name, Value string
+	undecoded   bool // a bad %-escape or a ";" in it; Name as sent if it does not decode
+}
 
 // Get returns the first value of the named parameter, "" when absent.
 func (v Values) Get(name string) string {
 	for _, p := range v {
-		if p.Name == name {
+		if p.Name == name && !p.undecoded {
 			return p.Value
 		}
 	}
@@ -204,28 +220,29 @@ func (v Values) Get(name string) string {
 
 // Has reports whether the named parameter was given, even empty.
 func (v Values) Has(name string) bool {
-	return slices.ContainsFunc(v, func(p Pair) bool { return p.Name == name })
+	return slices.ContainsFunc(v, func(p Pair) bool { return p.Name == name && !p.undecoded })
 }
 
 // Query returns r's query parameters as url.ParseQuery reads them, except
 // that a pair that does not decode (a bad %-escape, a semicolon separator),
-// which r.URL.Query leaves out without a word, is an EINVALID error naming
-// it: a cursor or filter dropped so would answer another question.
-func Query(r *http.Request) (Values, error) {
+// which r.URL.Query leaves out without a word, is kept for Params to
+// refuse by name: a cursor or filter dropped so would answer another
+// question.
+func Query(r *http.Request) Values {
 	return ParseQuery(r.URL.RawQuery)
 }
 
-// ParseQuery reads a raw query string as Query does. Its error names each
-// parameter with a pair that does not decode, once (the first
-// MaxNamedUnknown); the pairs that do decode are returned with it.
-func ParseQuery(raw string) (Values, error) {
+// ParseQuery reads a raw query string as Query does.
+func ParseQuery(raw string) Values {
 	var v Values
-	var bad []nearby.InvalidParam
 	for raw != "" {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		if pair == "" {
 			continue
+		}
+		if v == nil {
+			v = make(Values, 0, strings.Count(raw, "&")+2) // this pair and those after it
 		}
 		name, value, _ := strings.Cut(pair, "=")
 		n, nameErr := url.QueryUnescape(name)
@@ -234,18 +251,10 @@ func ParseQuery(raw string) (Values, error) {
 			name = n
 		}
 		if nameErr != nil || valueErr != nil || strings.Contains(pair, ";") {
-			if len(bad) < MaxNamedUnknown && !slices.ContainsFunc(bad, func(b nearby.InvalidParam) bool { return b.Name == name }) { // named once
-				bad = append(bad, nearby.InvalidParam{Name: name, Reason: "does not decode: a bad %-escape, or ; as a separator (use &)"})
-			}
+			v = append(v, Pair{Name: name, undecoded: true})
 			continue
 		}
-		if v == nil {
-			v = make(Values, 0, strings.Count(raw, "&")+2) // this pair and those after it
-		}
-		v = append(v, Pair{name, value})
+		v = append(v, Pair{Name: name, Value: value})
 	}
-	if len(bad) > 0 {
-		return v, nearby.InvalidParams(bad)
-	}
-	return v, nil
+	return v
 }

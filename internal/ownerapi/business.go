@@ -253,9 +253,7 @@ type listJSON struct {
 var listParams = []string{"cursor", "limit"}
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, owner int64) error {
-	q, undecoded := httpx.Query(r)
-	p := httpx.NewParams(q, listParams...)
-	p.Merge(undecoded)
+	p := httpx.NewParams(httpx.Query(r), listParams...)
 	limit := p.IntIn("limit", nearby.DefaultLimit, 1, nearby.MaxLimit)
 	var after int64
 	if v := p.Get("cursor"); v != "" {

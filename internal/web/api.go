@@ -33,10 +33,7 @@ type regionJSON struct {
 }
 
 func (h *handlers) index(w http.ResponseWriter, r *http.Request) error {
-	v, undecoded := httpx.Query(r)
-	p := httpx.NewParams(v)
-	p.Merge(undecoded)
-	if err := p.Err(); err != nil {
+	if err := httpx.NewParams(httpx.Query(r)).Err(); err != nil {
 		return err
 	}
 	st, ok := h.svc.Stats()
@@ -74,11 +71,9 @@ type densityJSON struct {
 
 var densityParams = []string{"min_lat", "min_lon", "max_lat", "max_lon", "cols", "rows", "category"}
 
-// parseDensity parses and validates a density request; undecoded is
-// Query's error naming the pairs that did not decode.
-func parseDensity(v httpx.Values, undecoded error) (box geo.Rect, cols, rows int, cats nearby.CategorySet, err error) {
+// parseDensity parses and validates a density request.
+func parseDensity(v httpx.Values) (box geo.Rect, cols, rows int, cats nearby.CategorySet, err error) {
 	p := httpx.NewParams(v, densityParams...)
-	p.Merge(undecoded)
 	box.MinLat = p.FloatIn("min_lat", -90, 90)
 	box.MinLon = p.FloatIn("min_lon", -180, 180)
 	box.MaxLat = p.FloatIn("max_lat", -90, 90)
@@ -107,8 +102,7 @@ func parseDensity(v httpx.Values, undecoded error) (box geo.Rect, cols, rows int
 }
 
 func (h *handlers) densityGrid(w http.ResponseWriter, r *http.Request) error {
-	v, undecoded := httpx.Query(r)
-	box, cols, rows, cats, err := parseDensity(v, undecoded)
+	box, cols, rows, cats, err := parseDensity(httpx.Query(r))
 	if err != nil {
 		return err
 	}
@@ -145,9 +139,8 @@ type cityJSON struct {
 }
 
 func (h *handlers) cities(w http.ResponseWriter, r *http.Request) error {
-	v, undecoded := httpx.Query(r)
+	v := httpx.Query(r)
 	p := httpx.NewParams(v, "q", "limit")
-	p.Merge(undecoded)
 	q := v.Get("q")
 	if len(q) > MaxCityQueryBytes {
 		p.Fail("q", "longer than "+strconv.Itoa(MaxCityQueryBytes)+" bytes")
