@@ -153,7 +153,9 @@ func (o Origin) HavLowerBound(lat, lon float64) float64 {
 // point of the rectangle [minLat, maxLat] × [minLon, maxLon] degrees, which
 // must not cross the antimeridian (minLon ≤ maxLon). It is 0 when o is inside.
 // Longitude gaps are measured around the globe, so a rectangle just east of
-// -180° is near an origin just west of 180°.
+// -180° is near an origin just west of 180°. A rectangle reaching a pole is
+// still bounded by its longitude gap: no point dLon away in longitude is
+// nearer than the half meridian at that gap.
 func (o Origin) RectHavLowerBound(minLat, minLon, maxLat, maxLon float64) float64 {
 	var dLat float64
 	switch {
@@ -172,7 +174,30 @@ func (o Origin) RectHavLowerBound(minLat, minLon, maxLat, maxLon float64) float6
 	}
 	s2 := sinLB(dLon * rad / 2)
 	m := math.Max(math.Abs(minLat), math.Abs(maxLat))
-	return s1*s1 + o.cosPhi*cosLB(m*rad)*s2*s2
+	cosM := cosLB(m * rad)
+	a := s1*s1 + o.cosPhi*cosM*s2*s2
+	if cosM < o.cosPhi/2 {
+		// cos m is well below cos φ₀, and 0 for a rectangle reaching a
+		// pole: the bound above then weakens, or forgets the longitude gap
+		// (above half of cos φ₀, it is within about a factor 2 of the
+		// bound below, not worth a square root). Whatever
+		// the latitude, a point dLon away in longitude is at least the
+		// distance d from o to that meridian's half great circle: sin d =
+		// cosφ₀·sin dLon up to dLon = 90°, then 90° − |φ₀| (the nearer
+		// pole). Its haversine, (1 − cos d)/2 = c²/(2(1 + √(1 − c²))) with
+		// c = sin d, grows with c, so a lower bound of c gives one of it.
+		// Near c = 1 (φ₀ near 0, then c is cosφ₀ itself) √(1 − c²) is ill
+		// conditioned: 1 − c·c is rounded by up to about 2e-16, and its
+		// root by up to 1.5e-8, more than HavBound's margins. The 1e-15
+		// added keeps the root, and so the denominator, at or above its
+		// true value.
+		c := o.cosPhi
+		if dLon < 90 {
+			c *= sinLB(dLon * rad)
+		}
+		a = max(a, c*c/(2*(1+math.Sqrt(1-c*c+1e-15))))
+	}
+	return a
 }
 
 // RectHavUpperBound returns an upper bound of the haversine from o to every

@@ -132,6 +132,118 @@ func TestRectHavLowerBound(t *testing.T) {
 	}
 }
 
+// rectMinDistance returns the exact least Distance from o to the rectangle
+// b (which must not cross the antimeridian), by geometry rather than
+// sampling: with o's longitude inside b it is the latitude gap; otherwise
+// the nearest point is on one of b's meridian edges, where cos d =
+// A sin φ + B cos φ has a single maximum, at φ* = atan2(A, B) if b reaches
+// it, else at an end of the edge.
+func rectMinDistance(o geo.Origin, b geo.Rect) float64 {
+	if o.Lon >= b.MinLon && o.Lon <= b.MaxLon {
+		return o.Distance(math.Max(b.MinLat, math.Min(b.MaxLat, o.Lat)), o.Lon)
+	}
+	d := math.Inf(1)
+	for _, lon := range []float64{b.MinLon, b.MaxLon} {
+		d = math.Min(d, math.Min(o.Distance(b.MinLat, lon), o.Distance(b.MaxLat, lon)))
+		a, c := math.Sin(o.Lat*rad), math.Cos(o.Lat*rad)*math.Cos((lon-o.Lon)*rad)
+		if star := math.Atan2(a, c) / rad; star >= b.MinLat && star <= b.MaxLat {
+			d = math.Min(d, o.Distance(star, lon))
+		}
+	}
+	return d
+}
+
+// TestRectHavLowerBoundNearest checks the bound against the exact least
+// distance to the rectangle (rectMinDistance), which random points inside
+// it rarely reach: the foot of the perpendicular on a meridian edge, or a
+// pole. Rectangles often reach a pole, as the cells at the top of a tree or
+// of a geohash cover do.
+func TestRectHavLowerBoundNearest(t *testing.T) {
+	r := newRand(t)
+	var sum float64 // of bound / exact, for rectangles that reach a pole
+	var poles int
+	for range 100000 {
+		b := randRect(r)
+		switch r.IntN(4) {
+		case 0:
+			b.MaxLat = 90
+		case 1:
+			b.MinLat = -90
+		}
+		olat, olon := randPoint(r)
+		if r.IntN(4) == 0 { // on a latitude the rectangle spans
+			olat = b.MinLat + (b.MaxLat-b.MinLat)*r.Float64()
+		}
+		o := geo.NewOrigin(olat, olon)
+		lb := o.RectHavLowerBound(b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
+		d := rectMinDistance(o, b)
+		if lb < 0 || math.IsNaN(lb) || lb > geo.HavBound(d) {
+			t.Fatalf("RectHavLowerBound(%+v) from (%v,%v) = %v, but the rectangle is %v m away (HavBound %v)",
+				b, olat, olon, lb, d, geo.HavBound(d))
+		}
+		if (b.MaxLat == 90 || b.MinLat == -90) && d > 1000 {
+			sum += lb / hav(d)
+			poles++
+		}
+	}
+	// A bound that ignores longitude at the poles averages below 0.4 here
+	// (about 0.9 with the half-meridian bound).
+	mean := sum / float64(poles)
+	t.Logf("rectangles reaching a pole: bound / exact haversine averages %.3f over %d", mean, poles)
+	if mean < 0.8 {
+		t.Errorf("rectangles reaching a pole: bound / exact haversine averages %.3f, want ≥ 0.8", mean)
+	}
+}
+
+// TestRectHavLowerBoundPole holds rectangles that reach a pole across the
+// origin's latitude: far in longitude, they are far, and the bound must say
+// so, not 0 (a tree or a cover would open them for nothing).
+func TestRectHavLowerBoundPole(t *testing.T) {
+	tests := []struct {
+		name     string
+		lat, lon float64
+		b        geo.Rect
+	}{
+		{"quarter globe away", 45, -90, geo.Rect{MinLat: 0, MinLon: 0, MaxLat: 90, MaxLon: 10}},
+		{"opposite side", 10, 0, geo.Rect{MinLat: -90, MinLon: 170, MaxLat: 90, MaxLon: 180}},
+		{"across the antimeridian", -60, 179, geo.Rect{MinLat: -90, MinLon: -170, MaxLat: -50, MaxLon: -160}},
+		{"near the pole, not reaching it", 80, 0, geo.Rect{MinLat: 70, MinLon: 40, MaxLat: 89.9999, MaxLon: 50}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := geo.NewOrigin(tt.lat, tt.lon)
+			lb := o.RectHavLowerBound(tt.b.MinLat, tt.b.MinLon, tt.b.MaxLat, tt.b.MaxLon)
+			d := rectMinDistance(o, tt.b)
+			if lb > geo.HavBound(d) || lb < hav(d)/2 {
+				t.Errorf("RectHavLowerBound = %v, want in [%v/2, %v] (the rectangle is %v m away)", lb, hav(d), hav(d), d)
+			}
+		})
+	}
+}
+
+// TestRectHavLowerBoundRounding: from just off the equator, a pole is a
+// hair less than a quarter of the globe away, and cos φ rounds to 1 or
+// just below it. A bound that took sin φ as √(1 − cos²φ) there came out
+// above HavBound of the distance to the pole, and would prune it.
+func TestRectHavLowerBoundRounding(t *testing.T) {
+	for lat := 1e-9; lat < 1e-2; lat *= 1.01 {
+		for _, sgn := range []float64{1, -1} {
+			for _, lon := range []float64{90, 89.999999, 120, 179.9} {
+				b := geo.Rect{MinLat: 89, MinLon: lon, MaxLat: 90, MaxLon: lon + 0.1}
+				if sgn < 0 {
+					b.MinLat, b.MaxLat = -90, -89
+				}
+				o := geo.NewOrigin(sgn*lat, 0)
+				lb := o.RectHavLowerBound(b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
+				if d := rectMinDistance(o, b); lb > geo.HavBound(d) {
+					t.Fatalf("RectHavLowerBound(%+v) from (%v, 0) = %v > HavBound(%v m) = %v",
+						b, sgn*lat, lb, d, geo.HavBound(d))
+				}
+			}
+		}
+	}
+}
+
 func TestCircleBoundsTable(t *testing.T) {
 	const tol = 1e-6 // degrees
 	tests := []struct {
