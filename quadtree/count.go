@@ -24,7 +24,9 @@ type Grid struct {
 // check reports whether g is a grid CountGrid can count on.
 func (g Grid) check() error {
 	b := g.Box
-	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.MinLon == b.MaxLon || g.Cols < 1 || g.Rows < 1 {
+	// Cols × Rows must not overflow: wrapped, it could match len(counts)
+	// while cell numbers run past it.
+	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.MinLon == b.MaxLon || g.Cols < 1 || g.Rows < 1 || g.Rows > math.MaxInt/g.Cols {
 		return fmt.Errorf("%w: grid %d × %d over %+v", ErrInvalidRect, g.Cols, g.Rows, b)
 	}
 	return nil

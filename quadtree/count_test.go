@@ -80,6 +80,14 @@ func TestCountGridRefuses(t *testing.T) {
 	if err := tr.CountGrid(Grid{Box: ok, Cols: 2, Rows: 2}, Filter{}, make([]int, 3)); !errors.Is(err, ErrInvalidRect) {
 		t.Errorf("3 counts for 4 cells: %v", err)
 	}
+	// Cols × Rows overflows int to 0, the length of nil counts: the grid
+	// must be refused, not indexed.
+	huge := Grid{Box: geo.World, Cols: 1 << 32, Rows: 1 << 32}
+	if math.MaxInt == math.MaxInt64 {
+		if err := tr.CountGrid(huge, Filter{}, nil); !errors.Is(err, ErrInvalidRect) {
+			t.Errorf("%d × %d cells, nil counts: %v, want ErrInvalidRect", huge.Cols, huge.Rows, err)
+		}
+	}
 }
 
 // TestCountWithinMatchesBruteForce: the count equals a scan of every entry
