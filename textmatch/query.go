@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unsafe"
 )
 
@@ -35,15 +36,19 @@ type Query struct {
 
 // Compile folds q (see Fold) into a Query. It fails with ErrTooLong when q
 // has more than MaxQueryBytes bytes or more than MaxQueryWords words, and
-// with ErrEmpty when it has no word (no letter or digit).
+// with ErrEmpty when it has no letter or digit (a word of marks alone is
+// not enough).
 func Compile(q string) (Query, error) {
 	if len(q) > MaxQueryBytes {
 		return Query{}, fmt.Errorf("%w: %d bytes, more than %d", ErrTooLong, len(q), MaxQueryBytes)
 	}
-	all := strings.Fields(Fold(q))
-	if len(all) == 0 {
+	folded := Fold(q)
+	// A word may be made of marks alone (Fold keeps spacing marks), which
+	// is still no letter or digit to search for.
+	if !strings.ContainsFunc(folded, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
 		return Query{}, fmt.Errorf("%w: %q has no letters or digits", ErrEmpty, q)
 	}
+	all := strings.Fields(folded)
 	if len(all) > MaxQueryWords {
 		return Query{}, fmt.Errorf("%w: %d words, more than %d", ErrTooLong, len(all), MaxQueryWords)
 	}

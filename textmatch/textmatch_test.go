@@ -146,6 +146,11 @@ func TestCompileErrors(t *testing.T) {
 		{"spaces", "   ", textmatch.ErrEmpty},
 		{"punctuation and emoji", "-- ☕ !", textmatch.ErrEmpty},
 		{"apostrophes", "''", textmatch.ErrEmpty},
+		// Fold keeps spacing marks in words, but they are neither letters
+		// nor digits.
+		{"only spacing marks", "\u0903 \u0bbe\u0bbe", textmatch.ErrEmpty},
+		{"only an enclosing mark", "\u20dd", textmatch.ErrEmpty},
+		{"spacing mark after a letter", "a\u0903", nil},
 		{"too many bytes", strings.Repeat("a", textmatch.MaxQueryBytes+1), textmatch.ErrTooLong},
 		{"too many words", "a b c d e f g h i", textmatch.ErrTooLong},
 		{"too many words after folding", "a-b-c-d-e-f-g-h-i", textmatch.ErrTooLong},
