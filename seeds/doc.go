@@ -31,10 +31,13 @@
 //     CRC, declared sizes (counts capped by MaxEntries, section sizes derived
 //     from the count), then each section's CRC after decompression, then the
 //     columns' ranges and order, the blob offsets and the tags.
-//     Decompression grows its buffer with the data actually present, so a
-//     forged header cannot force a large allocation. Errors say which file
-//     and why (ErrMagic, ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt,
-//     ErrRegion, ErrTooLarge).
+//     Decompression grows its buffer with the data actually present, and
+//     never past a section's declared size; what the sizes declare
+//     together must be within a load limit (Loader, DefaultLoadLimit:
+//     16 GiB), so a small file of highly compressible data cannot make a
+//     load allocate more than that. Errors say which file and why
+//     (ErrMagic, ErrVersion, ErrTruncated, ErrChecksum, ErrCorrupt,
+//     ErrRegion, ErrTooLarge, ErrLoadLimit).
 //   - Files are written to a temporary file, synced, renamed into place and
 //     the directory synced: a reader never sees a partial seed.
 //   - A directory's MANIFEST.json names the current seed of each region and

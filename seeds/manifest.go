@@ -138,19 +138,27 @@ func LoadDir(dir string) (Manifest, []*Seed, error) { return LoadRegions(dir, ni
 // LoadRegions is LoadDir for the regions for which want returns true (all
 // when want is nil). The manifest is returned whole.
 func LoadRegions(dir string, want func(region string) bool) (Manifest, []*Seed, error) {
+	return Loader{}.LoadRegions(dir, want)
+}
+
+// LoadRegions is the package's LoadRegions within l's limit, which bounds
+// the seeds it loads together: they are all in memory at the end.
+func (l Loader) LoadRegions(dir string, want func(region string) bool) (Manifest, []*Seed, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return m, nil, err
 	}
 	var ss []*Seed
+	left := l.limit()
 	for _, r := range m.Regions {
 		if want != nil && !want(r.Name) {
 			continue
 		}
-		s, err := Load(filepath.Join(dir, r.File), r.Name)
+		s, n, err := load(filepath.Join(dir, r.File), r.Name, left)
 		if err != nil {
 			return m, nil, err
 		}
+		left -= n
 		if s.IndexVersion != r.IndexVersion || s.Count != r.Count {
 			return m, nil, fmt.Errorf("load seed %q: %w: manifest says version %d with %d entries, seed has %d with %d",
 				r.File, ErrManifest, r.IndexVersion, r.Count, s.IndexVersion, s.Count)

@@ -49,6 +49,7 @@ var (
 	ErrTooLarge  = errors.New("seed declares too many entries")
 	ErrName      = errors.New("invalid region name")
 	ErrBlobs     = errors.New("invalid blob table")
+	ErrLoadLimit = errors.New("seed exceeds the load limit")
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -233,36 +234,52 @@ const maxHeaderLen = 8 + 2 + 4 + 1 + 64 + 4*8 + 4*4 + 1 + numSections*20 + 4
 
 // Decode reads a seed from data, verifying magic, version, sizes and
 // checksums before any of it is trusted. If region is not empty the seed
-// must be for that region. Errors wrap the Err values of this package (or
-// quadtree.ErrColumns).
-func Decode(data []byte, region string) (*Seed, error) {
+// must be for that region. A seed that decodes to more than
+// DefaultLoadLimit bytes is refused (ErrLoadLimit; see Loader). Errors wrap
+// the Err values of this package (or quadtree.ErrColumns).
+func Decode(data []byte, region string) (*Seed, error) { return Loader{}.Decode(data, region) }
+
+// decode is Decode refusing a seed that decodes to more than limit bytes;
+// it also returns how many bytes the seed decoded to.
+func decode(data []byte, region string, limit uint64) (*Seed, uint64, error) {
 	if len(data) < 14 {
-		return nil, fmt.Errorf("%w: %d bytes", ErrTruncated, len(data))
+		return nil, 0, fmt.Errorf("%w: %d bytes", ErrTruncated, len(data))
 	}
 	if !bytes.Equal(data[:8], magic[:]) {
-		return nil, ErrMagic
+		return nil, 0, ErrMagic
 	}
 	version := binary.LittleEndian.Uint16(data[8:])
 	nsec := sectionsOf[version]
 	if nsec == 0 {
-		return nil, fmt.Errorf("%w: %d (this build reads 1 to %d)", ErrVersion, version, FormatVersion)
+		return nil, 0, fmt.Errorf("%w: %d (this build reads 1 to %d)", ErrVersion, version, FormatVersion)
 	}
 	hlen := int(binary.LittleEndian.Uint32(data[10:]))
 	if hlen > maxHeaderLen || hlen < 18 {
-		return nil, fmt.Errorf("%w: header length %d", ErrCorrupt, hlen)
+		return nil, 0, fmt.Errorf("%w: header length %d", ErrCorrupt, hlen)
 	}
 	if len(data) < hlen {
-		return nil, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, len(data), hlen)
+		return nil, 0, fmt.Errorf("%w: %d bytes, header needs %d", ErrTruncated, len(data), hlen)
 	}
 	if crc32.Checksum(data[:hlen-4], castagnoli) != binary.LittleEndian.Uint32(data[hlen-4:]) {
-		return nil, fmt.Errorf("%w: header", ErrChecksum)
+		return nil, 0, fmt.Errorf("%w: header", ErrChecksum)
 	}
 	h, secs, err := decodeHeader(data[14:hlen-4], nsec)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if region != "" && h.Region != region {
-		return nil, fmt.Errorf("%w: holds %q, want %q", ErrRegion, h.Region, region)
+		return nil, 0, fmt.Errorf("%w: holds %q, want %q", ErrRegion, h.Region, region)
+	}
+	// Sections never decompress to more than they declare, so refusing
+	// the declaration bounds what a small, highly compressible file can
+	// make this allocate. (The declared sizes are capped, so their sum
+	// cannot overflow.)
+	var rawTotal uint64
+	for _, s := range secs[:nsec] {
+		rawTotal += s.rawLen
+	}
+	if rawTotal > limit {
+		return nil, 0, fmt.Errorf("%w: decodes to %d bytes, limit %d", ErrLoadLimit, rawTotal, limit)
 	}
 	body := data[hlen:]
 	var total uint64
@@ -271,9 +288,9 @@ func Decode(data []byte, region string) (*Seed, error) {
 	}
 	if total != uint64(len(body)) {
 		if total > uint64(len(body)) {
-			return nil, fmt.Errorf("%w: body %d bytes, header declares %d", ErrTruncated, len(body), total)
+			return nil, 0, fmt.Errorf("%w: body %d bytes, header declares %d", ErrTruncated, len(body), total)
 		}
-		return nil, fmt.Errorf("%w: %d bytes after the last section", ErrCorrupt, uint64(len(body))-total)
+		return nil, 0, fmt.Errorf("%w: %d bytes after the last section", ErrCorrupt, uint64(len(body))-total)
 	}
 
 	var raw [numSections][]byte
@@ -288,7 +305,7 @@ func Decode(data []byte, region string) (*Seed, error) {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 
@@ -306,22 +323,22 @@ func Decode(data []byte, region string) (*Seed, error) {
 		c.Tags, c.Reviews = readPlanes(raw[secTags], n), readPlanes(raw[secReviews], n)
 		offs := readUint32s(raw[secBlobOffs], len(raw[secBlobOffs])/4)
 		if h.Blobs, err = readBlobs(offs, raw[secBlobs]); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for i, tag := range c.Tags {
 			if int64(tag) > int64(len(h.Blobs)) {
-				return nil, fmt.Errorf("%w: entry %d has tag %d, beyond the %d blobs", ErrCorrupt, i, tag, len(h.Blobs))
+				return nil, 0, fmt.Errorf("%w: entry %d has tag %d, beyond the %d blobs", ErrCorrupt, i, tag, len(h.Blobs))
 			}
 		}
 	}
 	t, err := quadtree.FromColumns(c)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+		return nil, 0, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	if b, _ := t.Bounds(); b != h.Bounds {
-		return nil, fmt.Errorf("%w: bounds %+v, entries span %+v", ErrCorrupt, h.Bounds, b)
+		return nil, 0, fmt.Errorf("%w: bounds %+v, entries span %+v", ErrCorrupt, h.Bounds, b)
 	}
-	return &Seed{Header: h, Tree: t}, nil
+	return &Seed{Header: h, Tree: t}, rawTotal, nil
 }
 
 // readBlobs cuts the blob table out of its bytes by offsets, which must
@@ -470,6 +487,46 @@ func decodeSection(comp []byte, s section) ([]byte, error) {
 	return out, nil
 }
 
+// DefaultLoadLimit is the load limit of a Loader that sets none: 16 GiB of
+// decoded sections, about 340 million realistic businesses (a seed of 10M
+// decodes to ~0.5 GB: 31 bytes of columns per business plus its name), so
+// the design's whole world (200M) loads on one node by default.
+const DefaultLoadLimit = 16 << 30
+
+// Loader loads seeds within a memory budget. The zero Loader uses
+// DefaultLoadLimit; Decode, Load, LoadDir and LoadRegions use a zero
+// Loader.
+type Loader struct {
+	// MaxBytes bounds the bytes a load decodes, the sum of the raw sizes
+	// of the sections of every seed it loads: one for Decode and Load,
+	// all of them together for LoadRegions. A seed whose header declares
+	// more (its sections can never decompress to more than they declare),
+	// or whose file is larger than such a seed could be, is refused with
+	// ErrLoadLimit before its sections are decompressed. A load's peak
+	// memory is about twice what it decodes, plus the file. Zero or less
+	// means DefaultLoadLimit.
+	MaxBytes int64
+}
+
+func (l Loader) limit() uint64 {
+	if l.MaxBytes <= 0 {
+		return DefaultLoadLimit
+	}
+	return uint64(l.MaxBytes)
+}
+
+// Decode is the package's Decode within l's limit.
+func (l Loader) Decode(data []byte, region string) (*Seed, error) {
+	s, _, err := decode(data, region, l.limit())
+	return s, err
+}
+
+// Load is the package's Load within l's limit.
+func (l Loader) Load(path, region string) (*Seed, error) {
+	s, _, err := load(path, region, l.limit())
+	return s, err
+}
+
 // Write writes a seed file of t at path atomically: the data goes to a
 // temporary file in the same directory, which is synced, renamed over path,
 // and the directory synced. A reader sees the old file or the new one, never
@@ -480,16 +537,53 @@ func Write(path string, h Header, t *quadtree.Tree) error {
 
 // Load reads and verifies the seed file at path (see Decode). Errors name the
 // file and the reason.
-func Load(path, region string) (*Seed, error) {
-	data, err := os.ReadFile(path)
+func Load(path, region string) (*Seed, error) { return Loader{}.Load(path, region) }
+
+// load is Load within limit; it also returns how many bytes the seed
+// decoded to.
+func load(path, region string, limit uint64) (*Seed, uint64, error) {
+	data, err := readFile(path, maxFileLen(limit))
 	if err != nil {
-		return nil, fmt.Errorf("load seed %q: %w", path, err)
+		return nil, 0, fmt.Errorf("load seed %q: %w", path, err)
 	}
-	s, err := Decode(data, region)
+	s, n, err := decode(data, region, limit)
 	if err != nil {
-		return nil, fmt.Errorf("load seed %q: %w", path, err)
+		return nil, 0, fmt.Errorf("load seed %q: %w", path, err)
 	}
-	return s, nil
+	return s, n, nil
+}
+
+// maxFileLen bounds the size of a seed that decodes to at most limit
+// bytes: its header and sections, which zstd keeps within a few bytes per
+// 128 KiB block of their raw size (it stores incompressible blocks raw);
+// the slack is generous.
+func maxFileLen(limit uint64) uint64 {
+	return maxHeaderLen + limit + limit/64 + numSections<<10
+}
+
+// readFile reads the file at path, refusing with ErrLoadLimit one longer
+// than maxLen before reading it.
+func readFile(path string, maxLen uint64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if size := fi.Size(); uint64(size) > maxLen {
+		return nil, fmt.Errorf("%w: file is %d bytes, a seed within the limit at most %d", ErrLoadLimit, size, maxLen)
+	}
+	// Only the bytes the size promised: a file that shrank meanwhile
+	// comes back short, and Decode says it is truncated.
+	data := make([]byte, fi.Size())
+	n, err := io.ReadFull(f, data)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	return data[:n], nil
 }
 
 // writeAtomic writes a file through a synced temporary file and a rename.
