@@ -145,6 +145,13 @@ type partition struct {
 	logger     *slog.Logger
 }
 
+// maxPresize bounds the entries a builder is sized for from the previous
+// manifest, whose counts may be anything up to seeds.MaxEntries (a manifest
+// edited by hand, or damaged): sizing for that would reserve tens of
+// gigabytes and crash the indexer. A larger region's builder grows as its
+// businesses come. 16M is above every region of a 10M-business table.
+const maxPresize = 1 << 24
+
 // newPartition makes builders sized for the previous build's regions, with
 // a little room to grow, so a steady table is read without regrowing them.
 func newPartition(rs Regions, prev seeds.Manifest, metrics *Metrics, logger *slog.Logger) *partition {
@@ -155,7 +162,7 @@ func newPartition(rs Regions, prev seeds.Manifest, metrics *Metrics, logger *slo
 	p := &partition{rs: rs, builders: make([]*quadtree.Builder, len(rs)), hours: make([]*hours.Table, len(rs)),
 		reasons: map[string]int64{}, metrics: metrics, logger: logger}
 	for i, r := range rs {
-		n := sizes[r.Name]
+		n := min(sizes[r.Name], maxPresize)
 		p.builders[i] = quadtree.NewBuilder(n + n/20)
 		p.hours[i] = &hours.Table{}
 	}

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -627,5 +628,33 @@ func TestBuildOverAManifestWithBadCounts(t *testing.T) {
 		if !errors.Is(err, seeds.ErrManifest) {
 			t.Errorf("count %v: %v, want ErrManifest", count, err)
 		}
+	}
+}
+
+// TestBuildOverAManifestWithAHugeCount: a count within seeds.MaxEntries,
+// but far beyond any real region (hand-edited, or damaged), must not make
+// the builders reserve memory for it: the build sizes them at most
+// maxPresize and grows them as businesses come.
+func TestBuildOverAManifestWithAHugeCount(t *testing.T) {
+	dir := t.TempDir()
+	rs := defaultRegions(t)
+	res, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(testBusinesses(500, 9), time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Manifest
+	m.Regions[0].Count = 1 << 27 // 141M with the 5% of room: ~7.7 GB of capacity
+	if err := seeds.WriteManifest(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if _, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(testBusinesses(500, 9), time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 2<<30 {
+		t.Errorf("a build of 500 businesses allocated %d bytes", n)
 	}
 }
