@@ -9,7 +9,8 @@ import (
 // Redact returns a DSN (URL or key=value form) with any password replaced
 // (the user's, and sslpassword, the passphrase of the client's TLS key),
 // for logs and messages. It reads a DSN as pgx does: a URL that does not
-// parse shows only its scheme, one whose query does not parse (or with a
+// parse, or with an "@" outside its user info (an unescaped "/" or "?" in
+// a password), shows only its scheme, one whose query does not parse (or with a
 // fragment) hides its query whole, and key=value values may be quoted or
 // hold escaped spaces, with spaces allowed around "=".
 func Redact(dsn string) string {
@@ -17,6 +18,11 @@ func Redact(dsn string) string {
 		u, err := url.Parse(dsn)
 		if err != nil {
 			return scheme + "://(redacted: not a valid URL)"
+		}
+		if u.User == nil && strings.Contains(dsn, "@") {
+			// A password holding an unescaped "/" or "?" ended the host
+			// early: the rest of it is in the path or the query.
+			return scheme + "://(redacted: an @ outside the user info)"
 		}
 		q, err := url.ParseQuery(u.RawQuery)
 		switch {

@@ -25,6 +25,12 @@ func TestRedact(t *testing.T) {
 		"postgres://u@h/db?sslmode=disable&password=top;secret",
 		"postgres://u@h/db?sslpassword=top%zzsecret",
 		"postgres://u@h/db?password=top#secret",
+		// A password holding an unescaped "/" or "?" after digits ends
+		// the host early and leaves the rest in the path or query, with
+		// no user info to redact.
+		"postgres://u:123/secret@h/db",
+		"postgres://u:123?secret@h/db",
+		"postgresql://:123/secret@h/db",
 	} {
 		got := Redact(dsn)
 		if strings.Contains(got, "secret") || strings.Contains(got, "other") || !strings.Contains(got, "h") {
