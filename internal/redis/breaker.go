@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // breaker is a circuit breaker with two states. Closed: calls go to Redis
@@ -47,8 +49,14 @@ func (b *breaker) trip(err error) {
 	if !b.open.CompareAndSwap(false, true) {
 		return
 	}
-	b.logger.Warn("redis unavailable: circuit open, running degraded (searches from memory, details from the database, per-process rate limits)",
-		"err", err, "probe_interval", b.interval.String())
+	if goredis.IsAuthError(err) {
+		// Not an outage that ends by itself: say what to fix, once.
+		b.logger.Error("redis refuses our credentials: check the user and password in the Redis URL and the server's requirepass or ACL; circuit open, running degraded (searches from memory, details from the database, per-process rate limits)",
+			"err", err, "probe_interval", b.interval.String())
+	} else {
+		b.logger.Warn("redis unavailable: circuit open, running degraded (searches from memory, details from the database, per-process rate limits)",
+			"err", err, "probe_interval", b.interval.String())
+	}
 	b.probes.Go(b.probe)
 }
 

@@ -185,6 +185,12 @@ func unavailable(err error) bool {
 	if !errors.As(err, &re) {
 		return true // network errors, timeouts, closed pools
 	}
+	// Refused credentials (NOAUTH, WRONGPASS: a wrong password in the URL,
+	// a password set or changed on the server) refuse every call until the
+	// configuration is fixed: Redis cannot serve us, as if it were down.
+	if goredis.IsAuthError(err) {
+		return true
+	}
 	for _, p := range []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "READONLY", "BUSY", "TRYAGAIN"} {
 		if goredis.HasErrorPrefix(err, p) {
 			return true
@@ -261,6 +267,15 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	if err != nil || u.Fragment != "" {
 		return nil, errors.New("bad redis URL query: separate parameters with & and escape %, #, ; and + in values (%25, %23, %3B, %2B)")
 	}
+	// An "@" and no user info: a password holding an unescaped "/" or "?"
+	// ended the host early and left the rest of it in the path or the
+	// query. Errors then quote no part of the URL: it may be the password.
+	quote := strconv.Quote
+	if u.User == nil && strings.Contains(raw, "@") {
+		quote = func(string) string {
+			return "(not shown: an @ outside the user info; escape / ? # in a password as %2F %3F %23)"
+		}
+	}
 	o := &goredis.UniversalOptions{Protocol: 2}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
@@ -268,7 +283,7 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	}
 	o.Addrs = []string{net.JoinHostPort(host, port)}
 	if !validAddr(o.Addrs[0]) {
-		return nil, fmt.Errorf("bad redis URL host %q: want host:port", u.Host)
+		return nil, fmt.Errorf("bad redis URL host %s: want host:port", quote(u.Host))
 	}
 	switch u.Scheme {
 	case "redis":
@@ -283,7 +298,7 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 	}
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		if o.DB, err = strconv.Atoi(p); err != nil || o.DB < 0 {
-			return nil, fmt.Errorf("bad redis database number %q", p)
+			return nil, fmt.Errorf("bad redis database number %s", quote(p))
 		}
 	}
 	for name, vals := range query {
@@ -291,7 +306,7 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 		case "addr":
 			for _, addr := range vals {
 				if !validAddr(addr) {
-					return nil, fmt.Errorf("bad redis URL parameter addr=%q: want host:port", addr)
+					return nil, fmt.Errorf("bad redis URL parameter addr=%s: want host:port", quote(addr))
 				}
 			}
 			o.Addrs = append(o.Addrs, vals...)
@@ -303,10 +318,10 @@ func ParseURL(raw string) (*goredis.UniversalOptions, error) {
 			o.SentinelPassword = vals[len(vals)-1]
 		case "cluster":
 			if o.IsClusterMode, err = strconv.ParseBool(vals[len(vals)-1]); err != nil {
-				return nil, fmt.Errorf("bad redis URL parameter cluster=%q", vals[len(vals)-1])
+				return nil, fmt.Errorf("bad redis URL parameter cluster=%s", quote(vals[len(vals)-1]))
 			}
 		default:
-			return nil, fmt.Errorf("unknown redis URL parameter %q (known: addr, master_name, sentinel_username, sentinel_password, cluster)", name)
+			return nil, fmt.Errorf("unknown redis URL parameter %s (known: addr, master_name, sentinel_username, sentinel_password, cluster)", quote(name))
 		}
 	}
 	if o.DB != 0 && o.MasterName == "" && (len(o.Addrs) > 1 || o.IsClusterMode) {
@@ -325,11 +340,18 @@ func validAddr(addr string) bool {
 
 // Redact hides the passwords of a Redis URL, for logs. A query that does
 // not parse, or a fragment (an unescaped "#" in a password), is hidden
-// whole: where a password in it ends cannot be told.
+// whole: where a password in it ends cannot be told. So is everything
+// after the scheme when an "@" stands outside the user info (an unescaped
+// "/" or "?" in a password).
 func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
+	}
+	if u.User == nil && strings.Contains(raw, "@") {
+		// A password holding an unescaped "/" or "?" ended the host
+		// early: the rest of it is in the path or the query.
+		return u.Scheme + "://(hidden: an @ outside the user info)"
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	switch {

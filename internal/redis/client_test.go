@@ -103,6 +103,36 @@ func TestParseURL(t *testing.T) {
 	}
 }
 
+// TestPasswordCutByURLParser: a password holding an unescaped "/" or "?"
+// after digits makes the URL parser end the host early and leave the rest
+// of the password in the path or the query, with no user info. Neither
+// Redact nor ParseURL's errors (printed at start-up) may show any of it.
+func TestPasswordCutByURLParser(t *testing.T) {
+	for _, raw := range []string{
+		"redis://:123/secret@h:6379/0",         // host ":123": no host
+		"redis://default:123/secret@h:6379/0",  // host "default:123", path "/secret@h:6379/0"
+		"redis://default:123?secret@h:6379",    // query "secret@h:6379": an unknown parameter
+		"redis://default:123?cluster=secret@h", // a bad parameter value
+		"redis://default:123?addr=secret@h",    // a bad addr
+	} {
+		if got := Redact(raw); strings.Contains(got, "secret") || strings.Contains(got, "123") {
+			t.Errorf("Redact(%q) = %s", raw, got)
+		}
+		_, err := ParseURL(raw)
+		if err == nil {
+			t.Errorf("ParseURL(%q) succeeded", raw)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "secret") || strings.Contains(msg, "123") {
+			t.Errorf("ParseURL(%q): %v", raw, err)
+		}
+	}
+	// Without such a cut, bad parts are still quoted, to be found.
+	if _, err := ParseURL("redis://u:pw@h:1/x"); err == nil || !strings.Contains(err.Error(), `"x"`) {
+		t.Errorf("bad database: %v", err)
+	}
+}
+
 func TestStore(t *testing.T) {
 	url := redistest.URL(t)
 	prefix := redistest.Prefix(t, url)
@@ -427,5 +457,118 @@ func TestClientMessagesThrottled(t *testing.T) {
 		if n > 1 {
 			t.Errorf("%d lines of go-redis %q messages in one second, want at most 1", n, kind)
 		}
+	}
+}
+
+// TestCredentialsRefused: a Redis that refuses the client's credentials (a
+// password set or changed on the server while the service runs, or a wrong
+// one in the URL) refuses every call until someone fixes the
+// configuration, so it opens the circuit like an outage, says what is
+// wrong once in the log, and the circuit closes once Redis accepts the
+// client again.
+func TestCredentialsRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		password string // of the client's URL and the server's at first ("": none)
+		want     string // Redis's refusal once the server's password changes
+	}{
+		{"password set", "", "NOAUTH"},
+		{"password changed", "old", "WRONGPASS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			addr := "127.0.0.1:" + strconv.Itoa(srv.Port)
+			admin := goredis.NewClient(&goredis.Options{Addr: addr, Password: tc.password, PoolSize: 1})
+			t.Cleanup(func() { admin.Close() })
+			if tc.password != "" {
+				if err := admin.ConfigSet(ctx, "requirepass", tc.password).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			url := "redis://" + addr + "/0"
+			if tc.password != "" {
+				url = "redis://:" + tc.password + "@" + addr + "/0"
+			}
+			var out syncbuf.Buffer
+			c, err := Open(ctx, Config{URL: url, Timeout: 50 * time.Millisecond, FailureThreshold: 3, ProbeInterval: 20 * time.Millisecond},
+				slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if err := c.Set(ctx, "k", []byte("v"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			// The server's password changes and its clients must log in
+			// again (as after a restart); admin keeps its session.
+			if err := admin.ConfigSet(ctx, "requirepass", "new").Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := admin.Do(ctx, "CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 3 {
+				_, _, err := c.Get(ctx, "k")
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("call %d with refused credentials: err = %v, want %s", i, err, tc.want)
+				}
+			}
+			if c.Available() {
+				t.Fatal("circuit still closed after 3 refusals of the credentials")
+			}
+			if _, _, err := c.Get(ctx, "k"); !errors.Is(err, ErrUnavailable) {
+				t.Fatalf("with the circuit open: err = %v, want ErrUnavailable", err)
+			}
+			time.Sleep(200 * time.Millisecond) // about 10 probes, all refused
+			if c.Available() {
+				t.Fatal("circuit closed while Redis still refuses the credentials")
+			}
+			if n := strings.Count(out.String(), "redis refuses our credentials"); n != 1 {
+				t.Errorf("%d log lines about the credentials, want 1:\n%s", n, out.String())
+			}
+
+			// The password is set back: the probe gets in, the circuit closes.
+			if err := admin.ConfigSet(ctx, "requirepass", tc.password).Err(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !c.Available() {
+				if time.Now().After(deadline) {
+					t.Fatal("circuit did not close once Redis accepted the credentials again")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if v, ok, err := c.Get(ctx, "k"); err != nil || !ok || string(v) != "v" {
+				t.Fatalf("after recovery: %q %v %v", v, ok, err)
+			}
+		})
+	}
+}
+
+// TestOpenWrongPassword: a wrong password in the URL starts the service
+// degraded, with one log line saying what to fix.
+func TestOpenWrongPassword(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	if err := redistest.Client(t, srv.URL()).ConfigSet(ctx, "requirepass", "right").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out syncbuf.Buffer
+	c, err := Open(ctx, Config{URL: "redis://:pw-Xq7z@127.0.0.1:" + strconv.Itoa(srv.Port) + "/0", Timeout: 50 * time.Millisecond, ProbeInterval: 20 * time.Millisecond},
+		slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	c.Close()
+	if c.Available() {
+		t.Fatal("circuit closed with a wrong password")
+	}
+	if n := strings.Count(out.String(), "redis refuses our credentials"); n != 1 {
+		t.Errorf("%d log lines about the credentials, want 1:\n%s", n, out.String())
+	}
+	if strings.Contains(out.String(), "pw-Xq7z") {
+		t.Errorf("the password is in the log:\n%s", out.String())
 	}
 }

@@ -8,8 +8,10 @@
 // by a short timeout (Config.Timeout, 50 ms by default) and goes through a
 // circuit breaker: after Config.FailureThreshold consecutive failures
 // (timeouts, refused or dropped connections, LOADING/MASTERDOWN/CLUSTERDOWN
-// replies) the circuit opens, calls fail at once with ErrUnavailable, the
-// gauge nearby_redis_up drops to 0 and one warning is logged. A background
+// replies, credentials refused with NOAUTH/WRONGPASS) the circuit opens,
+// calls fail at once with ErrUnavailable, the gauge nearby_redis_up drops
+// to 0 and one warning is logged (an error naming the credentials when
+// they were refused: that outage ends only when someone fixes them). A background
 // probe then PINGs every Config.ProbeInterval; the first answer closes the
 // circuit, logs that Redis is back and normal operation resumes by itself.
 // A miss (redis.Nil) is not an error, and a caller that gives up (its
