@@ -37,7 +37,10 @@ func TestWritesRefreshDetailCache(t *testing.T) {
 	if err := os.WriteFile(rules, []byte(tierRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	srv := startOwnerAPI(t, pgtest.NewDatabase(t), "--redis", url, "--redis-prefix", prefix, "--rate-limits", rules)
+	// A generous timeout: on a loaded machine the default 50 ms can open
+	// the circuit, and this test is about what a reachable Redis holds.
+	srv := startOwnerAPI(t, pgtest.NewDatabase(t), "--redis", url, "--redis-prefix", prefix, "--rate-limits", rules,
+		"--redis-timeout", "2s")
 	tok := tokenFor(t, 42)
 
 	c := call(t, "POST", srv.url+"/v1/businesses", tok, shop)
