@@ -211,6 +211,7 @@ func ask[T any](ctx context.Context, c *Client, region string, get func(ctx cont
 			}
 			c.requests.WithLabelValues(r.node, result).Inc()
 			if next < len(reps) && ctx.Err() == nil {
+				c.hedges.Inc() // a further replica asked because one failed
 				launch()
 			}
 		case <-hedge.C:

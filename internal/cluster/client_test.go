@@ -497,3 +497,38 @@ func TestConnectionsReused(t *testing.T) {
 		t.Errorf("%d connections for 20 sequential shard requests, want 1", n)
 	}
 }
+
+// TestFailoverCountedAsHedge: a second replica asked because the first
+// failed counts in nearby_cluster_hedged_requests_total, as one asked
+// because the first was slow does ("slow or failed").
+func TestFailoverCountedAsHedge(t *testing.T) {
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer failing.Close()
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"region":"europe","version":"1","results":[],"total":0,"total_capped":false}`))
+	}))
+	defer good.Close()
+	m := &Map{Nodes: map[string]string{"a": "http://127.0.0.1:1", "f": failing.URL, "g": good.URL}, Regions: map[string][]string{"europe": {"f", "g"}}}
+	c := NewClient(m, "a", discard, prometheus.NewRegistry())
+	c.ShardTimeout, c.HedgeAfter = 5*time.Second, time.Hour // no hedge for slowness
+	q := nearby.SearchQuery{Lat: 48.85, Lon: 2.35, RadiusM: 1000, Limit: 10}
+	asked := 0.0
+	for range 4 { // the first replica asked rotates
+		c.mu.Lock()
+		clear(c.up) // both untried: f may come first
+		c.mu.Unlock()
+		before := testutil.ToFloat64(c.requests.WithLabelValues("f", "error"))
+		if _, err := c.Shard(context.Background(), "europe", q, nil); err != nil {
+			t.Fatal(err)
+		}
+		asked += testutil.ToFloat64(c.requests.WithLabelValues("f", "error")) - before
+	}
+	if asked == 0 {
+		t.Fatal("the failing replica was never asked first")
+	}
+	if n := testutil.ToFloat64(c.hedges); n != asked {
+		t.Errorf("%v second replicas asked after a failure, %v counted as hedged", asked, n)
+	}
+}
