@@ -86,7 +86,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.Addr, "addr", env("NEARBY_ADDR", ":8080"), "listen address (env NEARBY_ADDR)")
 	fs.StringVar(&c.Seeds, "seeds", env("NEARBY_SEEDS", ""), "seed directory to serve; empty serves the embedded demo data (env NEARBY_SEEDS)")
 	fs.StringVar(&reload, "reload-interval", env("NEARBY_RELOAD_INTERVAL", "2s"), "how often to check the seed manifest for changes (env NEARBY_RELOAD_INTERVAL)")
-	fs.StringVar(&demoSize, "demo-size", env("NEARBY_DEMO_SIZE", "1000000"), "businesses in the embedded demo data (env NEARBY_DEMO_SIZE)")
+	fs.StringVar(&demoSize, "demo-size", env("NEARBY_DEMO_SIZE", "1000000"), "businesses in the embedded demo data, at least 1 (env NEARBY_DEMO_SIZE)")
 	fs.StringVar(&demoSeed, "demo-seed", env("NEARBY_DEMO_SEED", "1"), "random seed of the embedded demo data (env NEARBY_DEMO_SEED)")
 	fs.StringVar(&level, "log-level", env("NEARBY_LOG_LEVEL", "info"), "debug, info, warn or error (env NEARBY_LOG_LEVEL)")
 	fs.StringVar(&c.Cluster, "cluster", env("NEARBY_CLUSTER", ""), "cluster map file (JSON: nodes and the regions each holds); regions held elsewhere are asked of other nodes (env NEARBY_CLUSTER)")
@@ -111,8 +111,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.ReloadInterval, err = time.ParseDuration(reload); err != nil || c.ReloadInterval <= 0 {
 		return c, fmt.Errorf("bad reload interval %q", reload)
 	}
-	if c.DemoSize, err = strconv.Atoi(demoSize); err != nil || c.DemoSize < 0 {
-		return c, fmt.Errorf("bad demo size %q", demoSize)
+	// An empty demo would serve an index that finds nothing: refuse it.
+	if c.DemoSize, err = strconv.Atoi(demoSize); err != nil || c.DemoSize < 1 {
+		return c, fmt.Errorf("bad demo size %q: want a positive number of businesses", demoSize)
 	}
 	if c.DemoSeed, err = strconv.ParseUint(demoSeed, 10, 64); err != nil {
 		return c, fmt.Errorf("bad demo seed %q", demoSeed)
@@ -162,7 +163,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Read the cluster map before connecting or listening, so a bad one
 	// fails the start at once and holds nothing.
 	var clusterMap *cluster.Map
+	var clusterStamp fileStamp // of the map read, stamped before reading it: a change while reading is seen
 	if cfg.Cluster != "" {
+		clusterStamp = stampOf(cfg.Cluster)
 		if clusterMap, err = cluster.ReadMap(cfg.Cluster); err != nil {
 			return fmt.Errorf("--cluster: %w", err)
 		}
@@ -212,9 +215,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			client := cluster.NewClient(clusterMap, cfg.Node, logger, reg)
 			engine.Shards = client
 			go client.Probe(ctx, 500*time.Millisecond)
-			go watchClusterMap(ctx, cfg.Cluster, client, cfg.ReloadInterval, logger)
+			go watchClusterMap(ctx, cfg.Cluster, clusterStamp, client, cfg.ReloadInterval, logger)
 		}
-		if len(regions) > 0 {
+		// A node the cluster map gives no region holds none and asks the
+		// others for all: loading every region is for a node without one.
+		if len(regions) > 0 || clusterMap != nil {
 			w.Want = func(r string) bool { return slices.Contains(regions, r) }
 		}
 		if cfg.Follow {
@@ -258,14 +263,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
-// watchClusterMap re-reads the cluster map when its file changes, so
-// replicas can be added or moved without restarts. (A node's own regions
-// are read at start.)
-func watchClusterMap(ctx context.Context, path string, client *cluster.Client, every time.Duration, logger *slog.Logger) {
-	var last time.Time
-	if fi, err := os.Stat(path); err == nil {
-		last = fi.ModTime()
+// fileStamp tells whether a file changed: its modification time and size.
+type fileStamp struct {
+	modTime time.Time
+	size    int64
+}
+
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
 	}
+	return fileStamp{fi.ModTime(), fi.Size()}
+}
+
+// watchClusterMap re-reads the cluster map when its file changes from
+// last, so replicas can be added or moved without restarts. (A node's own
+// regions are read at start.) Any other stamp is a change, not only a newer
+// time: a map rolled back with mv or cp -p keeps its older time.
+func watchClusterMap(ctx context.Context, path string, last fileStamp, client *cluster.Client, every time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -274,11 +290,11 @@ func watchClusterMap(ctx context.Context, path string, client *cluster.Client, e
 			return
 		case <-t.C:
 		}
-		fi, err := os.Stat(path)
-		if err != nil || !fi.ModTime().After(last) {
+		st := stampOf(path)
+		if st == (fileStamp{}) || st.modTime.Equal(last.modTime) && st.size == last.size {
 			continue
 		}
-		last = fi.ModTime()
+		last = st
 		m, err := cluster.ReadMap(path)
 		if err != nil {
 			logger.Error("cluster map reload refused; keeping the current map", "err", err)

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -587,5 +588,52 @@ func TestEmbeddedDefault(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.HasPrefix(spec, []byte("openapi: 3.1")) {
 		t.Errorf("/openapi.yaml starts %.40q", spec)
+	}
+}
+
+// TestSearchCacheKeepsEveryRoute: the search cache wraps the engine, and
+// every route the engine serves answers as without it: the density grid
+// of the explorer included.
+func TestSearchCacheKeepsEveryRoute(t *testing.T) {
+	env := map[string]string{"NEARBY_DEMO_SIZE": "2000", "NEARBY_RATE_LIMITS": "off"}
+	cached, _ := startSearchd(t, []string{"--search-cache"}, env)
+	plain, _ := startSearchd(t, nil, env)
+	for _, path := range []string{
+		"/v1/index/density?min_lat=-90&min_lon=-180&max_lat=90&max_lon=180&cols=8&rows=4",
+		"/v1/index",
+		"/v1/search/box?min_lat=-90&min_lon=-180&max_lat=90&max_lon=180&limit=3",
+	} {
+		var want, got map[string]any
+		getJSON(t, plain+path, 200, &want)
+		getJSON(t, cached+path, 200, &got)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s with the search cache:\n%v\nwithout:\n%v", path, got, want)
+		}
+	}
+}
+
+// TestClusterNodeWithoutRegions: a node the cluster map gives no region
+// loads none (its regions in the map are none: "else all" is for a node
+// without a cluster map) and asks the other nodes for every region.
+func TestClusterNodeWithoutRegions(t *testing.T) {
+	dir := t.TempDir()
+	publish(t, dir, testBusinesses(2000, 9))
+	clusterMap := filepath.Join(t.TempDir(), "cluster.json")
+	if err := os.WriteFile(clusterMap, []byte(`{"nodes":{"front":"http://127.0.0.1:1","n1":"http://127.0.0.1:2"},
+		"regions":{"americas-west":["n1"],"americas-east":["n1"],"europe-africa":["n1"],"asia-oceania":["n1"],"rest":["n1"]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := startSearchd(t, []string{"--seeds", dir, "--cluster", clusterMap, "--node", "front", "--rate-limits", "off"}, nil)
+	var ix struct {
+		Regions []struct {
+			Name string `json:"name"`
+		} `json:"regions"`
+		RemoteRegions []struct {
+			Name string `json:"name"`
+		} `json:"remote_regions"`
+	}
+	getJSON(t, base+"/v1/index", 200, &ix)
+	if len(ix.Regions) != 0 || len(ix.RemoteRegions) != 5 {
+		t.Errorf("a node holding no region loaded %v, asks others for %v", ix.Regions, ix.RemoteRegions)
 	}
 }

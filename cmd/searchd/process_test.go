@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nearby/nearby/internal/cluster"
 	"github.com/nearby/nearby/internal/syncbuf"
 )
 
@@ -154,5 +158,70 @@ func TestRegionsFlag(t *testing.T) {
 				t.Fatalf("regions %q, err %v; want %q", c.Regions, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBadDemoSizeRefused: a demo of no businesses would serve an empty
+// index that answers every search with nothing; like other bad flags, a
+// non-positive --demo-size fails the start.
+func TestBadDemoSizeRefused(t *testing.T) {
+	for _, size := range []string{"0", "-1", "x"} {
+		t.Run(size, func(t *testing.T) {
+			for name, args := range map[string][]string{"flag": {"--demo-size", size}, "env": nil} {
+				env := func(k string) string {
+					if name == "env" && k == "NEARBY_DEMO_SIZE" {
+						return size
+					}
+					return ""
+				}
+				if c, err := parseConfig(args, env, io.Discard); err == nil || !strings.Contains(err.Error(), "demo size") {
+					t.Errorf("%s: demo size %q accepted as %d (err %v)", name, size, c.DemoSize, err)
+				}
+			}
+		})
+	}
+	if c, err := parseConfig([]string{"--demo-size", "1"}, func(string) string { return "" }, io.Discard); err != nil || c.DemoSize != 1 {
+		t.Errorf("--demo-size 1: %d, %v", c.DemoSize, err)
+	}
+}
+
+// TestClusterMapRollbackReloaded: the cluster map is re-read when its file
+// changes, also when it is replaced by an older file (a rollback with
+// mv or cp -p keeps the old modification time).
+func TestClusterMapRollbackReloaded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cluster.json")
+	write := func(m string, mtime time.Time) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	write(`{"nodes":{"n1":"http://127.0.0.1:1","n2":"http://127.0.0.1:2"},"regions":{"rest":["n1","n2"]}}`, now)
+	m, err := cluster.ReadMap(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncbuf.Buffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	client := cluster.NewClient(m, "n1", logger, prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { watchClusterMap(ctx, path, stampOf(path), client, 5*time.Millisecond, logger); close(done) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(20 * time.Millisecond)
+	if strings.Contains(logs.String(), "cluster map") {
+		t.Fatalf("an unchanged map was reloaded:\n%s", logs.String())
+	}
+	write(`{"nodes":{"n1":"http://127.0.0.1:1"},"regions":{"rest":["n1"]}}`, now.Add(-time.Hour))
+	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(logs.String(), "cluster map reloaded"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("a map replaced by an older file was not reloaded:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

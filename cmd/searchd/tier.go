@@ -17,6 +17,7 @@ import (
 	"github.com/nearby/nearby/internal/ratelimit"
 	"github.com/nearby/nearby/internal/redis"
 	"github.com/nearby/nearby/internal/search"
+	"github.com/nearby/nearby/internal/web"
 )
 
 // tierConfig configures the data tier behind searchd's index: business
@@ -81,6 +82,21 @@ func (c *tierConfig) flags(fs *flag.FlagSet, env func(name, def string) string) 
 	}
 }
 
+// cachedSearch is the search cache with the engine's density grids, which
+// the cache does not pass through: without them the explorer's density
+// view (GET /v1/index/density) would be a 404 with --search-cache.
+type cachedSearch struct {
+	*cache.Searcher
+	engine *search.Engine
+}
+
+var _ web.DensityIndex = cachedSearch{}
+
+// Density implements web.DensityIndex, uncached.
+func (c cachedSearch) Density(ctx context.Context, g nearby.DensityGrid) (*nearby.DensityCounts, error) {
+	return c.engine.Density(ctx, g)
+}
+
 // tier is what buildTier wired.
 type tier struct {
 	svc   nearby.SearchService // the search service to serve
@@ -139,10 +155,10 @@ func buildTier(ctx context.Context, c tierConfig, engine *search.Engine, logger 
 		})))
 	}
 	if c.SearchCache {
-		svc = cache.NewSearcher(engine, cache.SearcherConfig{
+		svc = cachedSearch{cache.NewSearcher(engine, cache.SearcherConfig{
 			Store: storeOr(), Prefix: c.RedisPrefix, TTL: c.SearchCacheTTL, Registerer: reg,
 			Index: engine.State,
-		})
+		}), engine}
 	}
 	if c.rules != nil {
 		opts = append(opts, httpapi.WithMiddleware(ratelimit.Middleware(ratelimit.Config{
