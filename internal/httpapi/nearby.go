@@ -170,8 +170,7 @@ func writePage(w http.ResponseWriter, page *nearby.SearchPage, key searchKey, sh
 	h.Set("Content-Type", "application/json")
 	// With its length known the answer goes out in one piece, not chunked.
 	h.Set("Content-Length", strconv.Itoa(len(*buf)))
-	_, err := w.Write(*buf) // a Writer must not retain what it is given
-	return err
+	return httpx.Write(w, *buf) // a Writer must not retain what it is given
 }
 
 // bodyBufs recycles the buffers JSON answers are built in.

@@ -141,6 +141,11 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 			w.WriteHeader(problem.StatusClientClosed)
 			return
 		}
+		if we := (*httpx.WriteError)(nil); errors.As(err, &we) {
+			// The answer has begun: nothing more can be sent.
+			s.logger.Debug("answer not delivered", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", we.Err)
+			return
+		}
 		code := nearby.ErrorCode(err)
 		if code == nearby.EINTERNAL {
 			s.logger.Error("internal error", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", err)
@@ -188,6 +193,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
-	_, err := w.Write(s.openapi)
-	return err
+	return httpx.Write(w, s.openapi)
 }

@@ -10,11 +10,13 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/internal/dataset"
 	"github.com/nearby/nearby/internal/promtest"
 	"github.com/nearby/nearby/internal/search"
 )
@@ -57,5 +59,51 @@ func TestClientGoneIsNoServerError(t *testing.T) {
 	}
 	if statuses := promtest.LabelValues(t, reg, "nearby_http_requests_total", "status"); !slices.Equal(statuses, []string{"499"}) {
 		t.Errorf("counted with statuses %v, want [499]", statuses)
+	}
+}
+
+// brokenPipe is a response writer whose connection is gone: every body
+// write fails, as a write to a reset socket does.
+type brokenPipe struct {
+	*httptest.ResponseRecorder
+	headers int // WriteHeader calls
+}
+
+func (b *brokenPipe) WriteHeader(code int) { b.headers++; b.ResponseRecorder.WriteHeader(code) }
+func (b *brokenPipe) Write([]byte) (int, error) {
+	if !b.Flushed && b.headers == 0 {
+		b.WriteHeader(http.StatusOK)
+	}
+	return 0, syscall.EPIPE
+}
+
+// TestUndeliveredAnswerIsNoServerError: an answer whose body cannot be
+// written (the client reset the connection while a large page went out) is
+// not logged as an internal error, and no problem document is written after
+// the status line that has gone out.
+func TestUndeliveredAnswerIsNoServerError(t *testing.T) {
+	engine := &search.Engine{}
+	region, err := search.BuildRegion("world", 1, dataset.Generate(2000, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine.Swap(search.NewIndex(region))
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	s := NewServer(engine, slog.New(slog.NewTextHandler(&logs, nil)), reg, reg, nil)
+	for _, path := range []string{
+		"/v1/search/nearby?lat=48.85&lon=2.35&radius=50000",
+		"/v1/search/nearby?lat=48.85&lon=2.35&radius=50000&format=geojson",
+		"/healthz",
+		"/openapi.yaml",
+	} {
+		w := &brokenPipe{ResponseRecorder: httptest.NewRecorder()}
+		s.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.headers != 1 || w.Code != http.StatusOK {
+			t.Errorf("%s: %d status lines, the last %d; want one, 200", path, w.headers, w.Code)
+		}
+	}
+	if logs.Len() > 0 {
+		t.Errorf("logged:\n%s", logs.String())
 	}
 }

@@ -56,8 +56,7 @@ func writeShardAnswer(w http.ResponseWriter, a *nearby.ShardAnswer) error {
 		b = append(b, ']')
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, err := w.Write(append(b, "}\n"...))
-	return err
+	return httpx.Write(w, append(b, "}\n"...))
 }
 
 // shardDensity answers GET /internal/v1/shard/density: one region's
