@@ -169,17 +169,22 @@ func (l Loader) LoadRegions(dir string, want func(region string) bool) (Manifest
 }
 
 // GC removes from dir the seed files the manifest does not name, except the
-// newest keep of each region, and leftover temporary files of interrupted
-// writes. It returns the names removed. A keep below 0 counts as 0.
+// newest keep of each region older than its current seed (the superseded
+// ones, kept for rollback), and leftover temporary files of interrupted
+// writes. Unnamed seeds newer than the current one were written by a build
+// that has not published (it may be running) or never will (it crashed):
+// they are removed once an hour old, as temporary files are, and do not
+// count among the keep, so crashed builds cannot push the rollback seeds
+// out. It returns the names removed. A keep below 0 counts as 0.
 func GC(dir string, keep int) ([]string, error) {
 	keep = max(keep, 0)
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	current := map[string]bool{}
+	current := map[string]string{} // region → its current file
 	for _, r := range m.Regions {
-		current[r.File] = true
+		current[r.Name] = r.File
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -189,15 +194,29 @@ func GC(dir string, keep int) ([]string, error) {
 	// newest come last.
 	byRegion := map[string][]string{}
 	var removed []string
+	stale := func(e os.DirEntry) bool {
+		fi, err := e.Info()
+		return err == nil && time.Since(fi.ModTime()) > time.Hour
+	}
 	for _, e := range entries {
 		name := e.Name()
 		switch {
 		case strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".tmp"):
-			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			if stale(e) {
 				removed = append(removed, name)
 			}
-		case strings.HasSuffix(name, ".seed") && !current[name]:
-			if i := strings.LastIndexByte(name, '-'); i > 0 {
+		case strings.HasSuffix(name, ".seed"):
+			i := strings.LastIndexByte(name, '-')
+			if i <= 0 {
+				continue
+			}
+			switch cur := current[name[:i]]; {
+			case name == cur:
+			case cur != "" && name > cur: // unpublished
+				if stale(e) {
+					removed = append(removed, name)
+				}
+			default:
 				byRegion[name[:i]] = append(byRegion[name[:i]], name)
 			}
 		}

@@ -454,3 +454,44 @@ func TestLongRegionLengthIsRefused(t *testing.T) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
 	}
 }
+
+// TestGCKeepsRollbackSeeds: seeds left by builds that never published
+// (crashed) are newer than the current one, but they are not the rollback
+// seeds GC keeps: they go once an hour old (a younger one may belong to a
+// build still running), and the superseded seeds stay.
+func TestGCKeepsRollbackSeeds(t *testing.T) {
+	dir := t.TempDir()
+	var files []string // by version
+	var v uint64
+	for gen := range 6 {
+		v = NextVersion(v, time.Now())
+		r, err := WriteSeed(dir, Header{Region: "us-west", IndexVersion: v}, randTree(t, uint64(gen), 50))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, r.File)
+		if gen == 2 { // published; the three after it are not
+			if err := WriteManifest(dir, Manifest{Generation: 1, Regions: []Region{r}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, f := range files[3:5] { // crashed builds of two hours ago
+		if err := os.Chtimes(filepath.Join(dir, f), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := GC(dir, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := files[3:5]; !slices.Equal(removed, want) {
+		t.Errorf("removed %v, want the two stale unpublished seeds %v", removed, want)
+	}
+	for _, f := range []string{files[0], files[1], files[2], files[5]} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s (rollback, current or a build's in progress): %v", f, err)
+		}
+	}
+}
