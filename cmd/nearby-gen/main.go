@@ -181,7 +181,8 @@ func generate(ctx context.Context, c config, w io.Writer) error {
 }
 
 // writeFile writes a file through fill: into a temporary file beside it,
-// renamed into place only when complete, so readers never see half a file.
+// synced and renamed into place only when complete, so readers never see
+// half a file.
 func writeFile(path string, fill func(io.Writer) error) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -201,6 +202,11 @@ func writeFile(path string, fill func(io.Writer) error) (err error) {
 		return err
 	}
 	if err := f.Chmod(0o644); err != nil {
+		return err
+	}
+	// Synced before the rename: after a crash the name holds the whole
+	// file, never an empty or partial one.
+	if err := f.Sync(); err != nil {
 		return err
 	}
 	if err := f.Close(); err != nil {
