@@ -5,8 +5,8 @@
 // internal/redis), or Memory, in the process, when no Redis is configured.
 //
 // Details (Details): key "<prefix>:detail:<id>", value "<version>:<JSON>",
-// kept for a TTL (DefaultDetailTTL, with ±10% jitter so that keys filled
-// together do not expire together). An id the database does not have is
+// kept for a TTL (DefaultDetailTTL, shortened by up to 10% at random so
+// that keys filled together do not expire together: the TTL is a bound). An id the database does not have is
 // remembered as "0:" for a short NegativeTTL, so that probing unknown ids
 // does not reach the database each time. Concurrent misses of one key in a
 // process make one database read (single flight), so a hot key expiring

@@ -161,9 +161,11 @@ func (sh *memShard) drop(key string, e memEntry) {
 	sh.bytes -= len(e.val)
 }
 
-// jitter spreads a TTL over ±10%, so keys filled together expire apart.
+// jitter spreads a TTL over its last 10%, [0.9 ttl, ttl], so keys filled
+// together expire apart; r is in [0, 1). It only shortens: the TTL stays a
+// bound on how long an entry, and so a stale one, is served.
 func jitter(ttl time.Duration, r float64) time.Duration {
-	return time.Duration(math.Round(float64(ttl) * (0.9 + 0.2*r)))
+	return time.Duration(math.Round(float64(ttl) * (0.9 + 0.1*r)))
 }
 
 // counterVec registers a counter vector on reg, or returns the one already

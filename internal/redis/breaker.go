@@ -49,11 +49,18 @@ func (b *breaker) trip(err error) {
 	if !b.open.CompareAndSwap(false, true) {
 		return
 	}
-	if goredis.IsAuthError(err) {
+	switch {
+	case refused(err):
+		// PING itself refused (at start): the probe cannot pass until the
+		// ACL is fixed.
+		b.logger.Error("redis ACL refuses PING to our user, so the circuit stays open: grant it what nearby runs, "+
+			"ACL SETUSER <user> ~<prefix>:* "+aclCommands+"; running degraded (searches from memory, details from the database, per-process rate limits)",
+			"err", err, "probe_interval", b.interval.String())
+	case goredis.IsAuthError(err):
 		// Not an outage that ends by itself: say what to fix, once.
 		b.logger.Error("redis refuses our credentials: check the user and password in the Redis URL and the server's requirepass or ACL; circuit open, running degraded (searches from memory, details from the database, per-process rate limits)",
 			"err", err, "probe_interval", b.interval.String())
-	} else {
+	default:
 		b.logger.Warn("redis unavailable: circuit open, running degraded (searches from memory, details from the database, per-process rate limits)",
 			"err", err, "probe_interval", b.interval.String())
 	}

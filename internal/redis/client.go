@@ -64,6 +64,7 @@ type Client struct {
 	br      *breaker
 	logger  *slog.Logger
 	stop    context.CancelFunc
+	denied  *deniedLog
 
 	errors        *prometheus.CounterVec
 	shortCircuits prometheus.Counter
@@ -104,6 +105,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 		rdb:     goredis.NewUniversalClient(opts),
 		timeout: cfg.Timeout,
 		logger:  logger,
+		denied:  newDeniedLog(logger, deniedLogInterval),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nearby_redis_errors_total",
 			Help: "Redis calls that failed for lack of Redis (timeouts, connection errors), by operation.",
@@ -174,6 +176,11 @@ func (c *Client) call(ctx context.Context, op string, fn func(context.Context) e
 	case unavailable(err):
 		c.errors.WithLabelValues(op).Inc()
 		c.br.failure(err)
+	case refused(err):
+		// The ACL forbids this call but Redis serves (PING passes, so an
+		// open circuit would close at the first probe): not an outage. The
+		// caller's fallback hides it, so say what to fix.
+		c.denied.log(ctx, op, err)
 	}
 	return fmt.Errorf("redis %s: %w", op, err)
 }
@@ -197,6 +204,14 @@ func unavailable(err error) bool {
 		}
 	}
 	return false
+}
+
+// refused reports whether err is Redis's ACL refusing a call: NOPERM for a
+// command or a key, or, from a script, the refusal of a command the script
+// runs (Redis 7.0 reports that as an ERR with this text).
+func refused(err error) bool {
+	return goredis.IsPermissionError(err) ||
+		goredis.HasErrorPrefix(err, "The user executing the script can't run this command")
 }
 
 // Get returns the value stored under key; ok is false when there is none.

@@ -572,3 +572,92 @@ func TestOpenWrongPassword(t *testing.T) {
 		t.Errorf("the password is in the log:\n%s", out.String())
 	}
 }
+
+// TestCommandsRefusedByACL: an ACL user that may not run some of the
+// commands nearby uses (scripts: the versioned cache writes and the shared
+// rate limits; or some keys) gets NOPERM for those while PING, and perhaps
+// GET and SET, still work. That is not an outage: the circuit stays closed
+// (the probe's PING would close it at once, and it would flap), but the
+// callers' fallbacks (limits per process, uncached details) would hide it,
+// so the client logs one ERROR per kind of refused call naming the fix.
+func TestCommandsRefusedByACL(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		rules []any    // of ACL SETUSER, after the user's name
+		ops   []string // refused: each logged once
+		fix   string   // named in the log line
+	}{
+		{"no scripts", []any{"on", ">pw", "~*", "+@all", "-@scripting"}, []string{"setnewer", "ratelimit"}, "EVALSHA"},
+		{"a command in a script", []any{"on", ">pw", "~*", "+@all", "-zadd"}, []string{"ratelimit"}, "ZADD"},
+		{"other keys", []any{"on", ">pw", "~other:*", "+@all"}, []string{"get", "set", "setnewer", "ratelimit"}, "~"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			admin := redistest.Client(t, srv.URL())
+			if err := admin.Do(ctx, append([]any{"ACL", "SETUSER", "nearby"}, tc.rules...)...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			var out syncbuf.Buffer
+			c, err := Open(ctx, Config{URL: "redis://nearby:pw@127.0.0.1:" + strconv.Itoa(srv.Port) + "/0", Timeout: time.Second, FailureThreshold: 3, ProbeInterval: 20 * time.Millisecond},
+				slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			for range 5 {
+				calls := map[string]error{}
+				_, _, calls["get"] = c.Get(ctx, "k")
+				calls["set"] = c.Set(ctx, "k", []byte("v"), time.Minute)
+				_, calls["setnewer"] = c.SetNewer(ctx, "d", []byte("1:x"), time.Minute)
+				_, _, _, calls["ratelimit"] = c.Allow(ctx, "rl", 10, time.Second)
+				for op, err := range calls {
+					if refused := slices.Contains(tc.ops, op); refused != (err != nil) {
+						t.Fatalf("%s: err = %v, want an error: %v", op, err, refused)
+					}
+				}
+			}
+			if !c.Available() {
+				t.Fatal("circuit open: refused commands are not an outage")
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			for _, op := range tc.ops {
+				n := 0
+				for _, l := range lines {
+					if strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "ACL") && strings.Contains(strings.ToLower(l), strings.ToLower(tc.fix)) && strings.Contains(l, `"op":"`+op+`"`) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d ERROR lines for %s naming the ACL and %s, want 1:\n%s", n, op, tc.fix, out.String())
+				}
+			}
+		})
+	}
+}
+
+// TestPingRefusedByACL: an ACL user that may not PING cannot pass the
+// breaker's probe, so the service runs degraded until the ACL is fixed; the
+// one line logged must say that, not that Redis is unavailable.
+func TestPingRefusedByACL(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	admin := redistest.Client(t, srv.URL())
+	if err := admin.Do(ctx, "ACL", "SETUSER", "nearby", "on", ">pw", "~*", "+@all", "-ping").Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out syncbuf.Buffer
+	c, err := Open(ctx, Config{URL: "redis://nearby:pw@127.0.0.1:" + strconv.Itoa(srv.Port) + "/0", Timeout: time.Second, ProbeInterval: 20 * time.Millisecond},
+		slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	time.Sleep(100 * time.Millisecond) // a few probes, all refused
+	if c.Available() {
+		t.Fatal("circuit closed, but the probe's PING is refused")
+	}
+	if n := strings.Count(out.String(), `"level":"ERROR"`); n != 1 || !strings.Contains(out.String(), "ACL") || !strings.Contains(out.String(), "+ping") {
+		t.Errorf("%d ERROR lines, want 1 naming the ACL and +ping:\n%s", n, out.String())
+	}
+}

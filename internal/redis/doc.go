@@ -15,7 +15,10 @@
 // probe then PINGs every Config.ProbeInterval; the first answer closes the
 // circuit, logs that Redis is back and normal operation resumes by itself.
 // A miss (redis.Nil) is not an error, and a caller that gives up (its
-// context cancelled) does not count against Redis.
+// context cancelled) does not count against Redis. Nor does a call the ACL
+// refuses (NOPERM): Redis serves, so the circuit stays closed, and an error
+// naming the commands to grant is logged once per operation every 10
+// minutes, as the callers' fallbacks would otherwise hide it.
 //
 // Callers decide what a failure means: the detail cache reads through to
 // the database, the search cache computes the answer, the rate limiter

@@ -44,3 +44,48 @@ func (l *clientLog) Printf(ctx context.Context, format string, v ...any) {
 	l.mu.Unlock()
 	l.logger.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...), "held_back", held)
 }
+
+// deniedLog reports calls that Redis's ACL refuses (NOPERM): an ERROR
+// naming the fix, at most once per operation per interval, with the number
+// held back since. Callers fall back (limits per process, details from the
+// database) and the circuit stays closed, so without it a misconfigured ACL
+// user would show only in metrics.
+type deniedLog struct {
+	logger *slog.Logger
+	every  time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time // by operation
+	held map[string]int
+}
+
+// deniedLogInterval is how often a refused operation is logged again.
+const deniedLogInterval = 10 * time.Minute
+
+// aclCommands is what nearby's ACL user needs: the commands it runs, and
+// those its Lua scripts run (scripts run with the caller's permissions).
+const aclCommands = "+ping +get +set +del +evalsha +eval +time +zadd +zcard +zrange +zremrangebyscore +pexpire"
+
+func newDeniedLog(logger *slog.Logger, every time.Duration) *deniedLog {
+	return &deniedLog{logger: logger, every: every, last: map[string]time.Time{}, held: map[string]int{}}
+}
+
+func (l *deniedLog) log(ctx context.Context, op string, err error) {
+	now := time.Now()
+	l.mu.Lock()
+	if t, ok := l.last[op]; ok && now.Sub(t) < l.every {
+		l.held[op]++
+		l.mu.Unlock()
+		return
+	}
+	held := l.held[op]
+	l.last[op], l.held[op] = now, 0
+	l.mu.Unlock()
+	effect := "the cache is bypassed for it: details are read from the database, and owners' writes do not refresh the cache"
+	if op == "ratelimit" {
+		effect = "rate limits are decided by each process alone, not shared"
+	}
+	l.logger.ErrorContext(ctx, "redis ACL refuses a command to our user: grant it what nearby runs, "+
+		"ACL SETUSER <user> ~<prefix>:* "+aclCommands+" (Lua scripts run with the user's permissions); meanwhile "+effect,
+		"op", op, "err", err, "held_back", held)
+}
