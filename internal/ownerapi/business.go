@@ -156,7 +156,11 @@ func matches(list string, version int64) bool {
 // ifMatch returns the version an If-Match header names: 0 for "*" (any
 // current version). The header is required on replace and patch: without
 // it the request is refused with 428, so that no owner overwrites a change
-// they have not seen. A weak or malformed tag can never match: 412.
+// they have not seen. A weak or malformed tag can never match: 412. Nor
+// can another spelling of a version ("+3", "03"): entity tags compare
+// character by character (RFC 9110). A bare version number (3, without
+// the quotes) is accepted as its ETag, deliberately: clients that send
+// the version field they read mean exactly that version.
 func ifMatch(r *http.Request, required bool) (int64, error) {
 	vals := r.Header.Values("If-Match")
 	if len(vals) == 0 {
@@ -175,7 +179,7 @@ func ifMatch(r *http.Request, required bool) (int64, error) {
 	}
 	inner := strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`)
 	n, err := strconv.ParseInt(inner, 10, 64)
-	if err != nil || n <= 0 || strings.HasPrefix(v, "W/") || (inner != v && len(v) != len(inner)+2) {
+	if err != nil || n <= 0 || inner != strconv.FormatInt(n, 10) || (inner != v && len(v) != len(inner)+2) {
 		return 0, nearby.Errorf(nearby.EPRECONDITION, "If-Match %s does not match the current ETag", quote(v))
 	}
 	return n, nil

@@ -476,7 +476,12 @@ func TestPreconditions(t *testing.T) {
 		status  int
 	}{
 		{"", 428}, {`"9"`, 412}, {`W/"1"`, 412}, {`"abc"`, 412}, {`"1`, 412}, {`"1", "2"`, 400},
-		{`"1"`, 200}, {`"1"`, 412}, {`2`, 200}, {`*`, 200},
+		{`"1"`, 200}, {`"1"`, 412},
+		// A bare version number is accepted as its ETag (documented
+		// leniency); any other spelling of the version is another entity
+		// tag, which does not match.
+		{`2`, 200}, {`"+3"`, 412}, {`"03"`, 412}, {`03`, 412}, {`+3`, 412}, {`" 3"`, 412}, {`"3"`, 200},
+		{`*`, 200},
 	} {
 		if r := patch(tt.ifMatch); r.status != tt.status {
 			t.Errorf("If-Match %q: %d, want %d (%s)", tt.ifMatch, r.status, tt.status, r.body)
