@@ -59,9 +59,9 @@ const usage = `usage:
 serve (the default) serves the owners' HTTP API; migrate applies the
 database migrations (idempotent); token prints a bearer token for an owner,
 for development; purge removes businesses deleted longer ago than
---older-than, and idempotency keys older than --keys-older-than; import
-bulk-loads a CSV of businesses (id,name,category,lat,lon and optionally
-price,rating,review_count,hours) as one owner's.
+--older-than, and idempotency keys older than --keys-older-than (below
+24h it warns); import bulk-loads a CSV of businesses (id,name,category,lat,lon
+and optionally price,rating,review_count,hours) as one owner's.
 Run "owner-api COMMAND -h" for a command's flags and environment variables.`
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -356,13 +356,34 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	return err
 }
 
+// minPurgeAge is the least age at which purge removes a soft-deleted
+// business without a warning. Once purged, a deletion leaves no trace in
+// the change feed, so the row should outlive every seed a searchd may
+// still load with the business in it: a node that (re)loads such a seed
+// follows the feed from the seed's watermark less postgres.FeedSlack and
+// would serve the business until the next seed. The newest seed is up to
+// the indexer's --every plus a build (--timeout) old, 2h with the
+// defaults, and a publish keeps indexer.KeepSeeds (2) superseded seeds for
+// rollback: 6h. Followers that are running need only FeedSlack (5 s) plus
+// their poll interval and the replica's lag. A day covers the defaults
+// four times over, and an indexer that failed for some hours. Shorter ages
+// are the operator's call (tests, a development database): purge warns
+// and goes on.
+const minPurgeAge = 24 * time.Hour
+
+// minKeyAge is how long api/owner-api.yaml promises idempotency keys are
+// kept; purging younger ones warns likewise.
+const minKeyAge = 24 * time.Hour
+
 func purge(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	f := newFlags("owner-api purge", getenv, stdout)
 	var dsn string
 	var olderThan, keysOlderThan time.Duration
 	f.db(&dsn)
-	f.DurationVar(&olderThan, "older-than", 720*time.Hour, "remove businesses deleted longer ago than this")
-	f.DurationVar(&keysOlderThan, "keys-older-than", 24*time.Hour, "remove idempotency keys older than this")
+	f.DurationVar(&olderThan, "older-than", 720*time.Hour,
+		"remove businesses deleted longer ago than this (below "+minPurgeAge.String()+" it warns: keep it above the oldest seed a searchd may load)")
+	f.DurationVar(&keysOlderThan, "keys-older-than", 24*time.Hour,
+		"remove idempotency keys older than this (below "+minKeyAge.String()+", which the API promises, it warns)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -372,6 +393,15 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	if olderThan < 0 || keysOlderThan < 0 {
 		return errors.New("durations must not be negative")
 	}
+	logger := slog.New(slog.NewJSONHandler(stdout, nil))
+	if olderThan < minPurgeAge {
+		logger.Warn("--older-than is under "+minPurgeAge.String()+": a searchd that loads a seed built before such a deletion serves the business until the next seed, since the purged deletion leaves no trace in the change feed",
+			"older_than", olderThan.String())
+	}
+	if keysOlderThan < minKeyAge {
+		logger.Warn("--keys-older-than is under "+minKeyAge.String()+", which api/owner-api.yaml promises for idempotency keys: a retry after it may apply a request twice",
+			"keys_older_than", keysOlderThan.String())
+	}
 	db, err := postgres.Open(ctx, postgres.Config{Primary: dsn})
 	if err != nil {
 		return err
@@ -379,7 +409,6 @@ func purge(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer db.Close()
 	now := time.Now()
 	nb, nk, err := postgres.NewBusinessService(db).Purge(ctx, now.Add(-olderThan), now.Add(-keysOlderThan))
-	logger := slog.New(slog.NewJSONHandler(stdout, nil))
 	logger.Info("purged", "businesses", nb, "idempotency_keys", nk,
 		"deleted_before", now.Add(-olderThan).UTC().Format(time.RFC3339), "keys_before", now.Add(-keysOlderThan).UTC().Format(time.RFC3339))
 	return err

@@ -254,13 +254,71 @@ func TestCRUD(t *testing.T) {
 	if n := dbCount(t, dsn, "id = $1 AND deleted_at IS NOT NULL", id); n != 1 {
 		t.Errorf("soft-deleted row missing")
 	}
-	// Purge removes it (with --older-than 0s, at once).
+	// Purge keeps it while followers may still need the deletion, and
+	// removes it once it is older than --older-than (backdated here).
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"purge", "--db", dsn, "--older-than", "0s"}, noEnv, &out); err != nil {
+	if err := run(context.Background(), []string{"purge", "--db", dsn, "--older-than", "24h"}, noEnv, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"businesses":0`) || dbCount(t, dsn, "true") != 1 {
+		t.Errorf("purge of a fresh deletion: %s", out.String())
+	}
+	dbExec(t, dsn, "UPDATE businesses SET deleted_at = deleted_at - interval '25 hours' WHERE id = $1", id)
+	out.Reset()
+	if err := run(context.Background(), []string{"purge", "--db", dsn, "--older-than", "24h"}, noEnv, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `"businesses":1`) || dbCount(t, dsn, "true") != 0 {
 		t.Errorf("purge: %s", out.String())
+	}
+}
+
+// TestPurgeWarnsShortAges: purge with ages under a day, which searchd's
+// followers (or a node loading a seed built before the deletion) and the
+// idempotency promise may still need, does what it is asked and says what
+// it risks, once for each age.
+func TestPurgeWarnsShortAges(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	srv := startOwnerAPI(t, dsn)
+	tok := tokenFor(t, 42)
+	c := call(t, "POST", srv.url+"/v1/businesses", tok, shop, "Idempotency-Key", "k1")
+	if c.status != 201 {
+		t.Fatalf("POST: %d %s", c.status, c.body)
+	}
+	if r := call(t, "DELETE", srv.url+c.header.Get("Location"), tok, ""); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"purge", "--db", dsn}, noEnv, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "WARN") {
+		t.Errorf("default ages warned:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"purge", "--db", dsn, "--older-than", "0s", "--keys-older-than", "0s"}, noEnv, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--older-than is under 24h0m0s", "--keys-older-than is under 24h0m0s"} {
+		if n := strings.Count(out.String(), flag); n != 1 {
+			t.Errorf("%d warnings %q, want 1:\n%s", n, flag, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), `"businesses":1`) || !strings.Contains(out.String(), `"idempotency_keys":1`) {
+		t.Errorf("purge with 0s ages: %s", out.String())
+	}
+}
+
+func dbExec(t *testing.T, dsn, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatal(err)
 	}
 }
 
