@@ -159,6 +159,11 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 			problem.Write(w, r, se.status, se.detail, nil)
 			return
 		}
+		if we := (*httpx.WriteError)(nil); errors.As(err, &we) {
+			// The answer has begun: nothing more can be sent.
+			s.logger.Debug("answer not delivered", "request_id", middleware.GetReqID(r.Context()), "path", r.URL.Path, "err", we.Err)
+			return
+		}
 		code := nearby.ErrorCode(err)
 		switch code {
 		case nearby.EINTERNAL:
@@ -236,6 +241,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/yaml")
-	_, err := w.Write(s.openapi)
-	return err
+	return httpx.Write(w, s.openapi)
 }

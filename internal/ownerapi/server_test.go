@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -728,5 +729,35 @@ func TestClientGoneIsNoServerError(t *testing.T) {
 	}
 	if statuses := promtest.LabelValues(t, reg, "nearby_http_requests_total", "status"); !slices.Equal(statuses, []string{"499"}) {
 		t.Errorf("counted with statuses %v, want [499]", statuses)
+	}
+}
+
+// brokenPipe is a response writer whose connection is gone: every body
+// write fails, as a write to a reset socket does.
+type brokenPipe struct{ *httptest.ResponseRecorder }
+
+func (b brokenPipe) Write([]byte) (int, error) {
+	if !b.Flushed {
+		b.WriteHeader(http.StatusOK)
+	}
+	return 0, syscall.EPIPE
+}
+
+// TestUndeliveredAnswerIsNoServerError: an answer whose body cannot be
+// written (the client reset the connection) is not logged as an internal
+// error, and no problem document follows the status line that went out.
+func TestUndeliveredAnswerIsNoServerError(t *testing.T) {
+	s := newTestServer(t)
+	for _, path := range []string{"/v1/owners/me/businesses", "/healthz", "/openapi.yaml"} {
+		w := brokenPipe{httptest.NewRecorder()}
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Authorization", "Bearer "+tokenFor(t, 1))
+		s.ServeHTTP(w, r)
+		if w.Code != http.StatusOK {
+			t.Errorf("%s: status %d, want 200", path, w.Code)
+		}
+	}
+	if strings.Contains(s.logs.String(), "ERROR") {
+		t.Errorf("logged:\n%s", s.logs.String())
 	}
 }
