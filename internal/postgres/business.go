@@ -33,10 +33,17 @@ func NewBusinessService(db *DB) *BusinessService { return &BusinessService{db: d
 const columns = `id, owner_id, name, category, lat, lon, address, city, state, country, zip,
 	description, photos, price, rating, review_count, hours, version, created_at, updated_at, deleted_at`
 
-// scanRecord scans a row of columns. Unlike the read path, it fails on
-// stored hours it cannot decode: an owner's update based on the record
-// would otherwise erase them.
-func scanRecord(row pgx.Row) (*nearby.BusinessRecord, error) {
+// scanRecord scans a row of columns for an owner. Unlike the read path
+// (scanDetail), it fails on stored hours it cannot decode: an owner's
+// update based on the record would otherwise erase them.
+func scanRecord(row pgx.Row) (*nearby.BusinessRecord, error) { return scan(row, true) }
+
+// scanDetail scans a row of columns for a searcher: hours that do not
+// decode (a time zone missing from this process's tz database) come out
+// unknown, as the search index reads them (scheduleCache).
+func scanDetail(row pgx.Row) (*nearby.BusinessRecord, error) { return scan(row, false) }
+
+func scan(row pgx.Row, strictHours bool) (*nearby.BusinessRecord, error) {
 	var r nearby.BusinessRecord
 	var category string
 	var price, rating pgtype.Int2
@@ -55,7 +62,10 @@ func scanRecord(row pgx.Row) (*nearby.BusinessRecord, error) {
 	if hoursText != nil {
 		r.Hours = new(hours.Schedule)
 		if err := r.Hours.UnmarshalJSON(hoursText); err != nil {
-			return nil, fmt.Errorf("business %d: stored hours: %w", r.ID, err)
+			if strictHours {
+				return nil, fmt.Errorf("business %d: stored hours: %w", r.ID, err)
+			}
+			r.Hours = nil
 		}
 	}
 	normalize(&r)

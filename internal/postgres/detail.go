@@ -18,7 +18,7 @@ func (s *BusinessService) Detail(ctx context.Context, id int64) (*nearby.Busines
 	if id <= 0 {
 		return nil, notFound(id)
 	}
-	rec, err := scanRecord(s.db.replica.QueryRow(ctx, `SELECT `+columns+` FROM businesses
+	rec, err := scanDetail(s.db.replica.QueryRow(ctx, `SELECT `+columns+` FROM businesses
 		WHERE id = $1 AND deleted_at IS NULL`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound(id)
