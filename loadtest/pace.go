@@ -106,7 +106,7 @@ func Pace(ctx context.Context, cfg PaceConfig) (*PaceResult, error) {
 	}
 	err = p.run(ctx)
 	res := &PaceResult{Requests: p.ok, Errors: p.errors, Elapsed: p.elapsed, FirstError: p.firstErr}
-	pct := func(h *hdrhistogram.Histogram, q float64) time.Duration { return time.Duration(h.ValueAtPercentile(q)) }
+	pct := func(h *hdrhistogram.Histogram, q float64) time.Duration { return time.Duration(valueAt(h, q)) }
 	res.Rate = float64(res.Requests) / max(res.Elapsed, cfg.Duration).Seconds()
 	res.P50, res.P90, res.P99, res.P999 = pct(p.lat, 50), pct(p.lat, 90), pct(p.lat, 99), pct(p.lat, 99.9)
 	res.Max = time.Duration(p.lat.Max())

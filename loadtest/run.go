@@ -348,8 +348,8 @@ func (r *runner) report(sc *ScenarioSpec, cfg Config, start time.Time, elapsed t
 	if cfg.Rate > 0 {
 		rep.Mode = "open"
 		rep.Lag = &Lag{
-			P50Ms: ms(time.Duration(rec.lag.ValueAtPercentile(50))),
-			P99Ms: ms(time.Duration(rec.lag.ValueAtPercentile(99))),
+			P50Ms: ms(time.Duration(valueAt(rec.lag, 50))),
+			P99Ms: ms(time.Duration(valueAt(rec.lag, 99))),
 			MaxMs: ms(time.Duration(rec.lag.Max())),
 		}
 	}

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -68,18 +69,20 @@ func parseThreshold(s string) (Threshold, error) {
 	t.Metric = lhs
 	switch {
 	case lhs == "errors":
-		pct := strings.HasSuffix(rhs, "%")
-		v, err := strconv.ParseFloat(strings.TrimSuffix(rhs, "%"), 64)
-		if err != nil || v < 0 {
+		// Exactly, then rounded once: 0.9/100 in floating point is a hair
+		// above 9/1000, so errors<0.9% would pass with 9 errors in 1000.
+		num := strings.TrimSuffix(rhs, "%")
+		v, ok := new(big.Rat).SetString(num)
+		if !ok || strings.Contains(num, "/") || v.Sign() < 0 {
 			return bad("errors need a percentage or a fraction")
 		}
-		if pct {
-			v /= 100
+		if len(num) < len(rhs) {
+			v.Quo(v, big.NewRat(100, 1))
 		}
-		if v > 1 {
+		if v.Cmp(big.NewRat(1, 1)) > 0 {
 			return bad("an error share is at most 100%")
 		}
-		t.ErrorRate = v
+		t.ErrorRate, _ = v.Float64()
 		return t, nil
 	case lhs == "mean" || lhs == "max":
 	case strings.HasPrefix(lhs, "p"):
@@ -144,7 +147,7 @@ func (t Threshold) check(st *stat) ThresholdResult {
 	case t.Metric == "max":
 		actual = time.Duration(st.h.Max())
 	default:
-		actual = time.Duration(st.h.ValueAtPercentile(t.Percentile))
+		actual = time.Duration(valueAt(st.h, t.Percentile))
 	}
 	r.Actual = ms(actual)
 	r.Passed = cmp(float64(actual), float64(t.Latency))

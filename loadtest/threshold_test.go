@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -133,6 +134,37 @@ func TestDistribution(t *testing.T) {
 	for i := 1; i < len(d); i++ {
 		if d[i].P <= d[i-1].P || d[i].Ms < d[i-1].Ms {
 			t.Fatalf("not monotone at %d: %+v %+v", i, d[i-1], d[i])
+		}
+	}
+}
+
+// TestErrorThresholdAtTheLimit: an error share exactly at the limit fails
+// "<" and passes "<=", whatever the limit's decimal digits. Dividing the
+// percentage by 100 in floating point made 0.9% a hair more than 9/1000
+// (so errors<0.9% passed with 9 errors in 1000) and 0.7% a hair less than
+// 7/1000 (so errors<=0.7% failed with 7).
+func TestErrorThresholdAtTheLimit(t *testing.T) {
+	for _, count := range []int64{1000, 10000} {
+		for tenths := int64(1); tenths <= 1000; tenths++ {
+			st := newStat()
+			st.count, st.errors = count, tenths*count/1000
+			pct := strconv.FormatFloat(float64(tenths)/10, 'f', -1, 64)
+			frac := strconv.FormatFloat(float64(tenths)/1000, 'f', -1, 64)
+			for _, tc := range []struct {
+				expr string
+				pass bool
+			}{
+				{"errors<" + pct + "%", false}, {"errors<=" + pct + "%", true},
+				{"errors<" + frac, false}, {"errors<=" + frac, true},
+			} {
+				ts, err := ParseThresholds(tc.expr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := ts[0].check(st); r.Passed != tc.pass {
+					t.Errorf("%s with %d errors in %d: passed %v (limit %.20g, actual %.20g)", tc.expr, st.errors, count, r.Passed, r.Limit, r.Actual)
+				}
+			}
 		}
 	}
 }

@@ -64,7 +64,11 @@ export function k6Thresholds(list) {
     let key;
     let rule;
     if (metric === 'errors') {
-      const v = limit.endsWith('%') ? Number(limit.slice(0, -1)) / 100 : Number(limit);
+      // A percentage moves the decimal point in the text: 0.9 / 100 is a
+      // hair above 0.009, which would pass 9 errors in 1000 for errors<0.9%.
+      const pct = limit.endsWith('%');
+      const num = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:e([+-]?\d+))?$/i.exec(pct ? limit.slice(0, -1) : limit);
+      const v = num === null ? NaN : Number(`${num[1]}e${Number(num[2] || 0) - (pct ? 2 : 0)}`);
       if (!(v >= 0 && v <= 1)) {
         throw new Error(`bad error share in ${expr}`);
       }
