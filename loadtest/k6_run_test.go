@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,10 +27,12 @@ export async function resolve(specifier, context, next) {
 export function check(v, checks) { return Object.values(checks).every((f) => f(v)); }`,
 	"k6-http.mjs": `
 function req(method, url, body, params) {
-  globalThis.__calls.push({ method, url, body: body ?? null, headers: (params && params.headers) || {}, name: params && params.tags && params.tags.name });
+  globalThis.__calls.push({ method, url, body: body ?? null, headers: (params && params.headers) || {}, name: params && params.tags && params.tags.name,
+    expected: (params && params.responseCallback && params.responseCallback.expected) || null });
   return globalThis.__respond(method, url);
 }
 export default {
+  expectedStatuses: (...codes) => ({ expected: codes }),
   get: (url, params) => req('GET', url, null, params),
   post: (url, body, params) => req('POST', url, body, params),
   patch: (url, body, params) => req('PATCH', url, body, params),
@@ -87,6 +90,9 @@ type k6Call struct {
 	Body    *string           `json:"body"`
 	Headers map[string]string `json:"headers"`
 	Name    string            `json:"name"`
+	// Expected are the statuses of the request's responseCallback, the
+	// ones k6 does not count in http_req_failed.
+	Expected []int `json:"expected"`
 }
 
 type k6Out struct {
@@ -101,7 +107,8 @@ type k6Out struct {
 			MaxVUs          int    `json:"maxVUs"`
 			Exec            string `json:"exec"`
 		} `json:"scenarios"`
-		Thresholds map[string][]string `json:"thresholds"`
+		Thresholds   map[string][]string `json:"thresholds"`
+		MaxRedirects *int                `json:"maxRedirects"`
 	} `json:"options"`
 	Calls []k6Call `json:"calls"`
 	Error string   `json:"error"`
@@ -165,6 +172,11 @@ func TestK6Options(t *testing.T) {
 			if rules != len(sc.Thresholds)+1 || len(out.Options.Thresholds["dropped_iterations"]) != 1 {
 				t.Errorf("thresholds %v for %v", out.Options.Thresholds, sc.Thresholds)
 			}
+			// Redirects are not followed, as by the Go runner: k6 follows
+			// 10 by default, to any host, past the loopback check.
+			if out.Options.MaxRedirects == nil || *out.Options.MaxRedirects != 0 {
+				t.Errorf("maxRedirects %v, want 0", out.Options.MaxRedirects)
+			}
 		})
 	}
 
@@ -217,10 +229,20 @@ func TestK6Iterations(t *testing.T) {
 		}
 		return out.Calls
 	}
+	// Each request names the statuses the Go runner accepts for it, so
+	// that k6's http_req_failed counts the same errors (by default k6
+	// takes any 2xx or 3xx for a success).
+	wantStatus := map[string]string{
+		ReqSearch: "[200]", ReqSearchPage: "[200]", ReqDetails: "[200]", ReqHealthz: "[200]",
+		ReqOwnerCreate: "[201 200]", ReqOwnerRead: "[200]", ReqOwnerUpdate: "[200 204]", ReqOwnerDelete: "[204 200]",
+	}
 	describe := func(cs []k6Call) []string {
 		var s []string
 		for _, c := range cs {
 			s = append(s, c.Name+" "+c.Method+" "+c.URL)
+			if got := fmt.Sprint(c.Expected); got != wantStatus[c.Name] {
+				t.Errorf("%s %s: expected statuses %s, want %s", c.Method, c.URL, got, wantStatus[c.Name])
+			}
 		}
 		return s
 	}
