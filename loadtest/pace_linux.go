@@ -49,6 +49,11 @@ func (p *pacer) run(ctx context.Context) error {
 	// Past the schedule, answers have the timeout to arrive (p.expire);
 	// stop is a backstop.
 	stop := p.duration + 2*p.timeout
+	// A dial blocks the loop for up to the timeout (a server that does not
+	// accept leaves it hanging), and every request due may need one: no
+	// dial may outlast the run's bound.
+	dialCtx, cancel := context.WithDeadline(ctx, start.Add(stop))
+	defer cancel()
 	events := make([]unix.EpollEvent, len(p.conns)+1)
 	var next int64
 	var scanned time.Duration
@@ -58,7 +63,7 @@ func (p *pacer) run(ctx context.Context) error {
 			break
 		}
 		for due(next) < p.duration && due(next) <= now {
-			slot, err := p.idle(ctx, ep)
+			slot, err := p.idle(dialCtx, ep)
 			if err != nil {
 				p.fail(err)
 				next++
