@@ -93,7 +93,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.thresholds, "thresholds", "", "pass/fail criteria, e.g. 'p99<20ms,p95<10ms,errors<0.1%'; request-specific: 'details:p99<5ms'; 'none' for none (default: the scenario's)")
 	fs.StringVar(&c.Out, "out", "loadtest-report", "report path prefix: writes OUT.json and OUT.html (a directory: DIR/report.*); empty: no files")
 	fs.StringVar(&c.OwnerURL, "owner-url", "", "owner-api base URL (needed by owner; mixed leaves owner out without it)")
-	fs.StringVar(&c.Token, "token", getenv("OWNER_TOKEN"), "owner-api bearer token (env OWNER_TOKEN)")
+	// Not the environment's token as the default: the usage text, printed on
+	// any bad flag, would show it.
+	fs.StringVar(&c.Token, "token", "", "owner-api bearer token (env OWNER_TOKEN)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow targets that are not loopback addresses: only your own deployment")
 	fs.DurationVar(&c.Timeout, "timeout", loadtest.DefaultTimeout, "per-request timeout")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", loadtest.DefaultMaxInFlight, "open loop: most iterations in flight at once")
@@ -104,6 +106,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	tokenGiven := false
+	fs.Visit(func(f *flag.Flag) { tokenGiven = tokenGiven || f.Name == "token" })
+	if !tokenGiven {
+		c.Token = getenv("OWNER_TOKEN")
 	}
 	sc, ok := spec.Scenario(c.Scenario)
 	if !ok {

@@ -154,6 +154,41 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+// TestUsageHidesToken: the usage text, printed on --help and on any bad
+// flag, must not show $OWNER_TOKEN as the default of --token (it would end
+// up in terminals and CI logs); the token still comes from the environment
+// unless --token is given.
+func TestUsageHidesToken(t *testing.T) {
+	env := func(k string) string {
+		if k == "OWNER_TOKEN" {
+			return "s3cret-from-env"
+		}
+		return ""
+	}
+	for _, args := range [][]string{{"--help"}, {"--rate", "abc"}, {"--no-such-flag"}} {
+		var usage bytes.Buffer
+		if _, err := parseConfig(args, env, &usage); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+		if strings.Contains(usage.String(), "s3cret") || !strings.Contains(usage.String(), "-token") {
+			t.Errorf("%v: usage shows the token:\n%s", args, usage.String())
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "s3cret-from-env"},
+		{[]string{"--token", "given"}, "given"},
+		{[]string{"--token="}, ""}, // explicitly none
+	} {
+		c, err := parseConfig(tc.args, env, &bytes.Buffer{})
+		if err != nil || c.Token != tc.want {
+			t.Errorf("%v: token %q, err %v; want %q", tc.args, c.Token, err, tc.want)
+		}
+	}
+}
+
 func TestCommandLineRedactsToken(t *testing.T) {
 	got := commandLine([]string{"--token", "s3cret", "--token=s3cret", "--thresholds", "p99<20ms,errors<0.1%", "--rate", "5"})
 	want := `go run ./cmd/loadtest --token REDACTED --token=REDACTED --thresholds 'p99<20ms,errors<0.1%' --rate 5`
