@@ -28,7 +28,8 @@ export function check(v, checks) { return Object.values(checks).every((f) => f(v
 	"k6-http.mjs": `
 function req(method, url, body, params) {
   globalThis.__calls.push({ method, url, body: body ?? null, headers: (params && params.headers) || {}, name: params && params.tags && params.tags.name,
-    expected: (params && params.responseCallback && params.responseCallback.expected) || null });
+    expected: (params && params.responseCallback && params.responseCallback.expected) || null,
+    timeout: (params && params.timeout) || null });
   return globalThis.__respond(method, url);
 }
 export default {
@@ -92,7 +93,8 @@ type k6Call struct {
 	Name    string            `json:"name"`
 	// Expected are the statuses of the request's responseCallback, the
 	// ones k6 does not count in http_req_failed.
-	Expected []int `json:"expected"`
+	Expected []int  `json:"expected"`
+	Timeout  string `json:"timeout"` // the request's timeout param
 }
 
 type k6Out struct {
@@ -242,6 +244,10 @@ func TestK6Iterations(t *testing.T) {
 			s = append(s, c.Name+" "+c.Method+" "+c.URL)
 			if got := fmt.Sprint(c.Expected); got != wantStatus[c.Name] {
 				t.Errorf("%s %s: expected statuses %s, want %s", c.Method, c.URL, got, wantStatus[c.Name])
+			}
+			// The Go runner's timeout, not k6's 60 s.
+			if want := DefaultTimeout.String(); c.Timeout != want {
+				t.Errorf("%s %s: timeout %q, want %q", c.Method, c.URL, c.Timeout, want)
 			}
 		}
 		return s

@@ -41,6 +41,8 @@ const ALLOW_REMOTE = env('ALLOW_REMOTE', '') === '1';
 const BASE = checkTarget(env('BASE_URL', 'http://127.0.0.1:8080'), ALLOW_REMOTE, 'BASE_URL');
 const OWNER = env('OWNER_URL', '') === '' ? '' : checkTarget(env('OWNER_URL', ''), ALLOW_REMOTE, 'OWNER_URL');
 const TOKEN = env('OWNER_TOKEN', '');
+// Each request's timeout, the Go runner's default (k6's own is 60s).
+const TIMEOUT = env('TIMEOUT', '10s');
 const WEIGHTS = effectiveWeights(SCENARIOS.mixed.weights, OWNER !== '');
 
 // The statuses each request accepts, as in the Go runner: anything else
@@ -104,7 +106,7 @@ function query() {
 }
 
 function get(url, name) {
-  const res = http.get(url, { tags: { name }, responseCallback: OK });
+  const res = http.get(url, { tags: { name }, responseCallback: OK, timeout: TIMEOUT });
   check(res, { [`${name} 200`]: (r) => r.status === 200 });
   return res;
 }
@@ -158,7 +160,7 @@ function ownerParams(name, expected, ifMatch) {
   if (ifMatch) {
     headers['If-Match'] = ifMatch;
   }
-  return { headers, tags: { name }, responseCallback: expected };
+  return { headers, tags: { name }, responseCallback: expected, timeout: TIMEOUT };
 }
 
 // owner: create a shop where the query is, read it, rename it with the
