@@ -8,41 +8,58 @@ import (
 	"time"
 )
 
+// throttle lets one line of each kind through per interval and counts the
+// ones it holds back.
+type throttle struct {
+	every time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time // by kind
+	held map[string]int
+}
+
+func newThrottle(every time.Duration) *throttle {
+	return &throttle{every: every, last: map[string]time.Time{}, held: map[string]int{}}
+}
+
+// pass reports whether a line of the kind may be logged now and, if so,
+// how many were held back since the last one.
+func (t *throttle) pass(kind string) (held int, ok bool) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if last, seen := t.last[kind]; seen && now.Sub(last) < t.every {
+		t.held[kind]++
+		return 0, false
+	}
+	held = t.held[kind]
+	t.last[kind], t.held[kind] = now, 0
+	return held, true
+}
+
 // clientLog takes go-redis's own messages, which it writes through one
 // process-wide logger (to stderr by default: a line per failed dial, twice
 // a second while Redis is down), into the service's structured log at WARN,
-// at most one line per kind of message per interval, with the number held
-// back since the last one shown. The circuit breaker already logs when
-// Redis goes and comes back; these lines are the details.
+// at most one line per kind of message (format string) per interval, with
+// the number held back since the last one shown. The circuit breaker
+// already logs when Redis goes and comes back; these lines are the details.
 type clientLog struct {
 	logger *slog.Logger
-	every  time.Duration
-
-	mu   sync.Mutex
-	last map[string]time.Time // by format string
-	held map[string]int
+	*throttle
 }
 
 // clientLogInterval is how often one kind of go-redis message is shown.
 const clientLogInterval = 30 * time.Second
 
 func newClientLog(logger *slog.Logger, every time.Duration) *clientLog {
-	return &clientLog{logger: logger, every: every, last: map[string]time.Time{}, held: map[string]int{}}
+	return &clientLog{logger, newThrottle(every)}
 }
 
 // Printf implements go-redis's logging interface.
 func (l *clientLog) Printf(ctx context.Context, format string, v ...any) {
-	now := time.Now()
-	l.mu.Lock()
-	if t, ok := l.last[format]; ok && now.Sub(t) < l.every {
-		l.held[format]++
-		l.mu.Unlock()
-		return
+	if held, ok := l.pass(format); ok {
+		l.logger.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...), "held_back", held)
 	}
-	held := l.held[format]
-	l.last[format], l.held[format] = now, 0
-	l.mu.Unlock()
-	l.logger.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...), "held_back", held)
 }
 
 // deniedLog reports calls that Redis's ACL refuses (NOPERM): an ERROR
@@ -52,11 +69,7 @@ func (l *clientLog) Printf(ctx context.Context, format string, v ...any) {
 // user would show only in metrics.
 type deniedLog struct {
 	logger *slog.Logger
-	every  time.Duration
-
-	mu   sync.Mutex
-	last map[string]time.Time // by operation
-	held map[string]int
+	*throttle
 }
 
 // deniedLogInterval is how often a refused operation is logged again.
@@ -67,20 +80,14 @@ const deniedLogInterval = 10 * time.Minute
 const aclCommands = "+ping +get +set +del +evalsha +eval +time +zadd +zcard +zrange +zremrangebyscore +pexpire"
 
 func newDeniedLog(logger *slog.Logger, every time.Duration) *deniedLog {
-	return &deniedLog{logger: logger, every: every, last: map[string]time.Time{}, held: map[string]int{}}
+	return &deniedLog{logger, newThrottle(every)}
 }
 
 func (l *deniedLog) log(ctx context.Context, op string, err error) {
-	now := time.Now()
-	l.mu.Lock()
-	if t, ok := l.last[op]; ok && now.Sub(t) < l.every {
-		l.held[op]++
-		l.mu.Unlock()
+	held, ok := l.pass(op)
+	if !ok {
 		return
 	}
-	held := l.held[op]
-	l.last[op], l.held[op] = now, 0
-	l.mu.Unlock()
 	effect := "the cache is bypassed for it: details are read from the database, and owners' writes do not refresh the cache"
 	if op == "ratelimit" {
 		effect = "rate limits are decided by each process alone, not shared"
