@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,24 +17,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/nearby/nearby/geo"
+	"github.com/nearby/nearby/internal/chromiumtest"
 )
-
-// chromium returns the path of a Chromium to drive. Without one the test
-// skips, except in CI (CI=true), where scripts/chromium.sh installs it and
-// a missing browser is a failure.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("Chromium is not installed; scripts/chromium.sh installs it")
-	}
-	t.Skip("Chromium is not installed (scripts/chromium.sh installs it); skipping the browser test")
-	return ""
-}
 
 // artifactDir is where the test writes its screenshots: $NEARBY_ARTIFACTS
 // when set, else a temporary directory.
@@ -114,7 +97,7 @@ type apiPage struct {
 // the page says it ran, with the API's total; then it makes searchd refuse
 // a search and checks that the page says why.
 func TestExplorerInBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := chromiumtest.Path(t)
 	base, _ := startSearchd(t, nil, map[string]string{"NEARBY_DEMO_SIZE": "50000"})
 	artifacts := artifactDir(t)
 

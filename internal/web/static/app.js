@@ -52,12 +52,25 @@
   const wxOf = (px) => (px - view.w / 2) / view.s + view.x;
   const wyOf = (py) => (py - view.h / 2) / view.s + view.y;
   const minScale = () => Math.max(view.w, view.h);
+  // The world repeats east and west, one world (x + 1) apart, so that the
+  // view can straddle the antimeridian. near is the copy of world x nearest
+  // the view's centre: the one to draw, since the view is at most a world
+  // wide. copies are the offsets that bring [x0, x1] into the view.
+  const near = (wx) => wx + Math.round(view.x - wx);
+  function copies(x0, x1) {
+    const out = [];
+    for (let k = Math.ceil(wxOf(0) - x1); k <= Math.floor(wxOf(view.w) - x0); k++) out.push(k);
+    return out;
+  }
+  const wrapLon = (lon) => ((lon + 540) % 360) - 180;
+  // lonSpan is the width in degrees of a box from west to east, across the
+  // antimeridian when east is not east of west.
+  const lonSpan = (w, e) => (e > w ? e - w : e - w + 360);
 
   function clampView() {
     view.s = Math.max(minScale(), Math.min(MAX_SCALE, view.s));
-    const hw = view.w / 2 / view.s;
     const hh = view.h / 2 / view.s;
-    view.x = Math.max(hw, Math.min(1 - hw, view.x));
+    view.x -= Math.floor(view.x);
     view.y = Math.max(hh, Math.min(1 - hh, view.y));
   }
 
@@ -69,6 +82,7 @@
     clampView();
     view.x = wx - (px - view.w / 2) / view.s;
     view.y = wy - (py - view.h / 2) / view.s;
+    view.x -= Math.floor(view.x);
     viewChanged();
   }
 
@@ -138,8 +152,8 @@
 
   // unwrap makes a line continuous across the antimeridian: a step of more
   // than half the world is the same step the short way round, so the line
-  // runs on past x = 1 (or before x = 0) and tracePaths draws it again one
-  // world over.
+  // runs on past x = 1 (or before x = 0); tracePaths draws each copy of it
+  // the view shows.
   function unwrap(pts) {
     for (let i = 2; i < pts.length; i += 2) {
       const d = pts[i] - pts[i - 2];
@@ -179,13 +193,9 @@
     const vy0 = wyOf(0); const vy1 = wyOf(view.h);
     const tol = 0.5 / view.s;
     for (const l of lines) {
-      // A line unwrapped past an edge of the world is drawn again one
-      // world over.
-      const offsets = [0];
-      if (l.x1 > 1) offsets.push(-1);
-      if (l.x0 < 0) offsets.push(1);
-      for (const off of offsets) {
-        if (l.x1 + off < vx0 || l.x0 + off > vx1 || l.y1 < vy0 || l.y0 > vy1) continue;
+      if (l.y1 < vy0 || l.y0 > vy1) continue;
+      for (const off of copies(l.x0, l.x1)) {
+        if (l.x1 + off < vx0 || l.x0 + off > vx1) continue;
         const p = l.pts;
         let lx = p[0]; let ly = p[1];
         ctx.moveTo(sx(lx + off), sy(ly));
@@ -294,13 +304,14 @@
     const step = view.s < 3000 ? 30 : view.s < 12000 ? 10 : 0;
     if (!step) return;
     ctx.beginPath();
-    for (let lon = -180; lon <= 180; lon += step) {
+    // Longitudes past ±180° are those of the world's next copy.
+    for (let lon = Math.ceil(lonOf(wxOf(0)) / step) * step; lon <= lonOf(wxOf(view.w)); lon += step) {
       ctx.moveTo(sx(mx(lon)), sy(0));
       ctx.lineTo(sx(mx(lon)), sy(1));
     }
     for (let lat = -80; lat <= 80; lat += step) {
-      ctx.moveTo(sx(0), sy(my(lat)));
-      ctx.lineTo(sx(1), sy(my(lat)));
+      ctx.moveTo(0, sy(my(lat)));
+      ctx.lineTo(view.w, sy(my(lat)));
     }
     ctx.strokeStyle = 'rgba(80, 110, 140, 0.12)';
     ctx.lineWidth = 1;
@@ -320,20 +331,23 @@
   function drawDensity() {
     const d = state.density;
     if (!d || d.max === 0) return;
-    const width = d.max_lon - d.min_lon;
+    // A grid across the antimeridian runs east past 180°.
+    const width = lonSpan(d.min_lon, d.max_lon);
     const logMax = Math.log1p(d.max);
-    for (let r = 0; r < d.rows; r++) {
-      const lat0 = d.max_lat - (r * (d.max_lat - d.min_lat)) / d.rows;
-      const lat1 = d.max_lat - ((r + 1) * (d.max_lat - d.min_lat)) / d.rows;
-      const y0 = sy(my(lat0));
-      const y1 = sy(my(lat1));
-      for (let c = 0; c < d.cols; c++) {
-        const n = d.counts[r * d.cols + c];
-        if (!n) continue;
-        const x0 = sx(mx(d.min_lon + (c * width) / d.cols));
-        const x1 = sx(mx(d.min_lon + ((c + 1) * width) / d.cols));
-        ctx.fillStyle = rampColor(d.max === 1 ? 1 : Math.log1p(n) / logMax);
-        ctx.fillRect(x0, y0, x1 - x0 + 0.5, y1 - y0 + 0.5);
+    for (const off of copies(mx(d.min_lon), mx(d.min_lon + width))) {
+      for (let r = 0; r < d.rows; r++) {
+        const lat0 = d.max_lat - (r * (d.max_lat - d.min_lat)) / d.rows;
+        const lat1 = d.max_lat - ((r + 1) * (d.max_lat - d.min_lat)) / d.rows;
+        const y0 = sy(my(lat0));
+        const y1 = sy(my(lat1));
+        for (let c = 0; c < d.cols; c++) {
+          const n = d.counts[r * d.cols + c];
+          if (!n) continue;
+          const x0 = sx(mx(d.min_lon + (c * width) / d.cols) + off);
+          const x1 = sx(mx(d.min_lon + ((c + 1) * width) / d.cols) + off);
+          ctx.fillStyle = rampColor(d.max === 1 ? 1 : Math.log1p(n) / logMax);
+          ctx.fillRect(x0, y0, x1 - x0 + 0.5, y1 - y0 + 0.5);
+        }
       }
     }
   }
@@ -344,7 +358,7 @@
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
     for (const c of state.cities.slice(0, shown)) {
-      const x = sx(mx(c.lon));
+      const x = sx(near(mx(c.lon)));
       const y = sy(my(c.lat));
       if (x < -50 || y < -20 || x > view.w + 50 || y > view.h + 20) continue;
       const tw = ctx.measureText(c.name).width;
@@ -380,6 +394,7 @@
       return;
     }
     if (!q || !Number.isFinite(q.latN) || !Number.isFinite(q.lonN)) return;
+    const shift = near(mx(q.lonN)) - mx(q.lonN); // to the world copy in view
     if (Number.isFinite(q.radiusN) && q.radiusN > 0 && q.radiusN <= 50000) {
       ctx.beginPath();
       for (let i = 0; i <= 128; i++) {
@@ -387,7 +402,7 @@
         // Keep the ring continuous across the antimeridian.
         if (lon - q.lonN > 180) lon -= 360;
         if (q.lonN - lon > 180) lon += 360;
-        const x = sx(mx(lon));
+        const x = sx(mx(lon) + shift);
         const y = sy(my(lat));
         if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
       }
@@ -399,7 +414,7 @@
       ctx.stroke();
       ctx.setLineDash([]);
     }
-    const x = sx(mx(q.lonN));
+    const x = sx(mx(q.lonN) + shift);
     const y = sy(my(q.latN));
     ctx.beginPath();
     ctx.arc(x, y, 5, 0, 2 * Math.PI);
@@ -415,8 +430,9 @@
   function drawBox(b) {
     const [s, w, n, e] = [b.min_lat, b.min_lon, b.max_lat, b.max_lon].map(Number);
     if (![s, w, n, e].every(Number.isFinite)) return;
-    const x0 = sx(mx(w));
-    const x1 = sx(mx(e < w ? e + 360 : e));
+    const shift = Math.round(view.x - mx(w + lonSpan(w, e) / 2)); // to the world copy in view
+    const x0 = sx(mx(w) + shift);
+    const x1 = sx(mx(w + lonSpan(w, e)) + shift);
     const y0 = sy(my(n));
     const y1 = sy(my(s));
     ctx.beginPath();
@@ -430,8 +446,10 @@
     ctx.setLineDash([]);
   }
 
+  // markerXY is where a result is drawn: in the world copy in view, so
+  // that results across the antimeridian from the search are beside it.
   function markerXY(r) {
-    return [sx(mx(r.lon)), sy(my(r.lat))];
+    return [sx(near(mx(r.lon))), sy(my(r.lat))];
   }
 
   // drawMarkers draws the results, numbered as in the list; markers too
@@ -531,7 +549,7 @@
     const p = document.createElement('span');
     p.className = 'detail';
     p.textContent = err && err.message ? ` ${err.message}` : '';
-    if (status === 409) p.textContent += ' Search again to start from the first page.';
+    if (status === 409) p.textContent += ' Showing the first page of the new index.';
     box.append(p);
     const params = (err && err.problem && err.problem.invalid_params) || [];
     if (params.length) {
@@ -564,10 +582,17 @@
   // ---- Index stats.
 
   let statsTimer = 0;
+  let statsSeq = 0;
+  // loadStats shows the index being served and polls it again later. Only
+  // the latest call's answer is shown and sets the next poll: searches that
+  // see a new index version call it, perhaps several at once, and each
+  // would otherwise start a polling loop of its own.
   async function loadStats() {
     clearTimeout(statsTimer);
+    const seq = ++statsSeq;
     try {
       const st = await api('v1/index');
+      if (seq !== statsSeq) return;
       state.indexVersion = st.index_version;
       const v = $('stat-version');
       v.textContent = st.index_version;
@@ -586,6 +611,7 @@
       if (el.mapStatus.dataset.kind === 'index') setMapStatus('', '');
       statsTimer = setTimeout(loadStats, 15000);
     } catch (e) {
+      if (seq !== statsSeq) return;
       if (e.status === 503) {
         $('stat-version').textContent = 'loading…';
         setMapStatus('index', 'searchd is loading its index…');
@@ -611,20 +637,29 @@
     densityTimer = setTimeout(loadDensity, 180);
   }
 
-  // visible is the part of the world the map shows, in world units.
+  // visible is the part of the world the map shows, in world units (x
+  // may run past an edge of the world into the next copy).
   function visible() {
     return {
-      x0: Math.max(0, wxOf(0)), x1: Math.min(1, wxOf(view.w)),
+      x0: wxOf(0), x1: wxOf(view.w),
       y0: Math.max(0, wyOf(0)), y1: Math.min(1, wyOf(view.h)),
     };
   }
 
   // boxOf is a visible rectangle in degrees, as the density and box
-  // searches take it.
+  // searches take it: the whole world's longitudes when it is a world wide,
+  // else its edges in [-180, 180], west after east for a view across the
+  // antimeridian.
   function boxOf({ x0, x1, y0, y1 }) {
+    let w = -180;
+    let e = 180;
+    if (x1 - x0 < 1 - 1e-8) {
+      w = lonOf(x0 - Math.floor(x0));
+      e = lonOf(x1 - Math.ceil(x1) + 1);
+    }
     return {
-      min_lat: round(latOf(y1), 6), min_lon: round(lonOf(x0), 6),
-      max_lat: round(latOf(y0), 6), max_lon: round(lonOf(x1), 6),
+      min_lat: round(latOf(y1), 6), min_lon: round(w, 6),
+      max_lat: round(latOf(y0), 6), max_lon: round(e, 6),
     };
   }
 
@@ -652,7 +687,7 @@
       state.density = d;
       el.densityMax.textContent = numberFormat.format(d.max);
       const midLat = (d.min_lat + d.max_lat) / 2;
-      const cellKm = ((d.max_lon - d.min_lon) / d.cols) * 111.32 * Math.cos(midLat * Math.PI / 180);
+      const cellKm = (lonSpan(d.min_lon, d.max_lon) / d.cols) * 111.32 * Math.cos(midLat * Math.PI / 180);
       const what = el.category.value ? el.category.value.replace('_', ' ') + ' businesses' : 'businesses';
       let note = `${numberFormat.format(d.total)} ${what} in view; cells about ${formatKm(cellKm)} wide.`;
       if (d.partial) note += ` Partial: regions ${d.missing_regions.join(', ')} could not be asked.`;
@@ -780,6 +815,17 @@
       if (ans.index_version !== state.indexVersion) loadStats();
     } catch (e) {
       if (seq !== state.seq) return;
+      if (e instanceof APIError && e.status === 409 && cursor) {
+        // The index changed since the cursor was issued: the pages seen
+        // are of the old one. Run the same search again from its first
+        // page (which has no cursor, so this cannot repeat) and say why.
+        state.cursors = [null];
+        state.page = 0;
+        state.total = null;
+        showError('Search', e);
+        fetchPage();
+        return;
+      }
       state.results = [];
       state.next = null;
       el.details.hidden = true;
@@ -904,9 +950,14 @@
     el.page.textContent = state.page || ans.next_cursor ? `Page ${state.page + 1}` : '';
   }
 
+  // detailsSeq numbers the details asked for: only the latest answer is
+  // shown, whatever order the answers come in.
+  let detailsSeq = 0;
+
   async function select(i) {
     const r = state.results[i];
     if (!r) return;
+    const seq = ++detailsSeq;
     const from = state.query.kind === 'box' ? 'the view’s centre' : 'the search point';
     state.selected = i;
     for (const b of el.results.querySelectorAll('.result')) b.removeAttribute('aria-current');
@@ -922,7 +973,7 @@
     redraw();
     try {
       const b = await api(`v1/businesses/${encodeURIComponent(r.id)}`);
-      if (state.results[i] !== r) return;
+      if (seq !== detailsSeq || state.results[i] !== r) return;
       $('details-name').textContent = b.name;
       $('details-category').textContent = categoryLabel(b.category);
       $('details-price').textContent = b.price == null ? 'not set' : `${formatPrice(b.price)} (level ${b.price} of 4)`;
@@ -935,7 +986,7 @@
       el.details.dataset.id = b.id;
       el.details.hidden = false;
     } catch (e) {
-      showError('Business details', e);
+      if (seq === detailsSeq) showError('Business details', e);
     }
   }
 
@@ -983,7 +1034,7 @@
   // searchAt runs a search at a point from the map or a city.
   function searchAt(lat, lon) {
     el.lat.value = String(round(lat, 5));
-    el.lon.value = String(round(((lon + 540) % 360) - 180, 5));
+    el.lon.value = String(round(wrapLon(lon), 5));
     return search();
   }
 
@@ -1020,8 +1071,15 @@
     }
   }
 
+  // cityGo numbers the city lookups: a lookup answered after a newer one,
+  // or after a search the person started meanwhile, is dropped.
+  let cityGo = 0;
+
   async function goToCity() {
     clearError();
+    const go = ++cityGo;
+    const seq = state.seq;
+    const stale = () => go !== cityGo || seq !== state.seq;
     const text = el.city.value.trim();
     if (!text) {
       el.city.focus();
@@ -1035,9 +1093,10 @@
       const q = m ? m[1] : text;
       try {
         const ans = await api(`v1/cities?${new URLSearchParams({ q, limit: 100 })}`);
+        if (stale()) return;
         c = ans.cities.find((x) => !m || x.country.toUpperCase() === m[2].toUpperCase());
       } catch (e) {
-        showError('City lookup', e);
+        if (!stale()) showError('City lookup', e);
         return;
       }
       if (!c) {
@@ -1118,7 +1177,7 @@
   canvas.addEventListener('focus', redraw);
   canvas.addEventListener('blur', redraw);
   canvas.addEventListener('mousemove', (e) => {
-    canvas.title = `${formatPoint(latOf(wyOf(e.offsetY)), lonOf(wxOf(e.offsetX)))} · click to search here`;
+    canvas.title = `${formatPoint(latOf(wyOf(e.offsetY)), wrapLon(lonOf(wxOf(e.offsetX))))} · click to search here`;
     const hit = markerAt(e.offsetX, e.offsetY);
     if (hit !== state.hover) {
       state.hover = hit;
@@ -1237,6 +1296,7 @@
     fetchPage();
   });
   function closeDetails() {
+    detailsSeq++; // an answer still on its way stays closed
     el.details.hidden = true;
     const i = state.selected;
     state.selected = -1;
@@ -1285,10 +1345,11 @@
     if (h.has('sort')) el.sort.value = h.get('sort');
   }
 
-  // fitBox shows a box (degrees, west to east) on the whole map.
+  // fitBox shows a box (degrees, west to east, across the antimeridian
+  // when west > east) on the whole map.
   function fitBox(b) {
     const x0 = mx(Number(b.min_lon));
-    const x1 = mx(Number(b.max_lon));
+    const x1 = x0 + lonSpan(Number(b.min_lon), Number(b.max_lon)) / 360;
     const y0 = my(Number(b.max_lat));
     const y1 = my(Number(b.min_lat));
     if (!(x1 > x0 && y1 > y0)) return;
