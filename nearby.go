@@ -97,12 +97,13 @@ type DensityGrid struct {
 // request cannot make a server allocate without limit.
 const MaxDensityCells = 4096
 
-// Validate checks the grid: valid corners, MinLat < MaxLat, MinLon ≠
-// MaxLon and 1 ≤ Cols·Rows ≤ MaxDensityCells. The error is EINVALID.
+// Validate checks the grid: valid corners, MinLat < MaxLat, a width
+// (MinLon ≠ MaxLon, and not 180 to -180, one meridian) and 1 ≤ Cols·Rows ≤
+// MaxDensityCells. The error is EINVALID.
 func (g DensityGrid) Validate() error {
 	b := g.Box
-	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.MinLon == b.MaxLon {
-		return Errorf(EINVALID, "density box %+v: need valid corners, MinLat < MaxLat and MinLon ≠ MaxLon", b)
+	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.Width() == 0 {
+		return Errorf(EINVALID, "density box %+v: need valid corners, MinLat < MaxLat and a width (MinLon ≠ MaxLon, not 180 to -180)", b)
 	}
 	if g.Cols < 1 || g.Rows < 1 || g.Cols > MaxDensityCells || g.Rows > MaxDensityCells || g.Cols*g.Rows > MaxDensityCells {
 		return Errorf(EINVALID, "density grid %d × %d: need 1 ≤ cols·rows ≤ %d", g.Cols, g.Rows, MaxDensityCells)

@@ -30,13 +30,19 @@ func (r Rect) Contains(lat, lon float64) bool {
 	return lon >= r.MinLon || lon <= r.MaxLon
 }
 
+// Width returns r's span of longitude in degrees, eastward from MinLon to
+// MaxLon: across the antimeridian if r crosses it. It is 0 for a
+// rectangle of no width, including one from 180 to -180 (one meridian).
+func (r Rect) Width() float64 {
+	if r.MinLon > r.MaxLon {
+		return r.MaxLon - r.MinLon + 360
+	}
+	return r.MaxLon - r.MinLon
+}
+
 // Centre returns the middle of r, across the antimeridian if r crosses it.
 func (r Rect) Centre() (lat, lon float64) {
-	width := r.MaxLon - r.MinLon
-	if width < 0 {
-		width += 360
-	}
-	lon = r.MinLon + width/2
+	lon = r.MinLon + r.Width()/2
 	if lon > 180 {
 		lon -= 360
 	}

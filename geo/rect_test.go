@@ -386,3 +386,22 @@ func TestCircleBoundsNearAntipode(t *testing.T) {
 		}
 	}
 }
+
+func TestRectWidth(t *testing.T) {
+	for _, tt := range []struct {
+		r    geo.Rect
+		want float64
+	}{
+		{geo.World, 360},
+		{geo.Rect{MinLon: 10, MaxLon: 30}, 20},
+		{geo.Rect{MinLon: 5, MaxLon: 5}, 0},
+		{geo.Rect{MinLon: 170, MaxLon: -170}, 20},
+		{geo.Rect{MinLon: 180, MaxLon: -180}, 0}, // one meridian
+		{geo.Rect{MinLon: -180, MaxLon: 180}, 360},
+		{geo.Rect{MinLon: 10, MaxLon: 9}, 359},
+	} {
+		if got := tt.r.Width(); got != tt.want {
+			t.Errorf("%+v.Width() = %v, want %v", tt.r, got, tt.want)
+		}
+	}
+}

@@ -26,7 +26,7 @@ func (g Grid) check() error {
 	b := g.Box
 	// Cols × Rows must not overflow: wrapped, it could match len(counts)
 	// while cell numbers run past it.
-	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.MinLon == b.MaxLon || g.Cols < 1 || g.Rows < 1 || g.Rows > math.MaxInt/g.Cols {
+	if !b.Valid() || !(b.MinLat < b.MaxLat) || b.Width() == 0 || g.Cols < 1 || g.Rows < 1 || g.Rows > math.MaxInt/g.Cols {
 		return fmt.Errorf("%w: grid %d × %d over %+v", ErrInvalidRect, g.Cols, g.Rows, b)
 	}
 	return nil
@@ -49,10 +49,7 @@ type cells struct {
 }
 
 func (g Grid) cells() cells {
-	width := g.Box.MaxLon - g.Box.MinLon
-	if width <= 0 {
-		width += 360
-	}
+	width := g.Box.Width() // not 0: check refuses grids of no width
 	return cells{
 		minLon: g.Box.MinLon, maxLat: g.Box.MaxLat, crosses: g.Box.MinLon > g.Box.MaxLon,
 		colsPerDeg: float64(g.Cols) / width, rowsPerDeg: float64(g.Rows) / (g.Box.MaxLat - g.Box.MinLat),

@@ -80,6 +80,11 @@ func TestCountGridRefuses(t *testing.T) {
 	if err := tr.CountGrid(Grid{Box: ok, Cols: 2, Rows: 2}, Filter{}, make([]int, 3)); !errors.Is(err, ErrInvalidRect) {
 		t.Errorf("3 counts for 4 cells: %v", err)
 	}
+	// From 180 to -180 is one meridian: no width, as MinLon == MaxLon.
+	meridian := geo.Rect{MinLat: 0, MinLon: 180, MaxLat: 1, MaxLon: -180}
+	if err := tr.CountGrid(Grid{Box: meridian, Cols: 2, Rows: 2}, Filter{}, make([]int, 4)); !errors.Is(err, ErrInvalidRect) {
+		t.Errorf("a grid from 180 to -180: %v, want ErrInvalidRect", err)
+	}
 	// Cols × Rows overflows int to 0, the length of nil counts: the grid
 	// must be refused, not indexed.
 	huge := Grid{Box: geo.World, Cols: 1 << 32, Rows: 1 << 32}

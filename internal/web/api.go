@@ -81,8 +81,8 @@ func parseDensity(v httpx.Values) (box geo.Rect, cols, rows int, cats nearby.Cat
 	if p.OK("min_lat") && p.OK("max_lat") && !(box.MinLat < box.MaxLat) {
 		p.Fail("max_lat", "must be greater than min_lat")
 	}
-	if p.OK("min_lon") && p.OK("max_lon") && box.MinLon == box.MaxLon {
-		p.Fail("max_lon", "must differ from min_lon (min_lon > max_lon is a box across the antimeridian)")
+	if p.OK("min_lon") && p.OK("max_lon") && box.Width() == 0 {
+		p.Fail("max_lon", "must differ from min_lon, and 180 to -180 is one meridian (min_lon > max_lon is a box across the antimeridian)")
 	}
 	cols = p.IntIn("cols", 64, 1, nearby.MaxDensityCells)
 	rows = p.IntIn("rows", 64, 1, nearby.MaxDensityCells)

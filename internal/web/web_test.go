@@ -184,6 +184,7 @@ func TestDensityRefused(t *testing.T) {
 		{"min_lat=-91&min_lon=-181&max_lat=91&max_lon=181", []string{"min_lat", "min_lon", "max_lat", "max_lon"}},
 		{"min_lat=1&min_lon=0&max_lat=1&max_lon=1", []string{"max_lat"}},
 		{"min_lat=0&min_lon=1&max_lat=1&max_lon=1", []string{"max_lon"}},
+		{"min_lat=0&min_lon=180&max_lat=1&max_lon=-180", []string{"max_lon"}}, // one meridian, of no width
 		{box + "&cols=0&rows=4097", []string{"cols", "rows"}},
 		{box + "&cols=65&rows=64", []string{"cols", "rows"}},
 		{box + "&cols=1.5", []string{"cols"}},
