@@ -39,14 +39,17 @@ type Feed interface {
 // Seeds come in through Install, which the Watcher calls instead of
 // swapping the index itself. A seed holds every change stamped before its
 // watermark less Slack, so Install forgets those and keeps the rest as the
-// new index's deltas; after a restart, following resumes from the seeds'
-// watermark less Slack. Each change is filed under the region the
-// manifest's partition puts it in, as the next build will.
+// new index's deltas; after a restart, or seeds older than some installed
+// before (a rollback), following resumes from the seeds' watermark less
+// Slack. Each change is filed under the region the manifest's partition
+// puts it in, as the next build will.
 //
 // Memory is bounded by MaxChanges: when the changes held since the seeds
 // reach it, following pauses (nearby_live_paused is 1, and searches show
 // the state as of the pause) until a newer seed absorbs them; nothing is
-// lost, as the position stays where applying stopped.
+// lost, as the position stays where applying stopped. A Poll reads the feed
+// no further than the delta has room for, so a backlog (a restart from old
+// seeds, a bulk import) is not held in memory either.
 type Follower struct {
 	Engine     *Engine
 	Feed       Feed
@@ -60,6 +63,7 @@ type Follower struct {
 	changes map[int64]nearby.Change // latest state of each business changed since the seeds
 	newest  time.Time               // newest stamp read, or the seeds' watermark
 	from    time.Time               // the next Poll reads from here, less Slack
+	dropped time.Time               // the newest watermark of seeds installed: changes before it less Slack were forgotten
 	areas   seeds.Partition
 	paused  bool
 	failing bool
@@ -140,6 +144,15 @@ func (f *Follower) Install(ix *Index, m seeds.Manifest) {
 	if f.from.Before(watermark) {
 		f.from = watermark
 	}
+	if watermark.Before(f.dropped) {
+		// Older seeds than some installed before (a rollback, or a build
+		// from a replica further behind): they lack changes that the
+		// newer seeds held and Install forgot, which only the feed has
+		// now. Read it again from these seeds' watermark; versions keep
+		// what is held from being applied twice.
+		f.from = watermark
+	}
+	f.dropped = maxTime(f.dropped, watermark)
 	horizon := watermark.Add(-f.Slack)
 	for id, c := range f.changes {
 		if c.UpdatedAt.Before(horizon) {
@@ -174,6 +187,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	ix, after, afterID := f.ix, f.from.Add(-f.Slack), int64(0)
+	room := f.MaxChanges - len(f.changes)
 	f.mu.Unlock()
 
 	fail := func(err error) (int, error) {
@@ -191,6 +205,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		return fail(err)
 	}
 	var read []nearby.Change
+	fresh := 0 // changes read of businesses the delta does not hold
 	for {
 		page, err := f.Feed.Changes(ctx, after, afterID, f.PageSize)
 		if err != nil {
@@ -198,6 +213,20 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		}
 		read = append(read, page...)
 		if len(page) < f.PageSize {
+			break
+		}
+		// Applying pauses at the first new business the delta has no
+		// room for: reading past it would only hold a backlog (a restart
+		// from old seeds, a bulk import) in memory, beyond MaxChanges.
+		// The position stays before what is not applied.
+		f.mu.Lock()
+		for _, c := range page {
+			if _, had := f.changes[c.ID]; !had {
+				fresh++
+			}
+		}
+		f.mu.Unlock()
+		if fresh > room {
 			break
 		}
 		last := page[len(page)-1]
@@ -226,6 +255,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		}
 		if !had && len(f.changes) >= f.MaxChanges {
 			f.paused = true
+			f.metrics.paused.Set(1) // publish sets it too, but only if something was applied
 			f.Logger.Error("live delta is full; following paused until a new seed absorbs it (is the indexer running?)",
 				"max_changes", f.MaxChanges, "newest", f.newest)
 			break
