@@ -104,6 +104,36 @@ func TestParseNearbyFilters(t *testing.T) {
 	}
 }
 
+// TestOpenAtUnencodedPlus: an open_at whose offset's "+" is sent as is
+// (curl 'http://…&open_at=2026-11-27T18:30:00+01:00', the form the 400's
+// own example shows) arrives form-decoded as a space; it is read as the
+// instant it names, the same search as the percent-encoded form.
+func TestOpenAtUnencodedPlus(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	want := time.Date(2026, 11, 27, 17, 30, 0, 0, time.UTC)
+	encoded, err := parseNearby(httpx.ParseQuery("lat=1&lon=2&open_at=2026-11-27T18:30:00%2B01:00"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := parseNearby(httpx.ParseQuery("lat=1&lon=2&open_at=2026-11-27T18:30:00+01:00"), now)
+	if err != nil {
+		t.Fatalf("unencoded +: %v", err)
+	}
+	if !plain.query.OpenAt.Equal(want) || plain.key != encoded.key {
+		t.Fatalf("unencoded +: open_at %v, key %x; want %v, key %x", plain.query.OpenAt, plain.key, want, encoded.key)
+	}
+	box, err := parseBox(httpx.ParseQuery("min_lat=1&min_lon=2&max_lat=3&max_lon=4&open_at=2026-11-27T18:30:00+01:00"), now)
+	if err != nil || !box.query.OpenAt.Equal(want) {
+		t.Fatalf("box, unencoded +: open_at %v, %v", box.query.OpenAt, err)
+	}
+	// A space anywhere else is still no RFC 3339 time.
+	for _, raw := range []string{"2026-11-27+18:30:00Z", "2026-11-27T18:30:00+01:00+", "+2026-11-27T18:30:00Z"} {
+		if _, err := parseNearby(httpx.ParseQuery("lat=1&lon=2&open_at="+raw), now); err == nil {
+			t.Errorf("open_at=%s accepted", raw)
+		}
+	}
+}
+
 // TestFormat1CursorsStillWork: a cursor issued before filters existed
 // continues the same plain search.
 func TestFormat1CursorsStillWork(t *testing.T) {

@@ -35,6 +35,12 @@ func parseFilters(p *httpx.Params, now time.Time) (cats nearby.CategorySet, f ne
 	openNow = p.Bool("open_now")
 	if s := p.Get("open_at"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
+		if err != nil && len(s) > 19 && s[len(s)-6] == ' ' {
+			// An offset's "+" sent unencoded (…T18:30:00+01:00, as curl and
+			// hand-written URLs send it) arrives as a space, since query
+			// strings are form-decoded. No RFC 3339 time has a space there.
+			t, err = time.Parse(time.RFC3339, s[:len(s)-6]+"+"+s[len(s)-5:])
+		}
 		switch {
 		case err != nil:
 			p.Fail("open_at", "must be an RFC 3339 time, e.g. 2026-11-27T18:30:00+01:00")
