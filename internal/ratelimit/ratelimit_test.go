@@ -341,7 +341,7 @@ func TestClientIPWithPort(t *testing.T) {
 			t.Errorf("X-Forwarded-For %q: %d, remaining %s; want 200, %s", xff, w.Code, w.Header().Get(HeaderRemaining), want)
 		}
 	}
-	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "", 1))
+	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "exempt_loopback: true", 1))
 	h = handler(t, Config{Rules: rs})
 	r := httptest.NewRequest("GET", "/search", nil)
 	r.RemoteAddr = "127.0.0.1:40000" // a proxy on the same host
@@ -401,7 +401,7 @@ func TestTrustedProxies(t *testing.T) {
 }
 
 func TestMiddlewareExemptions(t *testing.T) {
-	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "", 1))
+	rs := mustParse(t, strings.Replace(testRules, "exempt_loopback: false", "exempt_loopback: true", 1))
 	h := handler(t, Config{Rules: rs})
 	for range 10 {
 		if w := get(h, "/search", "X-Forwarded-For", "127.0.0.1"); w.Code != 200 || w.Header().Get(HeaderLimit) != "" {
@@ -497,5 +497,28 @@ func TestMiddlewareRedisConcurrent(t *testing.T) {
 	}
 	if !rc.Available() {
 		t.Error("Redis circuit opened")
+	}
+}
+
+// TestRulesFileLimitsLoopback: a rules file that does not say
+// exempt_loopback limits loopback clients too, with the headers on every
+// response (what it states applies to every client); the built-in rules
+// exempt them.
+func TestRulesFileLimitsLoopback(t *testing.T) {
+	rs := mustParse(t, "classes:\n  - name: search\n    routes: [\"GET /search\"]\n    limit: 3\n    window: 1m\n")
+	h := handler(t, Config{Rules: rs})
+	for i := range 4 {
+		r := httptest.NewRequest("GET", "/search", nil)
+		r.RemoteAddr = "127.0.0.1:40000"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		want, remaining := 200, strconv.Itoa(2-i)
+		if i == 3 {
+			want, remaining = 429, "0"
+		}
+		if w.Code != want || w.Header().Get(HeaderLimit) != "3" || w.Header().Get(HeaderRemaining) != remaining {
+			t.Errorf("request %d from loopback: %d, limit %q, remaining %q; want %d, 3, %s",
+				i+1, w.Code, w.Header().Get(HeaderLimit), w.Header().Get(HeaderRemaining), want, remaining)
+		}
 	}
 }

@@ -40,9 +40,12 @@ type Rules struct {
 	// a gateway that checked it.
 	APIKeyHeader string   `yaml:"api_key_header"`
 	APIKeys      []string `yaml:"api_keys"`
-	// ExemptLoopback leaves clients at loopback addresses unlimited
-	// (default true): local tools, probes and tests. Behind a proxy on
-	// the same host, set ClientIPHeader, or every client is exempt.
+	// ExemptLoopback leaves clients at loopback addresses unlimited and
+	// without headers: local tools, probes and tests. The built-in rules
+	// set it; a rules file does only if it says so (default false), so
+	// the limits it states apply to every client. Behind a proxy on the
+	// same host, set ClientIPHeader, or every client is exempt (or, with
+	// this false, shares the proxy's allowance).
 	ExemptLoopback *bool `yaml:"exempt_loopback"`
 
 	trusted []netip.Prefix
@@ -115,8 +118,7 @@ func (rs *Rules) check() error {
 		return errors.New("rate limit rules: no classes")
 	}
 	if rs.ExemptLoopback == nil {
-		t := true
-		rs.ExemptLoopback = &t
+		rs.ExemptLoopback = new(bool)
 	}
 	var errs []error
 	if len(rs.TrustedProxies) > 0 && rs.ClientIPHeader == "" {
