@@ -27,7 +27,9 @@ import (
 // only if geo.Distance, the index's distance, puts it within the radius.
 // The radius may exceed nearby.MaxRadiusM: covers then use coarser cells.
 // Results carry the attributes; results with the same hours share one
-// *hours.Schedule.
+// *hours.Schedule. The other parts of a query (filters, sort by rating,
+// total) are not implemented here: a query asking for them is refused
+// (EINVALID), not answered as if it had not.
 func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]nearby.SearchResult, error) {
 	var bad []nearby.InvalidParam
 	if !geo.Valid(q.Lat, q.Lon) {
@@ -35,6 +37,9 @@ func (s *BusinessService) Nearby(ctx context.Context, q nearby.SearchQuery) ([]n
 	}
 	if !(q.RadiusM > 0) || math.IsInf(q.RadiusM, 1) {
 		bad = append(bad, nearby.InvalidParam{Name: "radius", Reason: "must be a positive number of metres"})
+	}
+	if q.Filters != (nearby.Filters{}) || q.Sort != nearby.SortDistance || q.Total {
+		bad = append(bad, nearby.InvalidParam{Name: "query", Reason: "the database-side search takes categories and the distance order only"})
 	}
 	if err := nearby.InvalidParams(bad); err != nil {
 		return nil, err

@@ -427,3 +427,26 @@ func TestFeedPassBoundedByHead(t *testing.T) {
 	}
 	t.Errorf("the next pass from %v (head %v, newest %v) misses the write stamped %v", start.Add(-FeedSlack), head, newest, stamped)
 }
+
+// TestNearbyRefusesWhatItDoesNotImplement: filters, the rating order and
+// totals are not implemented by the database-side search; a query asking
+// for them is refused, not answered as if it had not.
+func TestNearbyRefusesWhatItDoesNotImplement(t *testing.T) {
+	s, _ := sharedService(t)
+	base := nearby.SearchQuery{Lat: 48.85, Lon: 2.35, RadiusM: 1000, Limit: 5}
+	if _, err := s.Nearby(context.Background(), base); err != nil {
+		t.Fatalf("plain query: %v", err)
+	}
+	for name, q := range map[string]nearby.SearchQuery{
+		"min rating": func() nearby.SearchQuery { q := base; q.Filters.MinRating = 40; return q }(),
+		"name":       func() nearby.SearchQuery { q := base; q.Filters.Name = "caf"; return q }(),
+		"by rating":  func() nearby.SearchQuery { q := base; q.Sort = nearby.SortRating; return q }(),
+		"total":      func() nearby.SearchQuery { q := base; q.Total = true; return q }(),
+	} {
+		_, err := s.Nearby(context.Background(), q)
+		wantCode(t, err, nearby.EINVALID)
+		if err == nil {
+			t.Errorf("%s: answered", name)
+		}
+	}
+}
