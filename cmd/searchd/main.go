@@ -146,6 +146,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.Cluster != "" && c.Node == "" {
 		return c, errors.New("--cluster needs --node")
 	}
+	// Without a map the name would be ignored and every region loaded.
+	if c.Node != "" && c.Cluster == "" {
+		return c, errors.New("--node needs --cluster")
+	}
 	return c, nil
 }
 
@@ -215,17 +219,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			client := cluster.NewClient(clusterMap, cfg.Node, logger, reg)
 			engine.Shards = client
 			go client.Probe(ctx, 500*time.Millisecond)
-			go watchClusterMap(ctx, cfg.Cluster, clusterStamp, client, cfg.ReloadInterval, logger)
+			own := cfg.Node // the node's regions come from the map: watch them
+			if len(cfg.Regions) > 0 {
+				own = ""
+			}
+			go watchClusterMap(ctx, cfg.Cluster, clusterStamp, client, own, regions, cfg.ReloadInterval, logger)
 		}
 		// A node the cluster map gives no region holds none and asks the
 		// others for all: loading every region is for a node without one.
 		if len(regions) > 0 || clusterMap != nil {
 			w.Want = func(r string) bool { return slices.Contains(regions, r) }
 		}
+		install := func(ix *search.Index, _ seeds.Manifest) { engine.Swap(ix) }
 		if cfg.Follow {
 			f := search.NewFollower(engine, tier.feed, postgres.FeedSlack, cfg.MaxLive, logger, reg)
-			w.Install = f.Install
+			install = f.Install
 			go f.Run(ctx, cfg.FollowInterval)
+		}
+		w.Install = func(ix *search.Index, m seeds.Manifest) {
+			warnMissingRegions(logger, regions, m)
+			install(ix, m)
 		}
 		go func() {
 			// In the background, like the demo's load, so /healthz answers
@@ -263,6 +276,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	return nil
 }
 
+// warnMissingRegions warns when the manifest m lacks regions this node is
+// to hold (from --regions or the cluster map): the node then holds none of
+// them, yet is ready with the others, so a misspelt or retired region
+// would otherwise go unnoticed. Each load of such a manifest warns again.
+func warnMissingRegions(logger *slog.Logger, wanted []string, m seeds.Manifest) {
+	has := make([]string, len(m.Regions))
+	for i, r := range m.Regions {
+		has[i] = r.Name
+	}
+	var missing []string
+	for _, r := range wanted {
+		if !slices.Contains(has, r) && !slices.Contains(missing, r) {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) > 0 {
+		logger.Warn("regions to hold are not in the seed manifest; this node holds none of them",
+			"missing_regions", missing, "manifest_regions", has, "generation", m.Generation)
+	}
+}
+
 // fileStamp tells whether a file changed: its modification time and size.
 type fileStamp struct {
 	modTime time.Time
@@ -278,10 +312,13 @@ func stampOf(path string) fileStamp {
 }
 
 // watchClusterMap re-reads the cluster map when its file changes from
-// last, so replicas can be added or moved without restarts. (A node's own
-// regions are read at start.) Any other stamp is a change, not only a newer
-// time: a map rolled back with mv or cp -p keeps its older time.
-func watchClusterMap(ctx context.Context, path string, last fileStamp, client *cluster.Client, every time.Duration, logger *slog.Logger) {
+// last, so replicas can be added or moved without restarts. Any other stamp
+// is a change, not only a newer time: a map rolled back with mv or cp -p
+// keeps its older time. A node's own regions are read at start: when node
+// is not "", a map giving it others than held, the regions it loaded from
+// the map, is warned about, since the peers now ask it for regions it does
+// not hold (or no longer ask) until it restarts.
+func watchClusterMap(ctx context.Context, path string, last fileStamp, client *cluster.Client, node string, held []string, every time.Duration, logger *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -302,6 +339,10 @@ func watchClusterMap(ctx context.Context, path string, last fileStamp, client *c
 		}
 		client.SetMap(m)
 		logger.Info("cluster map reloaded", "path", path)
+		if rs := m.RegionsOf(node); node != "" && !slices.Equal(rs, held) {
+			logger.Warn("the cluster map gives this node other regions than it holds; a node's regions are read at start: restart it to hold the map's",
+				"node", node, "holds", held, "map_regions", rs)
+		}
 	}
 }
 

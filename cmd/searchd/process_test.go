@@ -211,7 +211,11 @@ func TestClusterMapRollbackReloaded(t *testing.T) {
 	client := cluster.NewClient(m, "n1", logger, prometheus.NewRegistry())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { watchClusterMap(ctx, path, stampOf(path), client, 5*time.Millisecond, logger); close(done) }()
+	stamp := stampOf(path) // of the map read, before the goroutine runs and it changes
+	go func() {
+		watchClusterMap(ctx, path, stamp, client, "", nil, 5*time.Millisecond, logger)
+		close(done)
+	}()
 	defer func() { cancel(); <-done }()
 	time.Sleep(20 * time.Millisecond)
 	if strings.Contains(logs.String(), "cluster map") {

@@ -51,6 +51,14 @@ func (c *tierConfig) flags(fs *flag.FlagSet, env func(name, def string) string) 
 	fs.BoolVar(&c.SearchCache, "search-cache", envSearchCache, "cache search answers (in Redis with --redis); off by default: measured slower than the in-memory index, see BENCHMARKS.md (env NEARBY_SEARCH_CACHE)")
 	fs.StringVar(&searchTTL, "search-cache-ttl", env("NEARBY_SEARCH_CACHE_TTL", cache.DefaultSearchTTL.String()), "how long a search answer stays cached (env NEARBY_SEARCH_CACHE_TTL)")
 	fs.StringVar(&c.RateLimits, "rate-limits", env("NEARBY_RATE_LIMITS", ""), "rate limit rules file (YAML); empty applies the built-in defaults, off disables limiting (env NEARBY_RATE_LIMITS)")
+	// The defaults come from the environment, and the usage shows them:
+	// on --help, and on any bad flag into the logs. Passwords stay out.
+	if f := fs.Lookup("redis"); f.DefValue != "" {
+		f.DefValue = redis.Redact(f.DefValue)
+	}
+	if f := fs.Lookup("db"); f.DefValue != "" {
+		f.DefValue = postgres.Redact(f.DefValue)
+	}
 	return func() error {
 		var err error
 		if c.RedisTimeout, err = time.ParseDuration(timeout); err != nil || c.RedisTimeout <= 0 {
