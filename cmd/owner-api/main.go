@@ -35,6 +35,7 @@ import (
 	"github.com/nearby/nearby/internal/httpx"
 	"github.com/nearby/nearby/internal/ownerapi"
 	"github.com/nearby/nearby/internal/postgres"
+	"github.com/nearby/nearby/internal/redis"
 )
 
 func main() {
@@ -108,6 +109,17 @@ func (f flags) env(name, def string) string {
 }
 
 func (f flags) parse(args []string) error {
+	// The usage text shows each flag's default, which may come from the
+	// environment: on --help, and on any bad flag into the logs. Secrets
+	// stay out of it (the values themselves are unchanged).
+	for name, redact := range map[string]func(string) string{
+		"db": postgres.Redact, "db-replica": postgres.Redact, "redis": redis.Redact,
+		"jwt-secret": func(string) string { return "(set)" },
+	} {
+		if fl := f.Lookup(name); fl != nil && fl.DefValue != "" {
+			fl.DefValue = redact(fl.DefValue)
+		}
+	}
 	if err := f.Parse(args); err != nil {
 		return err
 	}

@@ -688,3 +688,22 @@ func pgxCount(ctx context.Context, dsn string, n *int) error {
 	defer conn.Close(ctx)
 	return conn.QueryRow(ctx, "SELECT count(*) FROM businesses").Scan(n)
 }
+
+// TestUsageHidesSecrets: the usage text, printed on --help and on any bad
+// flag (into the logs), shows the environment's defaults without their
+// passwords or the token secret.
+func TestUsageHidesSecrets(t *testing.T) {
+	env := map[string]string{
+		"NEARBY_DB":         "postgres://u:pw-db-Xq7@h/db",
+		"NEARBY_DB_REPLICA": "postgres://u:pw-replica-Xq7@h/db",
+		"NEARBY_REDIS":      "redis://:pw-redis-Xq7@h:6379/0",
+		"NEARBY_JWT_SECRET": "jwt-secret-Xq7-0123456789abcdef0123456789",
+	}
+	for _, args := range [][]string{{"--bogus"}, {"serve", "-h"}, {"purge", "--bogus"}, {"token", "-h"}, {"migrate", "--bogus"}} {
+		var out bytes.Buffer
+		run(context.Background(), args, func(k string) string { return env[k] }, &out)
+		if strings.Contains(out.String(), "Xq7") || !strings.Contains(strings.ToLower(out.String()), "usage") {
+			t.Errorf("owner-api %v printed:\n%s", args, out.String())
+		}
+	}
+}
