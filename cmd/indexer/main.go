@@ -312,6 +312,10 @@ func openDB(ctx context.Context, dsn string) (*postgres.DB, error) {
 	return postgres.Open(ctx, postgres.Config{Primary: dsn, Replica: dsn, MaxConns: 2})
 }
 
+// releaseTimeout bounds giving the advisory lock up at the end of a
+// one-off build: one round trip.
+const releaseTimeout = 2 * time.Second
+
 func build(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger, term := newLogger(cfg, stdout)
 	logConfig(logger, cfg)
@@ -328,7 +332,15 @@ func build(ctx context.Context, cfg config, stdout io.Writer) error {
 	b.svc = postgres.NewBusinessService(db)
 	// A one-off build must not publish over a running indexer's.
 	lock := postgres.NewAdvisoryLock(cfg.LockDB, postgres.LockKey(cfg.LockName))
-	defer lock.Release(context.WithoutCancel(ctx))
+	defer func() {
+		// Bounded, as the scheduler's: a lock server gone dark would
+		// otherwise hold the exit for as long as the kernel keeps the
+		// connection, deaf to SIGTERM. The lock ends with the session
+		// anyway.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		lock.Release(rctx)
+	}()
 	ok, err := lock.Lead(ctx)
 	if err != nil {
 		return fmt.Errorf("advisory lock: %w", err)

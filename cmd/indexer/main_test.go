@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -761,5 +763,114 @@ func TestOnlyOneRunnerPublishes(t *testing.T) {
 	slices.Sort(gens)
 	if len(slices.Compact(slices.Clone(gens))) != len(gens) || generation(out) <= gen {
 		t.Errorf("generations published %v", gens)
+	}
+}
+
+// blackhole is a TCP proxy to the server of dsn that, once cut, keeps its
+// connections open but passes nothing on: a server gone dark (power lost,
+// a network partition) that sends no reset. It returns the DSN through the
+// proxy and the cut.
+func blackhole(t *testing.T, dsn string) (string, func()) {
+	t.Helper()
+	pc, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port)))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut atomic.Bool
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if err != nil {
+				dst.Close()
+				return
+			}
+			if !cut.Load() {
+				dst.Write(buf[:n])
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			go pipe(u, c)
+			go pipe(c, u)
+		}
+	}()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = ln.Addr().String()
+	return u.String(), func() { cut.Store(true) }
+}
+
+// TestBuildExitsWhenTheLockServerGoesDark: a one-off build whose lock
+// server stops answering (no reset: a host gone dark) fails at --timeout
+// and exits, rather than wait on the unanswered unlock for as long as the
+// operating system keeps the connection (about 15 minutes), deaf to
+// SIGTERM.
+func TestBuildExitsWhenTheLockServerGoesDark(t *testing.T) {
+	dsn := newDB(t, 2000, 3)
+	exec(t, dsn, `ALTER TABLE businesses RENAME TO businesses_data`)
+	exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
+		WHERE CASE WHEN ctid = %L::tid THEN (pg_advisory_xact_lock_shared(4243) IS NULL) IS NOT NULL ELSE true END',
+		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 999 LIMIT 1)); END $$`)
+	lockDSN, cut := blackhole(t, dsn)
+	out := t.TempDir()
+	ctx := context.Background()
+	gate, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close(ctx)
+	if _, err := gate.Exec(ctx, `SELECT pg_advisory_lock(4243)`); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := runIndexer(t, []string{"build", "--db", dsn, "--lock-db", lockDSN, "--out", out, "--timeout", "500ms"}, nil)
+		done <- err
+	}()
+	waitFor(t, "the build's stream to wait at the gate", func() bool {
+		var n int
+		gate.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND query LIKE 'COPY (SELECT id, name%' AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&n)
+		return n == 1
+	})
+	cut()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "nothing published") {
+			t.Errorf("err %v, want a failed build", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("indexer build still waits on the dark lock server 10 s after its --timeout")
 	}
 }
