@@ -290,6 +290,12 @@ func publish(ctx context.Context, cfg Config, p *partition, prev seeds.Manifest,
 	}
 	m.Regions = entries
 	m.Partition = cfg.Regions
+	// Regions check the context only before they start: one that ended
+	// while the last seeds were written (a timeout, SIGTERM) fails the
+	// build here, as it would have earlier.
+	if err := ctx.Err(); err != nil {
+		return m, fmt.Errorf("not publishing: %w", err)
+	}
 	if cfg.BeforePublish != nil {
 		if err := cfg.BeforePublish(ctx); err != nil {
 			return m, fmt.Errorf("not publishing: %w", err)

@@ -658,3 +658,69 @@ func TestBuildOverAManifestWithAHugeCount(t *testing.T) {
 		t.Errorf("a build of 500 businesses allocated %d bytes", n)
 	}
 }
+
+// cancelOnSeeds is a log handler that cancels a context once n seeds are
+// written: the context ends (a --timeout, SIGTERM) while the build writes
+// its last seeds, after every check of the context made between regions.
+type cancelOnSeeds struct {
+	slog.Handler
+	n      *atomic.Int64
+	cancel context.CancelFunc
+}
+
+func (h cancelOnSeeds) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h cancelOnSeeds) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "seed written" && h.n.Add(-1) == 0 {
+		h.cancel()
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// TestBuildCancelledWhileWritingPublishesNothing: a build whose context
+// ends while it writes its last seeds, with no BeforePublish to notice
+// (indexer build --from-csv), fails and publishes nothing, as --timeout
+// promises ("a build that hits it fails like any other").
+func TestBuildCancelledWhileWritingPublishesNothing(t *testing.T) {
+	bs := testBusinesses(3000, 4)
+	dir := t.TempDir()
+	rs := defaultRegions(t)
+	prev, err := Build(context.Background(), Config{Dir: dir, Regions: rs}, sliceSource(bs[:1000], time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := dirState(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := new(atomic.Int64)
+	n.Store(int64(len(rs)))
+	logger := slog.New(cancelOnSeeds{Handler: slog.DiscardHandler, n: n, cancel: cancel})
+	_, err = Build(ctx, Config{Dir: dir, Regions: rs, Logger: logger}, sliceSource(bs, time.Time{}))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	assertUnchanged(t, dir, before, prev.Manifest)
+}
+
+// TestCSVSourceStopsWhenTheContextEnds: reading a large CSV file stops soon
+// after the context ends (SIGTERM, --timeout), not at the end of the file.
+func TestCSVSourceStopsWhenTheContextEnds(t *testing.T) {
+	const n = 50_000
+	var buf bytes.Buffer
+	if err := dataset.WriteCSV(&buf, testBusinesses(n, 8)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "b.csv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Build(ctx, Config{Dir: t.TempDir(), Regions: defaultRegions(t)}, CSVSource(path))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if res.Rows >= n/2 {
+		t.Errorf("read %d of %d rows after the context ended", res.Rows, n)
+	}
+}

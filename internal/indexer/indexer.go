@@ -81,17 +81,33 @@ func PublishReader(r io.Reader, dir string, rs Regions) (seeds.Manifest, error) 
 }
 
 // CSVSource is a Source over the CSV file at path (see PublishCSV). Its
-// watermark is zero: a file says nothing about freshness.
+// watermark is zero: a file says nothing about freshness. It stops when
+// ctx ends, with ctx's error.
 func CSVSource(path string) Source {
-	return func(_ context.Context, yield func(nearby.Business) error) (time.Time, error) {
+	return func(ctx context.Context, yield func(nearby.Business) error) (time.Time, error) {
 		f, err := os.Open(path)
 		if err != nil {
 			return time.Time{}, err
 		}
 		defer f.Close()
-		return time.Time{}, readCSV(f, yield)
+		// A file of millions of rows takes seconds to read: check the
+		// context now and then, so SIGTERM and --timeout stop the read
+		// rather than wait for the end of the file.
+		n := 0
+		return time.Time{}, readCSV(f, func(b nearby.Business) error {
+			if n++; n%csvCheckEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			return yield(b)
+		})
 	}
 }
+
+// csvCheckEvery is how many rows CSVSource reads between checks of its
+// context.
+const csvCheckEvery = 4096
 
 // readCSV is dataset.ReadCSV, and fails when an id appears twice: the
 // index and searchd assume one entry per id, which a database's primary

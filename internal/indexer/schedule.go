@@ -101,6 +101,11 @@ func (s *Scheduler) attempt(ctx context.Context, leading *leadState, retry time.
 		if ctx.Err() != nil {
 			return 0
 		}
+		if errors.Is(err, ErrNotLeader) {
+			// Another indexer took the lock mid-build: say so now, not
+			// at the next attempt, while the new leader says it leads.
+			s.changeLeading(leading, false)
+		}
 		s.count("error")
 		s.Logger.Error("build failed; the last published seeds stay in force", "err", err, "retry_in", retry.String())
 		return retry

@@ -142,3 +142,35 @@ func TestSchedulerRetriesFailures(t *testing.T) {
 			testutil.ToFloat64(s.Metrics.builds.WithLabelValues("ok")), testutil.ToFloat64(s.Metrics.builds.WithLabelValues("error")))
 	}
 }
+
+// TestSchedulerLeaderGaugeAfterLosingTheLock: a build that finds, before
+// publishing, that another indexer took the lock leaves this process
+// standing by, and nearby_indexer_leader must say so at once, not only at
+// the next attempt (up to a minute later), while the new leader says 1 too.
+func TestSchedulerLeaderGaugeAfterLosingTheLock(t *testing.T) {
+	lock := &fakeLock{}
+	a := &fakeLeader{shared: lock}
+	thief := &fakeLeader{shared: lock}
+	s := &Scheduler{Every: time.Hour, Retry: time.Hour, Leader: a, Logger: discard(), Metrics: NewMetrics(prometheus.NewRegistry())}
+	built := make(chan struct{})
+	s.Build = func(ctx context.Context) error {
+		defer close(built)
+		// The lock session drops mid-build and another indexer takes it.
+		a.Release(ctx)
+		thief.Lead(ctx)
+		return s.StillLeads(ctx)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	<-built
+	waitUntil := time.Now().Add(time.Second)
+	for testutil.ToFloat64(s.Metrics.builds.WithLabelValues("error")) != 1 && time.Now().Before(waitUntil) {
+		time.Sleep(time.Millisecond)
+	}
+	if got := testutil.ToFloat64(s.Metrics.leader); got != 0 {
+		t.Errorf("nearby_indexer_leader = %v after the lock was lost, want 0", got)
+	}
+	cancel()
+	<-done
+}
