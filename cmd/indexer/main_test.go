@@ -9,7 +9,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -766,71 +764,6 @@ func TestOnlyOneRunnerPublishes(t *testing.T) {
 	}
 }
 
-// blackhole is a TCP proxy to the server of dsn that, once cut, keeps its
-// connections open but passes nothing on: a server gone dark (power lost,
-// a network partition) that sends no reset. It returns the DSN through the
-// proxy and the cut.
-func blackhole(t *testing.T, dsn string) (string, func()) {
-	t.Helper()
-	pc, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	upstream := net.JoinHostPort(pc.Host, strconv.Itoa(int(pc.Port)))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cut atomic.Bool
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	pipe := func(dst, src net.Conn) {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := src.Read(buf)
-			if err != nil {
-				dst.Close()
-				return
-			}
-			if !cut.Load() {
-				dst.Write(buf[:n])
-			}
-		}
-	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, u)
-			mu.Unlock()
-			go pipe(u, c)
-			go pipe(c, u)
-		}
-	}()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = ln.Addr().String()
-	return u.String(), func() { cut.Store(true) }
-}
-
 // TestBuildExitsWhenTheLockServerGoesDark: a one-off build whose lock
 // server stops answering (no reset: a host gone dark) fails at --timeout
 // and exits, rather than wait on the unanswered unlock for as long as the
@@ -842,7 +775,7 @@ func TestBuildExitsWhenTheLockServerGoesDark(t *testing.T) {
 	exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
 		WHERE CASE WHEN ctid = %L::tid THEN (pg_advisory_xact_lock_shared(4243) IS NULL) IS NOT NULL ELSE true END',
 		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 999 LIMIT 1)); END $$`)
-	lockDSN, cut := blackhole(t, dsn)
+	lockDSN, cut := pgtest.Blackhole(t, dsn)
 	out := t.TempDir()
 	ctx := context.Background()
 	gate, err := pgx.Connect(ctx, dsn)

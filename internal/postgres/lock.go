@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"hash/fnv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -16,8 +17,12 @@ import (
 // each other must lock on the same server.
 //
 // If the connection is lost, so is the lock, and another process may take
-// it: Lead checks the connection before it answers. An AdvisoryLock is not
-// safe for concurrent use.
+// it: Lead checks the connection before it answers, within checkTimeout. A
+// holder cut off from the server without a word (its host or network gone)
+// loses the lock within about half a minute: the session asks the server
+// for TCP keepalives (lockKeepalives), so the server ends it then rather
+// than after the system's default of two hours, and a standby can take
+// over. An AdvisoryLock is not safe for concurrent use.
 type AdvisoryLock struct {
 	dsn  string
 	key  int64
@@ -55,6 +60,9 @@ func (l *AdvisoryLock) Lead(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	for k, v := range lockKeepalives {
+		pc.ConnConfig.RuntimeParams[k] = v
+	}
 	conn, err := pgx.ConnectConfig(ctx, pc.ConnConfig)
 	if err != nil {
 		return false, translate(err, "connect for the advisory lock")
@@ -72,10 +80,24 @@ func (l *AdvisoryLock) Lead(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// lockKeepalives are the lock session's settings of the server's TCP
+// keepalives: a holder silent for 10 s is probed every 5 s, and its session
+// (with the lock) ended after 3 probes unanswered. (Over a Unix socket they
+// do not apply, nor are they needed.)
+var lockKeepalives = map[string]string{
+	"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3",
+}
+
+// checkTimeout bounds Lead's check that the lock is still held: a server
+// that does not answer within it is taken as lost.
+var checkTimeout = 5 * time.Second
+
 // held checks in pg_locks that this session still holds the lock (a bigint
 // key shows as classid, the high half, and objid, the low half, with
 // objsubid 1).
 func (l *AdvisoryLock) held(ctx context.Context) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
 	var held bool
 	err := l.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
 		WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -121,5 +123,50 @@ func TestReplica(t *testing.T) {
 	}
 	if ok, err := b.Lead(ctx); ok || err != nil {
 		t.Fatalf("second lock on the standby: %v, %v", ok, err)
+	}
+}
+
+// TestAdvisoryLockDarkServer: a lock holder whose server goes dark (no
+// reset) sees the lock as lost within checkTimeout, instead of waiting on
+// its check for as long as the system keeps the connection; and its
+// session asks the server for keepalives, so the server ends the session,
+// freeing the lock for a standby, about half a minute after the holder
+// falls silent.
+func TestAdvisoryLockDarkServer(t *testing.T) {
+	ctx := context.Background()
+	dsn, cut := pgtest.Blackhole(t, sharedDSN)
+	// Reconnecting through the dark proxy fails after a second.
+	if strings.Contains(dsn, "?") {
+		dsn += "&connect_timeout=1"
+	} else {
+		dsn += "?connect_timeout=1"
+	}
+	l := NewAdvisoryLock(dsn, LockKey("nearby/test/"+t.Name()+sharedDSN))
+	t.Cleanup(func() {
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		l.Release(rctx)
+	})
+	if ok, err := l.Lead(ctx); !ok || err != nil {
+		t.Fatalf("lead: %v, %v", ok, err)
+	}
+	for k, want := range lockKeepalives {
+		var got string
+		if err := l.conn.QueryRow(ctx, "SELECT current_setting($1)", k).Scan(&got); err != nil || got != want {
+			t.Errorf("lock session's %s = %q, %v; want %s", k, got, err, want)
+		}
+	}
+	defer func(d time.Duration) { checkTimeout = d }(checkTimeout)
+	checkTimeout = 300 * time.Millisecond
+	cut()
+	start := time.Now()
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second) // without checkTimeout, the check would wait this long
+	defer cancel()
+	ok, _ := l.Lead(lctx)
+	if ok {
+		t.Error("lead through a dark server")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Lead took %v through a dark server; want its check bounded (%v) and the reconnect (1 s)", took, checkTimeout)
 	}
 }
