@@ -76,19 +76,6 @@ func loadGenerated(t testing.TB, dsn string, n int, seed uint64) {
 	}
 }
 
-func exec(t testing.TB, dsn, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
-
 // liveRows reads the live businesses straight from the database: the
 // oracle of what a build must publish.
 func liveRows(t testing.TB, dsn string) map[int64]nearby.Business {
@@ -272,7 +259,7 @@ func TestBuildFromHostileCSV(t *testing.T) {
 // are left out, every other row is in one region's seed as stored.
 func TestBuildFromDatabase(t *testing.T) {
 	dsn := newDB(t, 20000, 2)
-	exec(t, dsn, `UPDATE businesses SET deleted_at = now() WHERE id % 17 = 0`)
+	pgtest.Exec(t, dsn, `UPDATE businesses SET deleted_at = now() WHERE id % 17 = 0`)
 	out := t.TempDir()
 	logs, err := runIndexer(t, []string{"build", "--db", dsn, "--out", out, "--progress-every", "1ms"}, nil)
 	if err != nil {
@@ -320,9 +307,9 @@ func TestBuildFromDatabase(t *testing.T) {
 func TestBuildSkipsImpossibleRows(t *testing.T) {
 	dsn := newDB(t, 3000, 3)
 	for _, c := range []string{"businesses_lat_check", "businesses_lon_check", "businesses_category_check", "businesses_geohash_check"} {
-		exec(t, dsn, "ALTER TABLE businesses DROP CONSTRAINT "+c)
+		pgtest.Exec(t, dsn, "ALTER TABLE businesses DROP CONSTRAINT "+c)
 	}
-	exec(t, dsn, `INSERT INTO businesses (owner_id, name, category, lat, lon, geohash) VALUES
+	pgtest.Exec(t, dsn, `INSERT INTO businesses (owner_id, name, category, lat, lon, geohash) VALUES
 		(1, 'north of the pole', 'cafe', 95, 0, 'x'), (1, 'nan', 'cafe', 'NaN', 0, 'x'),
 		(1, 'off the map', 'cafe', 0, 'Infinity', 'x'), (1, 'spaceport', 'spaceport', 10, 10, 'x')`)
 	out := t.TempDir()
@@ -413,10 +400,10 @@ func TestBuildReplicaUnreachable(t *testing.T) {
 // terminated (pg_terminate_backend) while it sleeps.
 func TestBuildConnectionDroppedMidStream(t *testing.T) {
 	dsn := newDB(t, 10000, 4)
-	exec(t, dsn, `ALTER TABLE businesses RENAME TO businesses_data`)
+	pgtest.Exec(t, dsn, `ALTER TABLE businesses RENAME TO businesses_data`)
 	// The 5000th row in storage order (the order of the COPY's scan, which
 	// is not id order once rows differ in width) sleeps.
-	exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
+	pgtest.Exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
 		WHERE CASE WHEN ctid = %L::tid THEN pg_sleep(60) IS NOT NULL ELSE true END',
 		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 4999 LIMIT 1)); END $$`)
 	out, m, want := prepare(t)
@@ -476,8 +463,8 @@ func TestBuildConnectionDroppedMidStream(t *testing.T) {
 // holds.
 func TestStaleBuildDoesNotPublishOverANewerOne(t *testing.T) {
 	dsnA := newDB(t, 8000, 5)
-	exec(t, dsnA, `ALTER TABLE businesses RENAME TO businesses_data`)
-	exec(t, dsnA, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
+	pgtest.Exec(t, dsnA, `ALTER TABLE businesses RENAME TO businesses_data`)
+	pgtest.Exec(t, dsnA, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
 		WHERE CASE WHEN ctid = %L::tid THEN (pg_advisory_xact_lock_shared(4242) IS NULL) IS NOT NULL ELSE true END',
 		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 4999 LIMIT 1)); END $$`)
 	dsnB := newDB(t, 3000, 6)
@@ -647,7 +634,7 @@ func TestRunPublishesOnSchedule(t *testing.T) {
 	out := t.TempDir()
 	r := startRun(t, []string{"--db", dsn, "--out", out, "--every", "200ms"}, nil)
 	waitFor(t, "a first publish", func() bool { return generation(out) >= 1 })
-	exec(t, dsn, `INSERT INTO businesses (owner_id, name, category, lat, lon, geohash) VALUES (1, 'newcomer', 'cafe', 48.8566, 2.3522, 'u09tvw0f6szy')`)
+	pgtest.Exec(t, dsn, `INSERT INTO businesses (owner_id, name, category, lat, lon, geohash) VALUES (1, 'newcomer', 'cafe', 48.8566, 2.3522, 'u09tvw0f6szy')`)
 	waitFor(t, "the newcomer to be published", func() bool {
 		_, got := published(t, out)
 		return len(got) == 3001 && got[3001].Name == "newcomer"
@@ -771,8 +758,8 @@ func TestOnlyOneRunnerPublishes(t *testing.T) {
 // SIGTERM.
 func TestBuildExitsWhenTheLockServerGoesDark(t *testing.T) {
 	dsn := newDB(t, 2000, 3)
-	exec(t, dsn, `ALTER TABLE businesses RENAME TO businesses_data`)
-	exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
+	pgtest.Exec(t, dsn, `ALTER TABLE businesses RENAME TO businesses_data`)
+	pgtest.Exec(t, dsn, `DO $$ BEGIN EXECUTE format('CREATE VIEW businesses AS SELECT * FROM businesses_data
 		WHERE CASE WHEN ctid = %L::tid THEN (pg_advisory_xact_lock_shared(4243) IS NULL) IS NOT NULL ELSE true END',
 		(SELECT ctid FROM businesses_data ORDER BY ctid OFFSET 999 LIMIT 1)); END $$`)
 	lockDSN, cut := pgtest.Blackhole(t, dsn)

@@ -263,7 +263,7 @@ func TestCRUD(t *testing.T) {
 	if !strings.Contains(out.String(), `"businesses":0`) || dbCount(t, dsn, "true") != 1 {
 		t.Errorf("purge of a fresh deletion: %s", out.String())
 	}
-	dbExec(t, dsn, "UPDATE businesses SET deleted_at = deleted_at - interval '25 hours' WHERE id = $1", id)
+	pgtest.Exec(t, dsn, "UPDATE businesses SET deleted_at = deleted_at - interval '25 hours' WHERE id = $1", id)
 	out.Reset()
 	if err := run(context.Background(), []string{"purge", "--db", dsn, "--older-than", "24h"}, noEnv, &out); err != nil {
 		t.Fatal(err)
@@ -306,19 +306,6 @@ func TestPurgeWarnsShortAges(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"businesses":1`) || !strings.Contains(out.String(), `"idempotency_keys":1`) {
 		t.Errorf("purge with 0s ages: %s", out.String())
-	}
-}
-
-func dbExec(t *testing.T, dsn, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatal(err)
 	}
 }
 

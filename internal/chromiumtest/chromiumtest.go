@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // Path returns the path of a Chromium to drive. Without one the test
@@ -22,4 +24,24 @@ func Path(t testing.TB) string {
 	}
 	t.Skip("Chromium is not installed (scripts/chromium.sh installs it); skipping the browser test")
 	return ""
+}
+
+// Options are the options of a headless Chromium at exe for tests, with
+// its profile in dir and a window of width × height: no sandbox (tests may
+// run as root), no GPU, and none of the background traffic a first run
+// makes (the pages under test work offline).
+func Options(exe, dir string, width, height int) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(width, height),
+	)
 }

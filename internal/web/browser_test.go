@@ -233,18 +233,7 @@ func startBrowser(exe string) (context.Context, error) {
 		return nil, err
 	}
 	shared.dir = dir
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(dir),
-		chromedp.WindowSize(1100, 760),
-	)
+	opts := chromiumtest.Options(exe, dir, 1100, 760)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	shared.cancel = append(shared.cancel, cancelAlloc, cancelBrowser)
