@@ -202,6 +202,20 @@ func TestClusterMapRollbackReloaded(t *testing.T) {
 	}
 	now := time.Now()
 	write(`{"nodes":{"n1":"http://127.0.0.1:1","n2":"http://127.0.0.1:2"},"regions":{"rest":["n1","n2"]}}`, now)
+	logs := watchMap(t, path, "")
+	time.Sleep(20 * time.Millisecond)
+	if strings.Contains(logs.String(), "cluster map") {
+		t.Fatalf("an unchanged map was reloaded:\n%s", logs.String())
+	}
+	write(`{"nodes":{"n1":"http://127.0.0.1:1"},"regions":{"rest":["n1"]}}`, now.Add(-time.Hour))
+	waitReloads(t, logs, 1)
+}
+
+// watchMap runs watchClusterMap on the map at path, as node n1, with the
+// regions the map gives it if own is "n1" (own "": as with --regions), and
+// returns its log; it stops when the test ends.
+func watchMap(t *testing.T, path, own string) *syncbuf.Buffer {
+	t.Helper()
 	m, err := cluster.ReadMap(path)
 	if err != nil {
 		t.Fatal(err)
@@ -213,19 +227,19 @@ func TestClusterMapRollbackReloaded(t *testing.T) {
 	done := make(chan struct{})
 	stamp := stampOf(path) // of the map read, before the goroutine runs and it changes
 	go func() {
-		watchClusterMap(ctx, path, stamp, client, "", nil, 5*time.Millisecond, logger)
+		watchClusterMap(ctx, path, stamp, client, own, m.RegionsOf(own), 5*time.Millisecond, logger)
 		close(done)
 	}()
-	defer func() { cancel(); <-done }()
-	time.Sleep(20 * time.Millisecond)
-	if strings.Contains(logs.String(), "cluster map") {
-		t.Fatalf("an unchanged map was reloaded:\n%s", logs.String())
-	}
-	write(`{"nodes":{"n1":"http://127.0.0.1:1"},"regions":{"rest":["n1"]}}`, now.Add(-time.Hour))
-	for deadline := time.Now().Add(2 * time.Second); !strings.Contains(logs.String(), "cluster map reloaded"); {
+	t.Cleanup(func() { cancel(); <-done })
+	return logs
+}
+
+// waitReloads waits until logs show n reloads of the cluster map.
+func waitReloads(t *testing.T, logs *syncbuf.Buffer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); strings.Count(logs.String(), "cluster map reloaded") < n; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("a map replaced by an older file was not reloaded:\n%s", logs.String())
+			t.Fatalf("map not reloaded %d times:\n%s", n, logs.String())
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

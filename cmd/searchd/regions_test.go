@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/nearby/nearby/internal/cluster"
 	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/seeds"
 )
@@ -172,39 +167,17 @@ func TestClusterMapMovingOwnRegionsWarned(t *testing.T) {
 		}
 	}
 	write(`{"nodes":{"n1":"http://127.0.0.1:1","n2":"http://127.0.0.1:2"},"regions":{"rest":["n1"],"europe-africa":["n2"]}}`)
-	m, err := cluster.ReadMap(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncbuf.Buffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, nil))
-	client := cluster.NewClient(m, "n1", logger, prometheus.NewRegistry())
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	stamp := stampOf(path) // of the map read, before it changes
-	go func() {
-		watchClusterMap(ctx, path, stamp, client, "n1", m.RegionsOf("n1"), 5*time.Millisecond, logger)
-		close(done)
-	}()
-	defer func() { cancel(); <-done }()
-	reloads := func(n int) {
-		t.Helper()
-		for deadline := time.Now().Add(2 * time.Second); strings.Count(logs.String(), "cluster map reloaded") < n; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("map not reloaded:\n%s", logs.String())
-			}
-		}
-	}
+	logs := watchMap(t, path, "n1")
 
 	// Another node's regions change: nothing to say.
 	write(`{"nodes":{"n1":"http://127.0.0.1:1","n2":"http://127.0.0.1:2"},"regions":{"rest":["n1","n2"],"europe-africa":["n2"]}}`)
-	reloads(1)
+	waitReloads(t, logs, 1)
 	if strings.Contains(logs.String(), `"level":"WARN"`) {
 		t.Fatalf("warned:\n%s", logs.String())
 	}
 	// This node's regions change: a restart is needed.
 	write(`{"nodes":{"n1":"http://127.0.0.1:1","n2":"http://127.0.0.1:2"},"regions":{"rest":["n1"],"europe-africa":["n1","n2"]}}`)
-	reloads(2)
+	waitReloads(t, logs, 2)
 	var warned bool
 	for line := range strings.Lines(logs.String()) {
 		var l struct {
