@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -239,8 +240,18 @@ func (d *Details) Detail(ctx context.Context, id int64) (*nearby.BusinessRecord,
 
 // fill reads the source and stores what it found. It runs once for all
 // the requests waiting on the key, so it does not stop when the first of
-// them gives up, only at its own timeout.
-func (d *Details) fill(ctx context.Context, key string, id int64) (*nearby.BusinessRecord, error) {
+// them gives up, only at its own timeout. It runs in a goroutine of its
+// own (singleflight.DoChan), where no HTTP server recovers a panic: one
+// in the source would end the process, so it is recovered here and is
+// the waiting requests' internal error (the key is not filled).
+func (d *Details) fill(ctx context.Context, key string, id int64) (_ *nearby.BusinessRecord, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			d.fills.WithLabelValues("detail", "error").Inc()
+			d.cfg.Logger.Error("panic reading a detail", "key", key, "panic", p, "stack", string(debug.Stack()))
+			err = nearby.Errorf(nearby.EINTERNAL, "reading business %d: panic: %v", id, p)
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.FetchTimeout)
 	defer cancel()
 	rec, err := d.cfg.Source.Detail(ctx, id)

@@ -47,9 +47,9 @@ func versionOf(val []byte) (int64, bool) {
 const DefaultMemoryBytes = 64 << 20
 
 // Memory is a Store in the process: the fallback when no Redis is
-// configured. It holds at most about maxBytes of values (keys and overhead
-// not counted); past that it drops expired entries first, then arbitrary
-// ones. It is safe for concurrent use.
+// configured. It holds at most about maxBytes of entries (keys, values and
+// memEntryOverhead each); past that it drops expired entries first, then
+// arbitrary ones. It is safe for concurrent use.
 type Memory struct {
 	shards [16]memShard
 	seed   maphash.Seed
@@ -58,15 +58,25 @@ type Memory struct {
 }
 
 type memShard struct {
-	mu    sync.Mutex
-	m     map[string]memEntry
-	bytes int
+	mu     sync.Mutex
+	m      map[string]memEntry
+	bytes  int
+	sweeps int // scans of a full shard (tests)
 }
 
 type memEntry struct {
 	val     []byte
 	expires time.Time
 }
+
+// memEntryOverhead is about what an entry costs besides its key's and
+// value's bytes (map slot, string and slice headers, expiry). Counting it
+// and the key keeps the bound when values are tiny: a negative detail
+// entry is 2 bytes, and probes of made-up ids would otherwise fill the
+// store with millions of them.
+const memEntryOverhead = 64
+
+func (e memEntry) size(key string) int { return len(key) + len(e.val) + memEntryOverhead }
 
 var _ Store = (*Memory)(nil)
 
@@ -136,18 +146,23 @@ func (s *Memory) put(sh *memShard, key string, val []byte, ttl time.Duration) {
 	}
 	val = append([]byte(nil), val...)
 	now := s.now()
-	sh.m[key] = memEntry{val: val, expires: now.Add(ttl)}
-	sh.bytes += len(val)
+	e := memEntry{val: val, expires: now.Add(ttl)}
+	sh.m[key] = e
+	sh.bytes += e.size(key)
 	if sh.bytes <= s.max {
 		return
 	}
+	// The scan for expired entries visits them all: free an eighth of the
+	// shard, so that a full store scans once per many writes, not at each.
+	sh.sweeps++
+	low := s.max - s.max/8
 	for k, e := range sh.m { // expired entries first
 		if !now.Before(e.expires) {
 			sh.drop(k, e)
 		}
 	}
 	for k, e := range sh.m { // then arbitrary ones (map order is random)
-		if sh.bytes <= s.max {
+		if sh.bytes <= low {
 			break
 		}
 		if k != key {
@@ -158,7 +173,7 @@ func (s *Memory) put(sh *memShard, key string, val []byte, ttl time.Duration) {
 
 func (sh *memShard) drop(key string, e memEntry) {
 	delete(sh.m, key)
-	sh.bytes -= len(e.val)
+	sh.bytes -= e.size(key)
 }
 
 // jitter spreads a TTL over its last 10%, [0.9 ttl, ttl], so keys filled
