@@ -218,6 +218,10 @@ func ask[T any](ctx context.Context, c *Client, region string, get func(ctx cont
 			if next < len(reps) {
 				c.hedges.Inc()
 				launch()
+				// The next replica in turn gets the same delay: two slow
+				// replicas must not leave a third unasked until the
+				// deadline.
+				hedge.Reset(c.HedgeAfter)
 			}
 		}
 	}

@@ -15,6 +15,7 @@
 package cluster
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -38,6 +39,12 @@ func ReadMap(path string) (*Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// encoding/json keeps the last of duplicate names (and merges
+	// duplicate objects): a node's other URL, or a region's other
+	// replicas, would be dropped without a word.
+	if err := noDuplicateNames(json.NewDecoder(bytes.NewReader(data))); err != nil {
+		return nil, fmt.Errorf("cluster map %q: %w", path, err)
+	}
 	var m Map
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("cluster map %q: %w", path, err)
@@ -48,12 +55,50 @@ func ReadMap(path string) (*Map, error) {
 	return &m, nil
 }
 
-// Validate checks that every node has an http(s) URL and every region names
-// known nodes.
+// noDuplicateNames reads one JSON value and fails if an object in it has
+// a name twice.
+func noDuplicateNames(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			s, _ := name.(string)
+			if seen[s] {
+				return fmt.Errorf("%q appears twice in an object", s)
+			}
+			seen[s] = true
+			if err := noDuplicateNames(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	case json.Delim('['):
+		for dec.More() {
+			if err := noDuplicateNames(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+	}
+	return err
+}
+
+// Validate checks that every node has an http(s) URL (a path is a prefix;
+// no query or fragment, which would swallow the paths appended) and every
+// region names known nodes, each once.
 func (m *Map) Validate() error {
 	for name, base := range m.Nodes {
 		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			strings.ContainsAny(base, "?#") {
 			return nearby.Errorf(nearby.EINVALID, "node %q: bad URL %q", name, base)
 		}
 	}
@@ -61,9 +106,14 @@ func (m *Map) Validate() error {
 		if len(nodes) == 0 {
 			return nearby.Errorf(nearby.EINVALID, "region %q has no nodes", region)
 		}
-		for _, n := range nodes {
+		for i, n := range nodes {
 			if _, ok := m.Nodes[n]; !ok {
 				return nearby.Errorf(nearby.EINVALID, "region %q names unknown node %q", region, n)
+			}
+			// A replica named twice is one replica: hedging would ask
+			// the same node again.
+			if slices.Contains(nodes[:i], n) {
+				return nearby.Errorf(nearby.EINVALID, "region %q names node %q twice", region, n)
 			}
 		}
 	}
