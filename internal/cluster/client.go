@@ -78,7 +78,19 @@ func NewClient(m *Map, self string, logger *slog.Logger, reg prometheus.Register
 }
 
 // SetMap replaces the cluster map (on reload).
-func (c *Client) SetMap(m *Map) { c.cluster.Store(m) }
+func (c *Client) SetMap(m *Map) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cluster.Store(m)
+	// Nodes the map no longer names are forgotten: their health, and
+	// their nearby_cluster_node_up series, which would go on saying up.
+	for node := range c.up {
+		if _, ok := m.Nodes[node]; !ok {
+			delete(c.up, node)
+			c.nodeUp.DeleteLabelValues(node)
+		}
+	}
+}
 
 // Probe checks every peer's /readyz every interval until ctx ends. A peer
 // that fails is asked last until a probe succeeds again.
@@ -119,9 +131,12 @@ func (c *Client) Probe(ctx context.Context, interval time.Duration) {
 
 func (c *Client) setUp(node string, ok bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, named := c.cluster.Load().Nodes[node]; !named {
+		return // a probe of a map since replaced
+	}
 	was, known := c.up[node]
 	c.up[node] = ok
-	c.mu.Unlock()
 	if known && was != ok {
 		c.logger.Warn("peer health changed", "node", node, "up", ok)
 	}

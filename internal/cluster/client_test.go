@@ -26,6 +26,7 @@ import (
 	"github.com/nearby/nearby/geo"
 	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/internal/httpapi"
+	"github.com/nearby/nearby/internal/promtest"
 	"github.com/nearby/nearby/internal/search"
 	"github.com/nearby/nearby/internal/search/searchtest"
 	"github.com/nearby/nearby/internal/syncbuf"
@@ -530,5 +531,26 @@ func TestFailoverCountedAsHedge(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(c.hedges); n != asked {
 		t.Errorf("%v second replicas asked after a failure, %v counted as hedged", asked, n)
+	}
+}
+
+// TestSetMapForgetsRemovedNodes: a node a reloaded map no longer names
+// leaves the health table and nearby_cluster_node_up (which would go on
+// saying it is up), and a late probe of it does not bring it back.
+func TestSetMapForgetsRemovedNodes(t *testing.T) {
+	m := &Map{Nodes: map[string]string{"n1": "http://127.0.0.1:1", "n2": "http://127.0.0.1:2", "n3": "http://127.0.0.1:3"},
+		Regions: map[string][]string{"rest": {"n2", "n3"}}}
+	reg := prometheus.NewRegistry()
+	c := NewClient(m, "n1", slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	c.setUp("n2", true)
+	c.setUp("n3", true)
+	c.SetMap(&Map{Nodes: map[string]string{"n1": "http://127.0.0.1:1", "n3": "http://127.0.0.1:3"},
+		Regions: map[string][]string{"rest": {"n3"}}})
+	c.setUp("n2", true) // a probe begun under the old map
+	if nodes := promtest.LabelValues(t, reg, "nearby_cluster_node_up", "node"); !slices.Equal(nodes, []string{"n3"}) {
+		t.Errorf("nearby_cluster_node_up for %v, want [n3]", nodes)
+	}
+	if _, ok := c.up["n2"]; ok {
+		t.Error("n2's health is still kept")
 	}
 }
