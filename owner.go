@@ -255,11 +255,16 @@ func checkName(s string) string {
 		return "must not be empty or blank"
 	case utf8.RuneCountInString(s) > MaxNameChars:
 		return "must be at most " + strconv.Itoa(MaxNameChars) + " characters"
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "must not contain control characters"
+	case strings.IndexFunc(s, notInLine) >= 0:
+		return "must not contain control characters or line separators"
 	}
 	return ""
 }
+
+// notInLine reports whether r may not stand in one line of text: control
+// characters, and the line and paragraph separators, which are not
+// controls but break lines all the same.
+func notInLine(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' }
 
 // checkLine checks a one-line optional text field.
 func checkLine(s string, maxChars int) string {
@@ -268,8 +273,8 @@ func checkLine(s string, maxChars int) string {
 		return "must be valid UTF-8"
 	case utf8.RuneCountInString(s) > maxChars:
 		return "must be at most " + strconv.Itoa(maxChars) + " characters"
-	case strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "must not contain control characters"
+	case strings.IndexFunc(s, notInLine) >= 0:
+		return "must not contain control characters or line separators"
 	}
 	return ""
 }

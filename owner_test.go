@@ -74,6 +74,8 @@ func TestBusinessInputValidate(t *testing.T) {
 		{"address long", func(in *BusinessInput) { in.Address = refOf(strings.Repeat("a", 201)) }, true, []string{"address"}},
 		{"city long", func(in *BusinessInput) { in.City = refOf(strings.Repeat("a", 101)) }, true, []string{"city"}},
 		{"state control", func(in *BusinessInput) { in.State = refOf("N\tY") }, true, []string{"state"}},
+		{"name line separator", func(in *BusinessInput) { in.Name = refOf("Café\u2028Bar") }, true, []string{"name"}},
+		{"address paragraph separator", func(in *BusinessInput) { in.Address = refOf("1 Main St\u2029Apt 2") }, true, []string{"address"}},
 		{"zip long", func(in *BusinessInput) { in.Zip = refOf(strings.Repeat("1", 21)) }, true, []string{"zip"}},
 		{"country lower", func(in *BusinessInput) { in.Country = refOf("us") }, true, []string{"country"}},
 		{"country alpha-3", func(in *BusinessInput) { in.Country = refOf("USA") }, true, []string{"country"}},
