@@ -15,15 +15,20 @@ import (
 type fakeService struct {
 	mu   sync.Mutex
 	recs map[int64]*nearby.BusinessRecord
-	keys map[string]*nearby.BusinessRecord
+	keys map[fakeKey]*nearby.BusinessRecord // per owner, as in the real store
 	last int64
 	err  error
 }
 
 var _ nearby.OwnerService = (*fakeService)(nil)
 
+type fakeKey struct {
+	owner int64
+	key   string
+}
+
 func newFake() *fakeService {
-	return &fakeService{recs: map[int64]*nearby.BusinessRecord{}, keys: map[string]*nearby.BusinessRecord{}}
+	return &fakeService{recs: map[int64]*nearby.BusinessRecord{}, keys: map[fakeKey]*nearby.BusinessRecord{}}
 }
 
 func clone(r *nearby.BusinessRecord) *nearby.BusinessRecord {
@@ -43,7 +48,7 @@ func (f *fakeService) Create(ctx context.Context, owner int64, key string, in ne
 	}
 	r := &nearby.BusinessRecord{OwnerID: owner, Version: 1}
 	in.Apply(r)
-	if prev, ok := f.keys[key]; key != "" && ok {
+	if prev, ok := f.keys[fakeKey{owner, key}]; key != "" && ok {
 		p := clone(prev)
 		r.ID, r.CreatedAt, r.UpdatedAt = p.ID, p.CreatedAt, p.UpdatedAt
 		if !sameFields(p, r) {
@@ -57,7 +62,7 @@ func (f *fakeService) Create(ctx context.Context, owner int64, key string, in ne
 	r.UpdatedAt = r.CreatedAt
 	f.recs[r.ID] = r
 	if key != "" {
-		f.keys[key] = clone(r)
+		f.keys[fakeKey{owner, key}] = clone(r)
 	}
 	return clone(r), false, nil
 }

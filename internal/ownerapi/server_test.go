@@ -761,3 +761,22 @@ func TestUndeliveredAnswerIsNoServerError(t *testing.T) {
 		t.Errorf("logged:\n%s", s.logs.String())
 	}
 }
+
+// TestIdempotencyKeyPerOwner: keys are per owner, so another owner's use of
+// the same key with the same body creates their own business instead of
+// replaying (and revealing) the first owner's.
+func TestIdempotencyKeyPerOwner(t *testing.T) {
+	s := newTestServer(t)
+	post := func(owner int64) resp {
+		return s.do(t, req{method: "POST", path: "/v1/businesses", owner: owner, body: validBody,
+			header: map[string]string{"Idempotency-Key": "shared"}})
+	}
+	mine, theirs := post(1), post(2)
+	if mine.status != 201 || theirs.status != 201 || theirs.header.Get("Idempotent-Replayed") != "" ||
+		theirs.header.Get("Location") == mine.header.Get("Location") || !strings.Contains(string(theirs.body), `"owner_id":"2"`) {
+		t.Fatalf("owner 2 with owner 1's key: %d %v %s", theirs.status, theirs.header, theirs.body)
+	}
+	if again := post(2); again.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(again.body, theirs.body) {
+		t.Errorf("owner 2's retry: %d %v %s", again.status, again.header, again.body)
+	}
+}
