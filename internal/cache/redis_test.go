@@ -24,14 +24,8 @@ import (
 // key in shuffled order while readers watch it, on a real Redis. No reader
 // ever sees the version go back, and the last write standing is n.
 func TestSetNewerConcurrentRedis(t *testing.T) {
-	url := redistest.URL(t)
-	prefix := redistest.Prefix(t, url)
+	c, prefix := openRedis(t)
 	ctx := context.Background()
-	c, err := redis.Open(ctx, redis.Config{URL: url, Timeout: 2 * time.Second}, discardLogger(), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	key := cache.DetailKey(prefix, 1)
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -134,14 +128,8 @@ func (p *patcher) Patch(_ context.Context, _, id, _ int64, _ nearby.BusinessInpu
 // cache write has returned, no read returns an older version, whatever
 // the replica answers and however fills and writes interleave.
 func TestReadYourWriteThroughRedis(t *testing.T) {
-	url := redistest.URL(t)
-	prefix := redistest.Prefix(t, url)
+	c, prefix := openRedis(t)
 	ctx := context.Background()
-	c, err := redis.Open(ctx, redis.Config{URL: url, Timeout: 2 * time.Second}, discardLogger(), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	src := &laggingSource{oldest: 1, newest: 1, r: rand.New(rand.NewPCG(seed, 1))}
@@ -188,4 +176,18 @@ func TestReadYourWriteThroughRedis(t *testing.T) {
 	}
 	close(done)
 	readers.Wait()
+}
+
+// openRedis opens a client of the test Redis with a generous timeout (these
+// tests are about what Redis holds, not about its speed), and returns it
+// with a key prefix of the test's own.
+func openRedis(t *testing.T) (*redis.Client, string) {
+	t.Helper()
+	url := redistest.URL(t)
+	c, err := redis.Open(context.Background(), redis.Config{URL: url, Timeout: 2 * time.Second}, discardLogger(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, redistest.Prefix(t, url)
 }

@@ -25,6 +25,18 @@ var liveSeed = flag.Uint64("live.seed", 0, "seed of TestFollowerRandomInterleavi
 // antimeridian), an update, a delete, or a re-creation of a deleted
 // business under its id (a new version, like an undelete), committing up
 // to slack later.
+// propDB returns a fake database of n random writes 50 ms apart, all
+// committed and older than the slack.
+func propDB(r *rand.Rand, n int, slack time.Duration) *fakeDB {
+	db := newFakeDB()
+	for range n {
+		db.propWrite(r, slack)
+		db.advance(50 * time.Millisecond)
+	}
+	db.advance(slack)
+	return db
+}
+
 func (db *fakeDB) propWrite(r *rand.Rand, slack time.Duration) {
 	var live, dead []int64
 	for id, row := range db.rows {
@@ -193,12 +205,7 @@ func followerInterleavings(t *testing.T, seed uint64) {
 	const slack = 2 * time.Second
 	r := rand.New(rand.NewPCG(seed, 99))
 	ctx := context.Background()
-	db := newFakeDB()
-	for range 80 {
-		db.propWrite(r, slack)
-		db.advance(50 * time.Millisecond)
-	}
-	db.advance(slack)
+	db := propDB(r, 80, slack)
 	gen := uint64(1)
 	published := []seedOf{snapshotOf(t, db, gen)}
 	maxChanges := 1 << 20
@@ -512,12 +519,7 @@ func TestClusterFollowersRandomInterleavings(t *testing.T) {
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 123))
 		ctx := context.Background()
-		db := newFakeDB()
-		for range 60 {
-			db.propWrite(r, slack)
-			db.advance(50 * time.Millisecond)
-		}
-		db.advance(slack)
+		db := propDB(r, 60, slack)
 		published := []seedOf{snapshotOf(t, db, 1)}
 		s := published[0]
 		_, nodes, followers := twoNodes(db, s.regions, s.m, slack)
