@@ -179,8 +179,12 @@ func parseConfig(command string, args []string, getenv func(string) string, out 
 	if c.FromCSV != "" {
 		c.DB = "" // from the environment only: the CSV file was asked for
 	}
-	if c.Every, err = time.ParseDuration(every); err != nil || c.Every < 10*time.Millisecond {
-		return c, fmt.Errorf("bad --every %q: want a duration of at least 10ms, e.g. 1h", every)
+	// --every is run's: a one-off build ignores NEARBY_EVERY, which an
+	// environment shared with run may set to anything run accepts or not.
+	if command == "run" || isFlagSet(fs, "every") {
+		if c.Every, err = time.ParseDuration(every); err != nil || c.Every < 10*time.Millisecond {
+			return c, fmt.Errorf("bad --every %q: want a duration of at least 10ms, e.g. 1h", every)
+		}
 	}
 	if c.Timeout, err = time.ParseDuration(timeout); err != nil || c.Timeout < 0 {
 		return c, fmt.Errorf("bad --timeout %q: want a duration, 0 for none", timeout)
@@ -312,6 +316,25 @@ func openDB(ctx context.Context, dsn string) (*postgres.DB, error) {
 	return postgres.Open(ctx, postgres.Config{Primary: dsn, Replica: dsn, MaxConns: 2})
 }
 
+// checkDSNs refuses a --db or --lock-db that does not parse, naming the
+// flag. The lock's DSN is otherwise first read at the first attempt to
+// lead, where run would take it for a server that is down and retry it
+// forever.
+func checkDSNs(ctx context.Context, cfg config) error {
+	for _, f := range []struct{ name, dsn string }{{"--db", cfg.DB}, {"--lock-db", cfg.LockDB}} {
+		// Open parses the DSN and connects only when asked to.
+		db, err := postgres.Open(ctx, postgres.Config{Primary: f.dsn, MaxConns: 1})
+		if err != nil {
+			if inner := errors.Unwrap(err); inner != nil {
+				err = inner // without Open's "primary:", which would mislead here
+			}
+			return fmt.Errorf("bad %s: %w", f.name, err)
+		}
+		db.Close()
+	}
+	return nil
+}
+
 // releaseTimeout bounds giving the advisory lock up at the end of a
 // one-off build: one round trip.
 const releaseTimeout = 2 * time.Second
@@ -322,6 +345,9 @@ func build(ctx context.Context, cfg config, stdout io.Writer) error {
 	b := &builder{cfg: cfg, logger: logger, term: term}
 	if cfg.FromCSV != "" {
 		_, err := b.once(ctx, nil)
+		return err
+	}
+	if err := checkDSNs(ctx, cfg); err != nil {
 		return err
 	}
 	db, err := openDB(ctx, cfg.DB)
@@ -360,6 +386,9 @@ func build(ctx context.Context, cfg config, stdout io.Writer) error {
 func schedule(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger, term := newLogger(cfg, stdout)
 	logConfig(logger, cfg)
+	if err := checkDSNs(ctx, cfg); err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := indexer.NewMetrics(reg)

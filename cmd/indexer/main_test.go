@@ -161,6 +161,11 @@ func TestUsageAndConfig(t *testing.T) {
 		{"run no db", []string{"run", "--out", "d"}, nil, "no database", nil},
 		{"bad every", []string{"run", "--db", "x", "--out", "d", "--every", "soon"}, nil, "bad --every", nil},
 		{"zero every", []string{"run", "--db", "x", "--out", "d", "--every", "0s"}, nil, "bad --every", nil},
+		{"bad every env", []string{"run", "--db", "x", "--out", "d"}, map[string]string{"NEARBY_EVERY": "soon"}, "bad --every", nil},
+		// A one-off build does not schedule: NEARBY_EVERY is not its business.
+		{"build ignores every env", []string{"build", "--from-csv", "f", "--out", "d"}, map[string]string{"NEARBY_EVERY": "soon"}, "",
+			func(c config) bool { return c.FromCSV == "f" }},
+		{"build bad every flag", []string{"build", "--from-csv", "f", "--out", "d", "--every", "soon"}, nil, "bad --every", nil},
 		{"bad timeout", []string{"run", "--db", "x", "--out", "d", "--timeout", "-1s"}, nil, "bad --timeout", nil},
 		{"bad level", []string{"build", "--db", "x", "--out", "d", "--log-level", "loud"}, nil, "bad --log-level", nil},
 		{"extra args", []string{"build", "--db", "x", "--out", "d", "more"}, nil, "unexpected", nil},
@@ -373,6 +378,27 @@ func assertStillServing(t *testing.T, dir string, m seeds.Manifest, want map[int
 	}
 	if after := files(t, dir); !slices.Equal(after, before) {
 		t.Errorf("files changed:\n before %v\n after  %v", before, after)
+	}
+}
+
+// TestMalformedLockDSNFailsAtStart: a --lock-db that does not parse is a
+// bad value, refused at start-up naming the flag, not taken by run for a
+// lock server that is down and retried forever (with /healthz saying ok).
+func TestMalformedLockDSNFailsAtStart(t *testing.T) {
+	for _, command := range []string{"build", "run"} {
+		t.Run(command, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			args := []string{command, "--db", deadDSN(t), "--lock-db", "not a dsn", "--out", t.TempDir()}
+			if command == "run" {
+				args = append(args, "--admin-addr", "127.0.0.1:0", "--every", "100ms")
+			}
+			var out syncbuf.Buffer
+			err := run(ctx, args, env(nil), &out)
+			if err == nil || !strings.Contains(err.Error(), "--lock-db") || ctx.Err() != nil {
+				t.Fatalf("error %v (context: %v), want one naming --lock-db at once\n%s", err, ctx.Err(), out.String())
+			}
+		})
 	}
 }
 

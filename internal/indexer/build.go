@@ -184,6 +184,8 @@ func (p *partition) add(b nearby.Business) error {
 // impossible says why b cannot be indexed, or "".
 func impossible(b nearby.Business) string {
 	switch {
+	case b.ID <= 0: // the API refuses such ids, and so does searchd's live path
+		return "id"
 	case !geo.Valid(b.Lat, b.Lon): // NaN and ±Inf too
 		return "coordinates"
 	case !b.Category.Valid():

@@ -277,6 +277,33 @@ func TestBuildSkipsImpossibleBusinesses(t *testing.T) {
 	}
 }
 
+// TestBuildSkipsNonPositiveIDs: ids are positive (the API refuses others,
+// in details, paging cursors and owner routes, and searchd's live path
+// leaves such rows out), so a row forced into the database with id 0 or
+// below is skipped like any impossible row, not published.
+func TestBuildSkipsNonPositiveIDs(t *testing.T) {
+	good := dataset.Generate(200, 4)
+	bs := append(slices.Clone(good),
+		nearby.Business{ID: 0, Name: "zero", Category: nearby.Cafe, Lat: 1, Lon: 1},
+		nearby.Business{ID: -7, Name: "negative", Category: nearby.Cafe, Lat: 2, Lon: 2})
+	reg := prometheus.NewRegistry()
+	metrics := NewMetrics(reg)
+	dir := t.TempDir()
+	res, err := Build(context.Background(), Config{Dir: dir, Regions: defaultRegions(t), Metrics: metrics}, sliceSource(bs, time.Time{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != 2 || !slices.Equal(res.SkippedIDs, []int64{0, -7}) {
+		t.Errorf("skipped %d: %v, want ids 0 and -7", res.Skipped, res.SkippedIDs)
+	}
+	if _, got, _ := loadAll(t, dir); len(got) != len(good) {
+		t.Errorf("published %d businesses, want the %d with positive ids", len(got), len(good))
+	}
+	if got := testutil.ToFloat64(metrics.rowsSkipped.WithLabelValues("id")); got != 2 {
+		t.Errorf("skipped for their id: %v, want 2", got)
+	}
+}
+
 // dirState lists a directory's files with their sizes.
 func dirState(t testing.TB, dir string) map[string]int64 {
 	t.Helper()

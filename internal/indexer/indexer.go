@@ -13,10 +13,10 @@
 //     published meanwhile may hold a newer snapshot.
 //   - Every business the source yields lands in exactly one region (see
 //     Regions.Of), except impossible ones, which are skipped and counted:
-//     coordinates that are not valid degrees (NaN, ±Inf, out of range), a
-//     category the domain does not know, a name longer than the index
-//     takes, a price or rating out of range. The database's constraints
-//     rule them out; the indexer does not rely on that.
+//     an id ≤ 0, coordinates that are not valid degrees (NaN, ±Inf, out
+//     of range), a category the domain does not know, a name longer than
+//     the index takes, a price or rating out of range. The database's
+//     constraints rule them out; the indexer does not rely on that.
 //   - A business's attributes go into its region's tree (quadtree.Attrs).
 //     Its opening hours go into the region's table of distinct schedules,
 //     deduplicated by pointer and then by hours.Schedule.Key, which the

@@ -31,7 +31,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "nearby_indexer_rows_read_total", Help: "Businesses read from the source, skipped ones included.",
 		}),
 		rowsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "nearby_indexer_rows_skipped_total", Help: "Businesses skipped as impossible, by reason (coordinates, category, name, price, rating).",
+			Name: "nearby_indexer_rows_skipped_total", Help: "Businesses skipped as impossible, by reason (id, coordinates, category, name, price, rating).",
 		}, []string{"reason"}),
 		builds: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nearby_indexer_builds_total", Help: "Scheduled build attempts by result: ok, error, or standby (another indexer leads).",
@@ -67,7 +67,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, r := range []string{"ok", "error", "standby"} {
 		m.builds.WithLabelValues(r) // export zeros, so rates work from the start
 	}
-	for _, r := range []string{"coordinates", "category", "name", "price", "rating"} {
+	for _, r := range []string{"id", "coordinates", "category", "name", "price", "rating"} {
 		m.rowsSkipped.WithLabelValues(r)
 	}
 	return m

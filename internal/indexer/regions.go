@@ -31,7 +31,9 @@ var DefaultRegions = []Region{
 // Regions is a validated list of regions that ends with the catch-all.
 type Regions = seeds.Partition
 
-// NewRegions validates rs and appends the catch-all if it is missing.
+// NewRegions validates rs and appends the catch-all if it is missing. rs
+// may name the catch-all, with no box or the whole world's, anywhere: it
+// always comes last.
 func NewRegions(rs []Region) (Regions, error) {
 	seen := map[string]bool{}
 	for _, r := range rs {
@@ -40,6 +42,12 @@ func NewRegions(rs []Region) (Regions, error) {
 		}
 		seen[r.Name] = true
 		if r.Name == CatchAll {
+			// The catch-all matches last and takes the whole world: a box
+			// of its own would be ignored, silently filing businesses
+			// elsewhere than the file says.
+			if r != (Region{Name: CatchAll}) && r != world {
+				return nil, nearby.Errorf(nearby.EINVALID, "region %q is the catch-all: it takes every business no other region holds, wherever it lies; leave its bounds out", r.Name)
+			}
 			continue
 		}
 		if !(r.MinLat >= -90 && r.MinLat < r.MaxLat && r.MaxLat <= 90 && r.MinLon >= -180 && r.MinLon < r.MaxLon && r.MaxLon <= 180) {
@@ -52,8 +60,11 @@ func NewRegions(rs []Region) (Regions, error) {
 			out = append(out, r)
 		}
 	}
-	return append(out, Region{Name: CatchAll, MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 180}), nil
+	return append(out, world), nil
 }
+
+// world is the catch-all with its box.
+var world = Region{Name: CatchAll, MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 180}
 
 // ReadRegions reads a JSON file {"regions": [...]} of regions. Unknown
 // fields and a missing list are errors: a misspelt bound would read as 0

@@ -83,6 +83,11 @@ func TestNewRegions(t *testing.T) {
 		{"empty gets the catch-all", nil, ""},
 		{"one", []Region{ok}, ""},
 		{"catch-all named explicitly", []Region{ok, {Name: CatchAll}}, ""},
+		{"catch-all with the world's box", []Region{{Name: CatchAll, MinLat: -90, MaxLat: 90, MinLon: -180, MaxLon: 180}, ok}, ""},
+		// Its box would be ignored: the catch-all takes what no other
+		// region holds, wherever it is.
+		{"catch-all with a box", []Region{ok, {Name: CatchAll, MinLat: 0, MaxLat: 10, MinLon: 0, MaxLon: 10}}, "catch-all"},
+		{"catch-all with half a box", []Region{{Name: CatchAll, MaxLat: 10}}, "catch-all"},
 		{"repeated", []Region{ok, ok}, "repeated"},
 		{"bad name", []Region{{Name: "Europe West", MaxLat: 1, MaxLon: 1}}, "invalid"},
 		{"inverted", []Region{{Name: "x", MinLat: 10, MaxLat: -10, MaxLon: 1}}, "box"},
