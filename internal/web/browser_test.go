@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nearby/nearby"
@@ -27,11 +29,21 @@ import (
 
 // gate holds the requests for a path and query (exactly as sent) until
 // the test releases them, so that a test can make answers arrive in the
-// order it wants.
+// order it wants, or answers them itself, so that a test can make any
+// error happen.
 type gate struct {
-	mu    sync.Mutex
-	holds map[string]chan struct{}
-	held  map[string]int // requests waiting, by prefix
+	mu     sync.Mutex
+	holds  map[string]chan struct{}
+	held   map[string]int                       // requests waiting, by prefix
+	answer map[string]func(http.ResponseWriter) // answers in place of the server's
+}
+
+// answerWith makes the gate answer requests for target with f (once
+// released, if held).
+func (g *gate) answerWith(target string, f func(http.ResponseWriter)) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.answer[target] = f
 }
 
 func (g *gate) hold(target string) {
@@ -72,6 +84,13 @@ func (g *gate) wrap(h http.Handler) http.Handler {
 			g.held[target]--
 			g.mu.Unlock()
 		}
+		g.mu.Lock()
+		answer := g.answer[target]
+		g.mu.Unlock()
+		if answer != nil {
+			answer(w)
+			return
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -93,7 +112,7 @@ func openExplorer(t *testing.T, bs []nearby.Business, hash, init string) *explor
 	t.Helper()
 	b := browser(t)
 	e := &search.Engine{}
-	x := &explorer{t: t, engine: e, gate: &gate{holds: map[string]chan struct{}{}, held: map[string]int{}}}
+	x := &explorer{t: t, engine: e, gate: &gate{holds: map[string]chan struct{}{}, held: map[string]int{}, answer: map[string]func(http.ResponseWriter){}}}
 	x.reload(42, bs)
 	reg := prometheus.NewRegistry()
 	srv := httptest.NewServer(x.gate.wrap(httpapi.NewServer(e, slog.New(slog.DiscardHandler), reg, reg, nil)))
@@ -435,5 +454,198 @@ func TestBrowserOneStatsTimer(t *testing.T) {
 	x.waitFor("the new version", `document.getElementById('stat-version').dataset.value === '43'`)
 	if n := eval[int](x, `window.statsTimers()`); n != 1 {
 		t.Errorf("%d timers will poll /v1/index; want 1", n)
+	}
+}
+
+// TestBrowserLinkMenus: a hand-made link whose limit and category the
+// menus do not offer shows them and searches with them, numbering the
+// next page from the link's limit.
+func TestBrowserLinkMenus(t *testing.T) {
+	x := openExplorer(t, tokyo(40), "lat=35.6895&lon=139.6917&radius=5000&limit=30&category=cafe,bar", "")
+	x.waitFor("the results", listState+` === 'done'`)
+	type shown struct {
+		Limit, Category, Query string
+		Items                  int
+	}
+	got := eval[shown](x, `({
+			limit: document.getElementById('limit').value,
+			category: document.getElementById('category').value,
+			query: document.getElementById('results').dataset.query,
+			items: document.getElementById('results').children.length,
+		})`)
+	want := shown{Limit: "30", Category: "cafe,bar", Query: "lat=35.6895&lon=139.6917&radius=5000&limit=30&category=cafe%2Cbar", Items: 30}
+	if got != want {
+		t.Errorf("the link's search shows %+v; want %+v", got, want)
+	}
+	x.do("next page", chromedp.Click(chromedp.ID("next")))
+	x.waitFor("page 2", listState+` === 'done' && document.getElementById('results').dataset.cursor !== ''`)
+	if start := eval[int](x, `document.getElementById('results').start`); start != 31 {
+		t.Errorf("page 2 is numbered from %d; want 31", start)
+	}
+}
+
+// TestBrowserLinkInOpenPage: a link opened in the page already showing
+// (only the hash changes) runs its search; a limit searchd refuses is
+// sent as given and the refusal shown on the menu.
+func TestBrowserLinkInOpenPage(t *testing.T) {
+	x := openExplorer(t, testBusinesses, "lat=35.6895&lon=139.6917&radius=5000", "")
+	x.waitFor("the Tokyo results", listState+` === 'done'`)
+	x.do("open a link to Fiji", chromedp.Evaluate[chromedp.Void](`location.hash = '#lat=-17&lon=179.95&radius=20000'`))
+	x.waitFor("the Fiji results", listState+` === 'done' && document.getElementById('results').dataset.query.startsWith('lat=-17&lon=179.95&radius=20000&')`)
+	if n := eval[int](x, `document.getElementById('results').children.length`); n != 2 {
+		t.Errorf("the Fiji link found %d businesses; want 2", n)
+	}
+	x.do("open a link with limit=500", chromedp.Evaluate[chromedp.Void](`location.hash = '#lat=-17&lon=179.95&radius=20000&limit=500'`))
+	x.waitFor("the refusal", `!document.getElementById('error').hidden`)
+	text := eval[string](x, `document.getElementById('error').textContent`)
+	if !strings.Contains(text, "searchd refused the request") || !strings.Contains(text, "limit") {
+		t.Errorf("the error says %q; want searchd's refusal of limit", text)
+	}
+	if got := eval[string](x, `document.getElementById('limit').value + ' ' + document.getElementById('limit').getAttribute('aria-invalid')`); got != "500 true" {
+		t.Errorf("the limit menu shows %q; want 500, marked invalid", got)
+	}
+}
+
+// TestBrowserDetailsGone: a business gone since the search (404) does not
+// leave the details of the one picked before on show.
+func TestBrowserDetailsGone(t *testing.T) {
+	bs := tokyo(5)
+	x := openExplorer(t, bs, "lat=35.6895&lon=139.6917&radius=5000", "")
+	x.waitFor("the results", listState+` === 'done'`)
+	first := eval[string](x, `document.querySelector('#results li:nth-child(1)').dataset.id`)
+	second := eval[string](x, `document.querySelector('#results li:nth-child(2)').dataset.id`)
+	x.do("open the first result", chromedp.Click(chromedp.CSS("#results li:nth-child(1) button")))
+	x.waitFor("its details", `!document.getElementById('details').hidden && document.getElementById('details').dataset.id === `+strconv.Quote(first))
+	var rest []nearby.Business
+	for _, b := range bs {
+		if strconv.FormatInt(b.ID, 10) != second {
+			rest = append(rest, b)
+		}
+	}
+	x.reload(43, rest)
+	x.do("open the second result", chromedp.Click(chromedp.CSS("#results li:nth-child(2) button")))
+	x.waitFor("the error", `!document.getElementById('error').hidden`)
+	if text := eval[string](x, `document.getElementById('error').textContent`); !strings.Contains(text, "Business details: Not found") {
+		t.Errorf("the error says %q; want that the business was not found", text)
+	}
+	if shown := eval[string](x, `document.getElementById('details').hidden ? '' : document.getElementById('details').dataset.id`); shown != "" {
+		t.Errorf("business %s was picked and is gone, but the details of %s are shown", second, shown)
+	}
+}
+
+// TestBrowserDetailsKeyboard: details opened from the list with the
+// keyboard take the focus; Escape closes them and gives it back.
+func TestBrowserDetailsKeyboard(t *testing.T) {
+	x := openExplorer(t, tokyo(5), "lat=35.6895&lon=139.6917&radius=5000", "")
+	x.waitFor("the results", listState+` === 'done'`)
+	x.do("press Enter on the second result",
+		chromedp.Focus(chromedp.CSS("#results li:nth-child(2) button")),
+		chromedp.KeyEvent(kb.Enter))
+	x.waitFor("its details", `!document.getElementById('details').hidden`)
+	x.waitFor("the focus on the details", `document.activeElement === document.getElementById('details')`)
+	x.do("press Escape", chromedp.KeyEvent(kb.Escape))
+	x.waitFor("the details closed", `document.getElementById('details').hidden`)
+	if !eval[bool](x, `document.activeElement === document.querySelector('#results li:nth-child(2) button')`) {
+		t.Error("after Escape the focus is not back on the result")
+	}
+}
+
+// TestBrowserRateLimited: a 429 is shown in words, with when to retry
+// whether searchd's problem document or only a Retry-After header says.
+func TestBrowserRateLimited(t *testing.T) {
+	x := openExplorer(t, testBusinesses, "", "")
+	x.gate.answerWith("/v1/search/nearby?lat=35.6895&lon=139.6917&radius=5000&limit=20&total=true", func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"type":"about:blank","title":"Too Many Requests","status":429,"detail":"rate limit exceeded: at most 2 search requests per 1s; retry in 7 s"}`)
+	})
+	x.gate.answerWith("/v1/search/nearby?lat=35.6895&lon=139.6917&radius=4000&limit=20&total=true", func(w http.ResponseWriter) {
+		// A proxy's answer: no problem document.
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("Retry-After", "9")
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `<h1>Slow down</h1>`)
+	})
+	for _, tt := range []struct{ radius, want string }{
+		{"5000", "Search: Too many requests. rate limit exceeded: at most 2 search requests per 1s; retry in 7 s"},
+		{"4000", "Search: Too many requests. 429 Too Many Requests Try again in 9 s."},
+	} {
+		x.do("search",
+			chromedp.SetValue(chromedp.ID("lat"), "35.6895"),
+			chromedp.SetValue(chromedp.ID("lon"), "139.6917"),
+			chromedp.SetValue(chromedp.ID("radius"), tt.radius),
+			chromedp.Click(chromedp.CSS("#search-form button[type=submit]")))
+		x.waitFor("the error", listState+` === 'error'`)
+		if got := eval[string](x, `document.getElementById('error').textContent`); got != tt.want {
+			t.Errorf("radius %s: the error says %q; want %q", tt.radius, got, tt.want)
+		}
+	}
+}
+
+// TestBrowserEmptyRadius: a search with the radius left empty is searchd's
+// default radius, and the page says so.
+func TestBrowserEmptyRadius(t *testing.T) {
+	x := openExplorer(t, testBusinesses, "", "")
+	x.do("search with no radius",
+		chromedp.SetValue(chromedp.ID("lat"), "35.6895"),
+		chromedp.SetValue(chromedp.ID("lon"), "139.6917"),
+		chromedp.SetValue(chromedp.ID("radius"), ""),
+		chromedp.Click(chromedp.CSS("#search-form button[type=submit]")))
+	x.waitFor("the results", listState+` === 'done'`)
+	summary := eval[string](x, `document.getElementById('summary').textContent`)
+	if want := fmt.Sprintf("within %.2f km of", nearby.DefaultRadiusM/1000.0); !strings.Contains(summary, want) {
+		t.Errorf("the summary says %q; want it to say %q", summary, want)
+	}
+}
+
+// TestBrowserCityNotFound: a city not in the list is said to be not
+// found, not an unexpected error.
+func TestBrowserCityNotFound(t *testing.T) {
+	x := openExplorer(t, testBusinesses, "", "")
+	x.do("go to Zzzzqx",
+		chromedp.SetValue(chromedp.ID("city"), "Zzzzqx"),
+		chromedp.Click(chromedp.CSS("#city-form button[type=submit]")))
+	x.waitFor("the error", `!document.getElementById('error').hidden`)
+	if got, want := eval[string](x, `document.getElementById('error').textContent`), "City lookup: Not found. No city called “Zzzzqx” among the 5,000 most populous."; got != want {
+		t.Errorf("the error says %q; want %q", got, want)
+	}
+}
+
+// TestBrowserPagerKeyboard: paging with the keyboard keeps the focus on
+// the pager, on Previous once Next is disabled on the last page.
+func TestBrowserPagerKeyboard(t *testing.T) {
+	x := openExplorer(t, tokyo(30), "lat=35.6895&lon=139.6917&radius=5000&limit=10", "")
+	x.waitFor("page 1", listState+` === 'done'`)
+	x.do("press Enter on Next", chromedp.Focus(chromedp.ID("next")), chromedp.KeyEvent(kb.Enter))
+	x.waitFor("page 2", listState+` === 'done' && document.getElementById('page').textContent === 'Page 2'`)
+	if got := eval[string](x, `document.activeElement.id`); got != "next" {
+		t.Fatalf("after page 2 loaded the focus is on %q; want next", got)
+	}
+	x.do("press Enter again", chromedp.KeyEvent(kb.Enter))
+	x.waitFor("page 3", listState+` === 'done' && document.getElementById('page').textContent === 'Page 3'`)
+	if got := eval[string](x, `document.activeElement.id`); got != "prev" {
+		t.Errorf("on the last page the focus is on %q; want prev", got)
+	}
+}
+
+// TestBrowserLateDetailsError: a business's details that fail after
+// another search replaced the results show no error.
+func TestBrowserLateDetailsError(t *testing.T) {
+	x := openExplorer(t, tokyo(5), "lat=35.6895&lon=139.6917&radius=5000", "")
+	x.waitFor("the results", listState+` === 'done'`)
+	held := "/v1/businesses/" + eval[string](x, `document.querySelector('#results li:nth-child(1)').dataset.id`)
+	x.gate.hold(held)
+	x.gate.answerWith(held, func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) })
+	x.do("open the first result", chromedp.Click(chromedp.CSS("#results li:nth-child(1) button")))
+	x.waitServer("the details request", func() bool { return x.gate.waiting(held) == 1 })
+	x.do("search elsewhere",
+		chromedp.SetValue(chromedp.ID("radius"), "4000"),
+		chromedp.Click(chromedp.CSS("#search-form button[type=submit]")))
+	x.waitFor("the new results", listState+` === 'done' && document.getElementById('results').dataset.query.includes('radius=4000')`)
+	x.gate.release(held)
+	x.settled(held, 1)
+	if text := eval[string](x, `document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`); text != "" {
+		t.Errorf("after the new search the page shows the old details' error %q", text)
 	}
 }

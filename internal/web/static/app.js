@@ -14,6 +14,7 @@
     'pet_store', 'dentist', 'laundry', 'gas_station', 'museum', 'cinema',
     'clothing'];
   const EARTH_RADIUS_M = 6371008.8; // as package geo
+  const DEFAULT_RADIUS_M = 5000; // searchd's, for a search without one
   const MAX_LAT = 85.0511287798; // Web Mercator's square world
   const MAX_SCALE = 256 * 2 ** 19; // pixels per world width at street level
   const DENSITY_MAX_CELLS = 4096;
@@ -496,10 +497,11 @@
   // ---- Talking to searchd.
 
   class APIError extends Error {
-    constructor(status, problem, message) {
+    constructor(status, problem, message, retryAfter = '') {
       super(message);
       this.status = status;
       this.problem = problem;
+      this.retryAfter = retryAfter; // a Retry-After in seconds, or ''
     }
   }
 
@@ -521,7 +523,8 @@
     }
     if (!resp.ok) {
       const problem = body && typeof body.detail === 'string' ? body : null;
-      throw new APIError(resp.status, problem, problem ? problem.detail : `${resp.status} ${resp.statusText}`);
+      const retry = /^\d+$/.test(resp.headers.get('Retry-After') || '') ? resp.headers.get('Retry-After') : '';
+      throw new APIError(resp.status, problem, problem ? problem.detail : `${resp.status} ${resp.statusText}`, retry);
     }
     if (body === null) throw new APIError(resp.status, null, 'searchd sent an answer that is not JSON.');
     return body;
@@ -533,6 +536,7 @@
     404: 'Not found',
     409: 'The index changed',
     414: 'The request is too long',
+    429: 'Too many requests',
     503: 'searchd is not ready',
   };
 
@@ -549,6 +553,9 @@
     const p = document.createElement('span');
     p.className = 'detail';
     p.textContent = err && err.message ? ` ${err.message}` : '';
+    // searchd's own problem documents say when to retry; an answer from
+    // elsewhere (a proxy) may say it only in its Retry-After header.
+    if (status === 429 && err.retryAfter && !err.problem) p.textContent += ` Try again in ${err.retryAfter} s.`;
     if (status === 409) p.textContent += ' Showing the first page of the new index.';
     box.append(p);
     const params = (err && err.problem && err.problem.invalid_params) || [];
@@ -753,7 +760,8 @@
     if (q.sort === 'rating') qs.set('sort', 'rating');
     q.latN = Number(q.lat);
     q.lonN = Number(q.lon);
-    q.radiusN = Number(q.radius);
+    // searchd searches an empty radius as its default: say and draw that.
+    q.radiusN = q.radius === '' ? DEFAULT_RADIUS_M : Number(q.radius);
     return start(q, qs);
   }
 
@@ -787,7 +795,11 @@
     return fetchPage();
   }
 
-  async function fetchPage() {
+  // fetchPage fetches the current page. pager is the pager button that
+  // asked for it with the keyboard's focus: disabled while the page loads,
+  // it loses the focus, which is given back (to the other button on the
+  // last page or the first) rather than left at the top of the document.
+  async function fetchPage(pager = [el.next, el.prev].find((b) => b === document.activeElement)) {
     const seq = ++state.seq;
     const cursor = state.cursors[state.page];
     const path = state.query.kind === 'box' ? 'v1/search/box' : 'v1/search/nearby';
@@ -823,7 +835,7 @@
         state.page = 0;
         state.total = null;
         showError('Search', e);
-        fetchPage();
+        fetchPage(pager);
         return;
       }
       state.results = [];
@@ -840,6 +852,10 @@
         el.results.removeAttribute('aria-busy');
         el.next.disabled = !state.next;
         el.prev.disabled = state.page === 0;
+        if (pager && document.activeElement === document.body) {
+          const to = [pager, el.next, el.prev].find((b) => !b.disabled);
+          if (to) to.focus();
+        }
       }
       redraw();
     }
@@ -902,7 +918,7 @@
       stars.dataset.rated = String(r.rating != null);
       sub.append(stars);
       b.append(rank, name, dist, sub);
-      b.addEventListener('click', () => select(i));
+      b.addEventListener('click', () => select(i, true));
       b.addEventListener('mouseenter', () => { state.hover = i; redraw(); });
       b.addEventListener('mouseleave', () => { state.hover = -1; redraw(); });
       b.addEventListener('focus', () => { state.hover = i; redraw(); });
@@ -954,7 +970,10 @@
   // shown, whatever order the answers come in.
   let detailsSeq = 0;
 
-  async function select(i) {
+  // select shows result i's details. Picked from the list, the details
+  // take the focus (Escape closes them and gives it back), unless the
+  // person moved it elsewhere while they loaded.
+  async function select(i, fromList = false) {
     const r = state.results[i];
     if (!r) return;
     const seq = ++detailsSeq;
@@ -985,8 +1004,13 @@
       $('details-link').href = `v1/businesses/${encodeURIComponent(b.id)}`;
       el.details.dataset.id = b.id;
       el.details.hidden = false;
+      if (fromList && document.activeElement === button) el.details.focus();
     } catch (e) {
-      if (seq === detailsSeq) showError('Business details', e);
+      // Nor is an error about a business of results since replaced.
+      if (seq !== detailsSeq || state.results[i] !== r) return;
+      // The panel may show the business picked before: not this one.
+      el.details.hidden = true;
+      showError('Business details', e);
     }
   }
 
@@ -1100,13 +1124,13 @@
         return;
       }
       if (!c) {
-        showError('City lookup', new Error(`No city called “${text}” among the 5,000 most populous.`));
+        showError('City lookup', new APIError(404, null, `No city called “${text}” among the 5,000 most populous.`));
         return;
       }
     }
     setMapStatus('city', `${c.name}, ${c.country} · population ${numberFormat.format(c.population)}`);
     const radius = Number(el.radius.value);
-    fitCircle(c.lat, c.lon, radius > 0 && radius <= 50000 ? radius : 5000);
+    fitCircle(c.lat, c.lon, radius > 0 && radius <= 50000 ? radius : DEFAULT_RADIUS_M);
     await searchAt(c.lat, c.lon);
   }
 
@@ -1333,16 +1357,28 @@
     redraw();
   }).catch((e) => showError('City labels', e));
 
-  // setFilters sets the form's filters from a link's.
+  // choose picks value in a menu. A value the menu lacks (a hand-made or
+  // older link's: limit=30, category=cafe,bar) is added to it, so that it
+  // is shown and sent as given, and searchd judges it as it does typed
+  // values; otherwise the menu would show nothing and the search would
+  // drop the filter.
+  function choose(select, value) {
+    if (![...select.options].some((o) => o.value === value)) select.append(new Option(value, value));
+    select.value = value;
+  }
+
+  // setFilters sets the form's filters from a link's; those it lacks are
+  // the form's defaults.
   function setFilters(h) {
-    if (h.has('limit')) el.limit.value = h.get('limit');
-    if (h.has('category')) el.category.value = h.get('category');
+    choose(el.limit, h.get('limit') || '20');
+    choose(el.category, h.get('category') || '');
     const prices = (h.get('price') || '').split(',');
     for (const c of el.price.querySelectorAll('input')) c.checked = prices.includes(c.value);
-    if (h.has('min_rating')) el.minRating.value = h.get('min_rating');
+    choose(el.minRating, h.get('min_rating') || '');
     el.openNow.checked = h.get('open_now') === 'true';
     el.q.value = h.get('q') || '';
-    if (h.has('sort')) el.sort.value = h.get('sort');
+    // Only the rating order is sent: any other is nearest first.
+    el.sort.value = h.get('sort') === 'rating' ? 'rating' : 'distance';
   }
 
   // fitBox shows a box (degrees, west to east, across the antimeridian
@@ -1362,26 +1398,35 @@
   }
 
   // A link with #lat=…&lon=… runs that search; one with #min_lat=… a box
-  // search.
-  const h = new URLSearchParams(location.hash.slice(1));
+  // search: when the page opens, and when a link is opened in a page
+  // already showing (the hash changes but the page does not reload).
   const boxKeys = ['min_lat', 'min_lon', 'max_lat', 'max_lon'];
-  if (h.has('lat') && h.has('lon')) {
-    el.lat.value = h.get('lat');
-    el.lon.value = h.get('lon');
-    if (h.has('radius')) {
-      el.radius.value = h.get('radius');
-      el.radiusRange.value = h.get('radius');
+  function openLink() {
+    const h = new URLSearchParams(location.hash.slice(1));
+    if (h.has('lat') && h.has('lon')) {
+      el.lat.value = h.get('lat');
+      el.lon.value = h.get('lon');
+      if (h.has('radius')) {
+        el.radius.value = h.get('radius');
+        el.radiusRange.value = h.get('radius');
+      }
+      setFilters(h);
+      const lat = Number(h.get('lat'));
+      const lon = Number(h.get('lon'));
+      const radius = Number(el.radius.value);
+      if (Number.isFinite(lat) && Number.isFinite(lon)) fitCircle(lat, lon, radius > 0 && radius <= 50000 ? radius : DEFAULT_RADIUS_M);
+      search();
+    } else if (boxKeys.every((k) => h.has(k))) {
+      setFilters(h);
+      const box = Object.fromEntries(boxKeys.map((k) => [k, h.get(k)]));
+      fitBox(box);
+      searchBox(box);
     }
-    setFilters(h);
-    const lat = Number(h.get('lat'));
-    const lon = Number(h.get('lon'));
-    const radius = Number(el.radius.value);
-    if (Number.isFinite(lat) && Number.isFinite(lon)) fitCircle(lat, lon, radius > 0 && radius <= 50000 ? radius : 5000);
-    search();
-  } else if (boxKeys.every((k) => h.has(k))) {
-    setFilters(h);
-    const box = Object.fromEntries(boxKeys.map((k) => [k, h.get(k)]));
-    fitBox(box);
-    searchBox(box);
   }
+  openLink();
+  window.addEventListener('hashchange', () => {
+    // The page's own links (replaceState) fire no hashchange; a link back
+    // to the search shown changes nothing.
+    if (location.hash.slice(1) !== state.qs) openLink();
+  });
 })();
