@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -72,6 +73,11 @@ type config struct {
 	MaxLive        int           // the most live changes held before following pauses
 }
 
+// maxDemoSize bounds --demo-size: five times the design's whole world on
+// one node (200M businesses), far more than a demo needs, and below 2^32,
+// which the demo's index version relies on (loadDemo).
+const maxDemoSize = 1_000_000_000
+
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("searchd", flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -86,8 +92,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.Addr, "addr", env("NEARBY_ADDR", ":8080"), "listen address (env NEARBY_ADDR)")
 	fs.StringVar(&c.Seeds, "seeds", env("NEARBY_SEEDS", ""), "seed directory to serve; empty serves the embedded demo data (env NEARBY_SEEDS)")
 	fs.StringVar(&reload, "reload-interval", env("NEARBY_RELOAD_INTERVAL", "2s"), "how often to check the seed manifest for changes (env NEARBY_RELOAD_INTERVAL)")
-	fs.StringVar(&demoSize, "demo-size", env("NEARBY_DEMO_SIZE", "1000000"), "businesses in the embedded demo data, at least 1 (env NEARBY_DEMO_SIZE)")
-	fs.StringVar(&demoSeed, "demo-seed", env("NEARBY_DEMO_SEED", "1"), "random seed of the embedded demo data (env NEARBY_DEMO_SEED)")
+	fs.StringVar(&demoSize, "demo-size", env("NEARBY_DEMO_SIZE", "1000000"), "businesses in the embedded demo data, 1 to "+strconv.Itoa(maxDemoSize)+" (env NEARBY_DEMO_SIZE)")
+	fs.StringVar(&demoSeed, "demo-seed", env("NEARBY_DEMO_SEED", "1"), "random seed of the embedded demo data, 0 to 4294967295 (env NEARBY_DEMO_SEED)")
 	fs.StringVar(&level, "log-level", env("NEARBY_LOG_LEVEL", "info"), "debug, info, warn or error (env NEARBY_LOG_LEVEL)")
 	fs.StringVar(&c.Cluster, "cluster", env("NEARBY_CLUSTER", ""), "cluster map file (JSON: nodes and the regions each holds); regions held elsewhere are asked of other nodes (env NEARBY_CLUSTER)")
 	fs.StringVar(&c.Node, "node", env("NEARBY_NODE", ""), "this node's name in the cluster map (env NEARBY_NODE)")
@@ -111,12 +117,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.ReloadInterval, err = time.ParseDuration(reload); err != nil || c.ReloadInterval <= 0 {
 		return c, fmt.Errorf("bad reload interval %q", reload)
 	}
-	// An empty demo would serve an index that finds nothing: refuse it.
-	if c.DemoSize, err = strconv.Atoi(demoSize); err != nil || c.DemoSize < 1 {
-		return c, fmt.Errorf("bad demo size %q: want a positive number of businesses", demoSize)
+	// An empty demo would serve an index that finds nothing, and a huge one
+	// would run out of memory after listening: refuse both at start.
+	if c.DemoSize, err = strconv.Atoi(demoSize); err != nil || c.DemoSize < 1 || c.DemoSize > maxDemoSize {
+		return c, fmt.Errorf("bad demo size %q: want 1 to %d businesses", demoSize, maxDemoSize)
 	}
-	if c.DemoSeed, err = strconv.ParseUint(demoSeed, 10, 64); err != nil {
-		return c, fmt.Errorf("bad demo seed %q", demoSeed)
+	// The demo's index version packs seed and size (loadDemo): larger seeds
+	// would share versions, and so cursors, over different data.
+	if c.DemoSeed, err = strconv.ParseUint(demoSeed, 10, 32); err != nil {
+		return c, fmt.Errorf("bad demo seed %q: want 0 to %d", demoSeed, uint32(math.MaxUint32))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("bad log level %q", level)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,10 +163,11 @@ func TestRegionsFlag(t *testing.T) {
 }
 
 // TestBadDemoSizeRefused: a demo of no businesses would serve an empty
-// index that answers every search with nothing; like other bad flags, a
-// non-positive --demo-size fails the start.
+// index that answers every search with nothing, and one of more than
+// maxDemoSize would run out of memory after listening; like other bad
+// flags, such a --demo-size fails the start.
 func TestBadDemoSizeRefused(t *testing.T) {
-	for _, size := range []string{"0", "-1", "x"} {
+	for _, size := range []string{"0", "-1", "x", "1000000001", "100000000000", "99999999999999999999"} {
 		t.Run(size, func(t *testing.T) {
 			for name, args := range map[string][]string{"flag": {"--demo-size", size}, "env": nil} {
 				env := func(k string) string {
@@ -180,8 +182,31 @@ func TestBadDemoSizeRefused(t *testing.T) {
 			}
 		})
 	}
-	if c, err := parseConfig([]string{"--demo-size", "1"}, func(string) string { return "" }, io.Discard); err != nil || c.DemoSize != 1 {
-		t.Errorf("--demo-size 1: %d, %v", c.DemoSize, err)
+	for _, size := range []int{1, maxDemoSize} {
+		arg := strconv.Itoa(size)
+		if c, err := parseConfig([]string{"--demo-size", arg}, func(string) string { return "" }, io.Discard); err != nil || c.DemoSize != size {
+			t.Errorf("--demo-size %s: %d, %v", arg, c.DemoSize, err)
+		}
+	}
+}
+
+// TestDemoSeedRange: the demo's version is seed × 2^32 + size, as
+// documented, so seeds of 2^32 or more, which would share a smaller seed's
+// version (and its cursors) over different data, are refused.
+func TestDemoSeedRange(t *testing.T) {
+	base, _ := startSearchd(t, []string{"--demo-size", "50", "--demo-seed", "4294967295", "--rate-limits", "off"}, nil)
+	var ready struct {
+		IndexVersion string `json:"index_version"`
+	}
+	getJSON(t, base+"/readyz", 200, &ready)
+	if want := strconv.FormatUint(4294967295<<32|50, 10); ready.IndexVersion != want {
+		t.Errorf("seed 2^32-1, 50 businesses: version %s, want %s", ready.IndexVersion, want)
+	}
+	for _, seed := range []string{"4294967296", "4294967297", "18446744073709551615", "-1"} {
+		_, err := parseConfig([]string{"--demo-seed", seed}, func(string) string { return "" }, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "demo seed") {
+			t.Errorf("--demo-seed %s: %v, want it refused", seed, err)
+		}
 	}
 }
 

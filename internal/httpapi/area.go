@@ -56,13 +56,15 @@ func parseBox(v httpx.Values, now time.Time) (areaRequest, error) {
 	var req areaRequest
 	p := httpx.NewParams(v, boxParams...)
 	q := &req.query
+	// Each corner out of range is named itself (max_lon=181 is max_lon's
+	// fault); the box as a whole (min_lat > max_lat) is named min_lat.
 	q.Box = geo.Rect{
-		MinLat: p.Float("min_lat", 0, true), MinLon: p.Float("min_lon", 0, true),
-		MaxLat: p.Float("max_lat", 0, true), MaxLon: p.Float("max_lon", 0, true),
+		MinLat: p.FloatIn("min_lat", -90, 90), MinLon: p.FloatIn("min_lon", -180, 180),
+		MaxLat: p.FloatIn("max_lat", -90, 90), MaxLon: p.FloatIn("max_lon", -180, 180),
 	}
 	if !p.OK("min_lat") || !p.OK("min_lon") || !p.OK("max_lat") || !p.OK("max_lon") {
-		// A corner is refused already: checking the box with its default
-		// would name min_lat for another's fault.
+		// A corner is refused already: checking the box with it would
+		// name min_lat for another's fault.
 		q.Box = geo.Rect{}
 	}
 	q.ByDistance = p.OneOf("order", "id", "distance") == "distance"

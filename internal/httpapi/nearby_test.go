@@ -218,26 +218,32 @@ func TestUndecodedPairsNamedWithTheRest(t *testing.T) {
 	}
 }
 
-// TestBoxNamesOnlyBadCorners: a corner that is missing or not a number is
-// named alone; the box is checked as a whole (named min_lat) only when its
-// four corners parsed.
+// TestBoxNamesOnlyBadCorners: a corner that is missing, not a number or
+// out of range is named alone; the box is checked as a whole (named
+// min_lat) only when its four corners are valid.
 func TestBoxNamesOnlyBadCorners(t *testing.T) {
 	for raw, want := range map[string][]string{
 		"min_lat=40": {"min_lon", "max_lat", "max_lon"},
 		"min_lat=40&min_lon=-74&max_lat=abc&max_lon=-73":        {"max_lat"},
 		"min_lat=40&min_lon=-74&max_lat=&max_lon=-73":           {"max_lat"},
 		"min_lat=40&min_lon=-74&max_lat=39&max_lon=-73":         {"min_lat"},
-		"min_lat=40&min_lon=-74&max_lat=41&max_lon=-181":        {"min_lat"},
+		"min_lat=40&min_lon=-74&max_lat=41&max_lon=-181":        {"max_lon"},
+		"min_lat=40&min_lon=-74&max_lat=91&max_lon=-73":         {"max_lat"},
+		"min_lat=-91&min_lon=180.5&max_lat=41&max_lon=-73":      {"min_lat", "min_lon"},
+		"min_lat=40&min_lon=180&max_lat=41&max_lon=-180":        nil, // the meridian ±180: a box of no width
+		"min_lat=42&min_lon=-74&max_lat=41&max_lon=181":         {"max_lon"},
 		"min_lat=40&min_lon=-74&max_lat=39&max_lon=-73&limit=0": {"min_lat", "limit"},
 	} {
 		_, err := parseBox(httpx.ParseQuery(raw), time.Now())
 		var de *nearby.Error
-		if !errors.As(err, &de) {
+		if err != nil && !errors.As(err, &de) {
 			t.Fatalf("%s: %v", raw, err)
 		}
 		var names []string
-		for _, b := range de.Params {
-			names = append(names, b.Name)
+		if de != nil {
+			for _, b := range de.Params {
+				names = append(names, b.Name)
+			}
 		}
 		if !slices.Equal(names, want) {
 			t.Errorf("%s: invalid params %v, want %v", raw, names, want)
