@@ -14,28 +14,40 @@ import (
 
 // Bearer tokens are JWTs (RFC 7519) signed with HS256 and a shared secret.
 // The owner is the sub claim, a positive decimal integer; exp is required
-// and enforced without leeway; iat and nbf are checked when present. Other
-// algorithms, "none" included, are refused.
+// and enforced without leeway; iat and nbf are checked when present, with
+// ClockSkew of leeway. Other algorithms, "none" included, are refused.
+
+// ClockSkew is how far in the future a token's iat and nbf may be. The
+// token issuer's clock and this server's differ a little, and iat is in
+// whole seconds: without leeway a token used as soon as it is issued would
+// be refused ("not valid yet") whenever the issuer's clock is ahead, even
+// by a fraction of a second. exp gets none: a token never outlives it.
+const ClockSkew = 30 * time.Second
 
 // Authenticator checks bearer tokens. It is safe for concurrent use.
 type Authenticator struct {
 	secret []byte
-	parser *jwt.Parser
+	parser *jwt.Parser // checks iat and nbf with ClockSkew, and exp with it too
+	now    func() time.Time
 }
 
 // NewAuthenticator returns an authenticator for tokens signed with secret,
 // judging expiry by now (nil: time.Now).
 func NewAuthenticator(secret []byte, now func() time.Time) *Authenticator {
-	opts := []jwt.ParserOption{
+	if now == nil {
+		now = time.Now
+	}
+	// The parser's leeway applies to exp as well: Owner checks exp again
+	// without it.
+	parser := jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
+		jwt.WithLeeway(ClockSkew),
 		jwt.WithStrictDecoding(),
-	}
-	if now != nil {
-		opts = append(opts, jwt.WithTimeFunc(now))
-	}
-	return &Authenticator{secret: secret, parser: jwt.NewParser(opts...)}
+		jwt.WithTimeFunc(now),
+	)
+	return &Authenticator{secret: secret, parser: parser, now: now}
 }
 
 // Owner returns the owner a token names, or an EUNAUTHORIZED error saying
@@ -52,6 +64,8 @@ func (a *Authenticator) Owner(token string) (int64, error) {
 		return 0, nearby.Errorf(nearby.EUNAUTHORIZED, "bearer token not valid yet")
 	case err != nil:
 		return 0, nearby.Errorf(nearby.EUNAUTHORIZED, "invalid bearer token")
+	case !a.now().Before(claims.ExpiresAt.Time): // exp without the leeway
+		return 0, nearby.Errorf(nearby.EUNAUTHORIZED, "bearer token expired")
 	}
 	owner, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || owner <= 0 || strconv.FormatInt(owner, 10) != claims.Subject {

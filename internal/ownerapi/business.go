@@ -132,7 +132,8 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, owner int64) error 
 	if err != nil {
 		return err
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && matches(inm, rec.Version) {
+	// A list may come in several header lines (RFC 9110 §5.3).
+	if inm := strings.Join(r.Header.Values("If-None-Match"), ","); inm != "" && matches(inm, rec.Version) {
 		w.Header().Set("ETag", etag(rec.Version))
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusNotModified)

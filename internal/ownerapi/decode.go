@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,9 +31,12 @@ func readBody(w http.ResponseWriter, r *http.Request, types ...string) ([]byte, 
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, params, err := mime.ParseMediaType(ct)
+		// "utf8" is UTF-8 too (a label of it in the WHATWG Encoding
+		// Standard, which browsers and many clients use).
 		cs, hasCharset := params["charset"]
+		utf8Charset := strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
 		ok := slices.Contains(types, mt) || mt == "application/x-www-form-urlencoded"
-		if err != nil || !ok || (hasCharset && !strings.EqualFold(cs, "utf-8")) {
+		if err != nil || !ok || (hasCharset && !utf8Charset) {
 			if r.Method == http.MethodPatch {
 				w.Header().Set("Accept-Patch", strings.Join(types, ", "))
 			}
@@ -44,6 +49,11 @@ func readBody(w http.ResponseWriter, r *http.Request, types ...string) ([]byte, 
 	switch {
 	case errors.As(err, &tooLarge):
 		return nil, &statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", MaxBodyBytes)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The server's read timeout ran out while the body trickled in:
+		// not a bad body (and the error's text names the sockets).
+		w.Header().Set("Connection", "close")
+		return nil, &statusError{http.StatusRequestTimeout, "the request body did not arrive in time"}
 	case err != nil:
 		return nil, invalid("body", "could not be read: "+err.Error())
 	}
@@ -382,10 +392,24 @@ func isNumber(raw json.RawMessage) bool {
 	return len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9')
 }
 
-// integer parses raw as a JSON integer (no fraction or exponent) in [lo, hi].
+// integer parses raw as a JSON number with an integer value in [lo, hi].
+// A whole number written with a fraction or an exponent (2.0, 2e0) counts:
+// JSON has one number type, api/owner-api.yaml's `type: integer` is JSON
+// Schema's, which holds any number whose fractional part is zero, and
+// encoders of floats write 2.0 (Python's json.dumps). As for ratings, a
+// number closer to a whole one than a float64 can tell counts as that one.
 func integer(raw json.RawMessage, lo, hi int64) (int64, bool) {
-	n, err := strconv.ParseInt(string(raw), 10, 64)
-	return n, isNumber(raw) && err == nil && n >= lo && n <= hi
+	if !isNumber(raw) {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+		return n, n >= lo && n <= hi
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f != math.Trunc(f) || f < float64(lo) || f > float64(hi) {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 func ptr[T any](v T) *T { return &v }

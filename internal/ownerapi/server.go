@@ -110,7 +110,17 @@ func NewServer(cfg Config) *Server {
 		return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Allow", strings.Join(s.allowed(r.URL.Path), ", "))
+		path := r.URL.Path
+		if r.URL.RawPath != "" {
+			path = r.URL.RawPath // what chi routes on
+		}
+		allowed := s.allowed(path)
+		if len(allowed) == 0 {
+			// chi sends a method it does not know (PROPFIND, a lower-case
+			// get) here whatever the path: no route is a 404, as for GET.
+			return nearby.Errorf(nearby.ENOTFOUND, "no route for %s", r.URL.Path)
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		return &statusError{http.StatusMethodNotAllowed, "method " + r.Method + " not allowed on " + r.URL.Path}
 	}))
 	s.router = r

@@ -1,6 +1,7 @@
 package ownerapi
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -149,6 +151,18 @@ func TestAuth(t *testing.T) {
 		{"no exp", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42"}), 401, "exp"},
 		{"not yet valid", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42",
 			ExpiresAt: jwt.NewNumericDate(now.Add(2 * time.Hour)), NotBefore: jwt.NewNumericDate(now.Add(time.Hour))}), 401, "not valid yet"},
+		// iat and nbf a little ahead of the server's clock (the issuer's
+		// runs ahead) are accepted; exp gets no such leeway.
+		{"iat within the clock skew", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now.Add(ClockSkew))}), 200, ""},
+		{"nbf within the clock skew", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now.Add(time.Second)),
+			NotBefore: jwt.NewNumericDate(now.Add(time.Second))}), 200, ""},
+		{"iat beyond the clock skew", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now.Add(ClockSkew + time.Second))}), 401, "not valid yet"},
+		{"nbf beyond the clock skew", "Bearer " + sign(jwt.SigningMethodHS256, secret, jwt.RegisteredClaims{Subject: "42",
+			ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), NotBefore: jwt.NewNumericDate(now.Add(ClockSkew + time.Second))}), 401, "not valid yet"},
+		{"expires now", "Bearer " + sign(jwt.SigningMethodHS256, secret, claims("42", now)), 401, "expired"},
 		{"no sub", "Bearer " + sign(jwt.SigningMethodHS256, secret, claims("", now.Add(time.Hour))), 401, "sub"},
 		{"sub zero", "Bearer " + sign(jwt.SigningMethodHS256, secret, claims("0", now.Add(time.Hour))), 401, "sub"},
 		{"sub negative", "Bearer " + sign(jwt.SigningMethodHS256, secret, claims("-4", now.Add(time.Hour))), 401, "sub"},
@@ -233,6 +247,16 @@ func TestCreateGetListFlow(t *testing.T) {
 	}
 	if g := s.do(t, req{method: "GET", path: "/v1/businesses/1", owner: 7, header: map[string]string{"If-None-Match": `"1"`}}); g.status != 304 {
 		t.Errorf("If-None-Match: %d", g.status)
+	}
+	// The tags may come in several header lines, the current one last.
+	rq := httptest.NewRequest("GET", "/v1/businesses/1", nil)
+	rq.Header.Set("Authorization", "Bearer "+tokenFor(t, 7))
+	rq.Header.Add("If-None-Match", `"7"`)
+	rq.Header.Add("If-None-Match", `"9", "1"`)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, rq)
+	if w.Code != 304 || w.Body.Len() != 0 {
+		t.Errorf("If-None-Match in two lines: %d", w.Code)
 	}
 	if g := s.do(t, req{method: "GET", path: "/v1/businesses/1", owner: 8}); g.status != 404 {
 		t.Errorf("another owner: %d", g.status)
@@ -348,7 +372,8 @@ func TestValidation(t *testing.T) {
 		{"price 0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":0}`, []string{"price"}},
 		{"price 5", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":5}`, []string{"price"}},
 		{"price fraction", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.5}`, []string{"price"}},
-		{"price 2.0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.0}`, []string{"price"}},
+		{"price 5.0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":5.0}`, []string{"price"}},
+		{"price 2.5e0", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.5e0}`, []string{"price"}},
 		{"price string", `{"name":"a","category":"cafe","lat":1,"lon":1,"price":"$$"}`, []string{"price"}},
 		{"rating 5.1", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":5.1}`, []string{"rating"}},
 		{"rating negative", `{"name":"a","category":"cafe","lat":1,"lon":1,"rating":-0.5}`, []string{"rating"}},
@@ -359,6 +384,8 @@ func TestValidation(t *testing.T) {
 		{"review count 2^31", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":2147483648}`, []string{"review_count"}},
 		{"review count fraction", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":1.5}`, []string{"review_count"}},
 		{"review count huge", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":1e30}`, []string{"review_count"}},
+		{"review count 2^31.0", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":2147483648.0}`, []string{"review_count"}},
+		{"review count -1e0", `{"name":"a","category":"cafe","lat":1,"lon":1,"review_count":-1e0}`, []string{"review_count"}},
 		{"hours not an object", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":"9-5"}`, []string{"hours"}},
 		{"hours no zone", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"weekly":{}}}`, []string{"hours.time_zone"}},
 		{"hours unknown zone", `{"name":"a","category":"cafe","lat":1,"lon":1,"hours":{"time_zone":"Mars/Olympus"}}`, []string{"hours.time_zone"}},
@@ -416,6 +443,35 @@ func TestValidation(t *testing.T) {
 	}
 }
 
+// TestWholeNumbersWithAFraction checks that price and review_count take a
+// whole number however it is written (2.0, 2e0): JSON has one number type,
+// the OpenAPI document's integer is JSON Schema's (a number whose
+// fractional part is zero), and encoders of floats write 2.0.
+func TestWholeNumbersWithAFraction(t *testing.T) {
+	for _, tt := range []struct {
+		body    string
+		price   nearby.Price
+		reviews uint32
+	}{
+		{`{"price":2.0,"review_count":1287.0}`, 2, 1287},
+		{`{"price":4e0,"review_count":1.287e3}`, 4, 1287},
+		{`{"price":10E-1,"review_count":0.0}`, 1, 0},
+		{`{"price":3.000,"review_count":-0.0}`, 3, 0},
+		{`{"price":1,"review_count":2147483647.0}`, 1, 2147483647},
+	} {
+		in, err := decodeInput([]byte(tt.body), true)
+		if err != nil || in.Price == nil || *in.Price != tt.price || in.ReviewCount == nil || *in.ReviewCount != tt.reviews {
+			t.Errorf("%s: price %v, review_count %v, %v; want %d, %d", tt.body, in.Price, in.ReviewCount, err, tt.price, tt.reviews)
+		}
+	}
+	s := newTestServer(t)
+	r := s.do(t, req{method: "POST", path: "/v1/businesses", owner: 1,
+		body: `{"name":"a","category":"cafe","lat":1,"lon":1,"price":2.0,"review_count":12.0}`})
+	if r.status != 201 || !strings.Contains(string(r.body), `"price":2,`) || !strings.Contains(string(r.body), `"review_count":12,`) {
+		t.Errorf("create with price 2.0: %d %s", r.status, r.body)
+	}
+}
+
 func TestBodyLimitsAndTypes(t *testing.T) {
 	s := newTestServer(t)
 	big := `{"name":"a","category":"cafe","lat":1,"lon":1,"description":"` + strings.Repeat("a", MaxBodyBytes) + `"}`
@@ -437,7 +493,9 @@ func TestBodyLimitsAndTypes(t *testing.T) {
 	}{
 		{"POST", "application/json", 201},
 		{"POST", "application/json; charset=utf-8", 201},
+		{"POST", "application/json; charset=UTF8", 201},
 		{"POST", "application/json; charset=latin1", 415},
+		{"POST", "application/json; charset=utf-16", 415},
 		{"POST", "text/plain", 415},
 		{"POST", "application/xml", 415},
 		{"POST", "application/merge-patch+json", 415},
@@ -459,6 +517,42 @@ func TestBodyLimitsAndTypes(t *testing.T) {
 		if r.status == 415 && tt.method == "PATCH" && r.header.Get("Accept-Patch") == "" {
 			t.Error("415 on PATCH without Accept-Patch")
 		}
+	}
+}
+
+// TestSlowBody checks that a body still unsent when the server's read
+// timeout runs out is a 408 problem document, not a 400 blaming the body
+// (whose reason named the server's and client's sockets).
+func TestSlowBody(t *testing.T) {
+	s := newTestServer(t)
+	ts := httptest.NewUnstartedServer(s)
+	ts.Config.ReadTimeout = 200 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Half of a 100-byte body, and then nothing.
+	fmt.Fprintf(c, "POST /v1/businesses HTTP/1.1\r\nHost: owner-api\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":\"Blue Bottle\",\"category\":\"cafe\"", tokenFor(t, 1))
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var p problem.Problem
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 408 || resp.Header.Get("Content-Type") != "application/problem+json" || p.Status != 408 ||
+		len(p.InvalidParams) != 0 || strings.Contains(p.Detail, "127.0.0.1") {
+		t.Errorf("%d %q %+v", resp.StatusCode, resp.Header.Get("Content-Type"), p)
+	}
+	if s.fake.last != 0 {
+		t.Errorf("%d created", s.fake.last)
 	}
 }
 
@@ -583,6 +677,21 @@ func TestOperationalRoutes(t *testing.T) {
 	}
 	if r := s.do(t, req{method: "GET", path: "/nope"}); r.status != 404 {
 		t.Errorf("unknown route %d", r.status)
+	}
+	// A method chi does not know is routed as not allowed whatever the
+	// path: on a path no method is served on, it is a 404 too, not a 405
+	// with an empty Allow.
+	for _, m := range []string{"GET", "TRACE", "PROPFIND", "get"} {
+		for _, path := range []string{"/nope", "/v1/businesses/1/x", "/v1/busi%6Eesses"} {
+			if r := s.do(t, req{method: m, path: path, owner: 1}); r.status != 404 || r.header.Get("Allow") != "" {
+				t.Errorf("%s %s: %d, Allow %q; want 404", m, path, r.status, r.header.Get("Allow"))
+			}
+		}
+	}
+	for _, m := range []string{"PROPFIND", "get"} {
+		if r := s.do(t, req{method: m, path: "/v1/businesses/1", owner: 1}); r.status != 405 || r.header.Get("Allow") != "GET, HEAD, PUT, PATCH, DELETE" {
+			t.Errorf("%s /v1/businesses/1: %d, Allow %q; want 405", m, r.status, r.header.Get("Allow"))
+		}
 	}
 	for path, allow := range map[string]string{
 		"/v1/businesses":           "POST",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/nearby/nearby"
@@ -106,7 +107,11 @@ func (s *BusinessService) Create(ctx context.Context, ownerID int64, key string,
 	rec := nearby.BusinessRecord{OwnerID: ownerID}
 	in.Apply(&rec)
 	if key == "" {
-		out, err := insert(ctx, s.db.primary, &rec)
+		var out *nearby.BusinessRecord
+		err := s.db.inTx(ctx, func(tx pgx.Tx) (err error) {
+			out, err = insert(ctx, tx, &rec)
+			return err
+		})
 		return out, false, translate(err, "create business")
 	}
 
@@ -331,7 +336,11 @@ func (s *BusinessService) update(ctx context.Context, ownerID, id, version int64
 	if cur.Version != version {
 		return nil, stale(id, version, cur.Version)
 	}
-	out, err := write(ctx, s.db.primary, cur, change)
+	var out *nearby.BusinessRecord
+	err = s.db.inTx(ctx, func(tx pgx.Tx) (err error) {
+		out, err = write(ctx, tx, cur, change)
+		return err
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Changed or deleted since we read it.
 		now, gerr := s.Get(ctx, ownerID, id)
@@ -409,9 +418,13 @@ func sameContent(a, b *nearby.BusinessRecord) bool {
 // set and a new version, so the change feed carries the deletion; Purge
 // removes it later.
 func (s *BusinessService) Delete(ctx context.Context, ownerID, id, version int64) error {
-	tag, err := s.db.primary.Exec(ctx, `UPDATE businesses
-		SET deleted_at = now(), updated_at = clock_timestamp(), version = version + 1
-		WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL AND ($3::bigint = 0 OR version = $3::bigint)`, id, ownerID, version)
+	var tag pgconn.CommandTag
+	err := s.db.inTx(ctx, func(tx pgx.Tx) (err error) {
+		tag, err = tx.Exec(ctx, `UPDATE businesses
+			SET deleted_at = now(), updated_at = clock_timestamp(), version = version + 1
+			WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL AND ($3::bigint = 0 OR version = $3::bigint)`, id, ownerID, version)
+		return err
+	})
 	if err != nil {
 		return translate(err, "delete business")
 	}

@@ -297,6 +297,80 @@ func TestConcurrentStarUpdates(t *testing.T) {
 	}
 }
 
+// TestWritesUnderStricterDefaultIsolation runs the contended writes of the
+// tests above on a database whose default isolation is SERIALIZABLE (a
+// DBA's choice the store cannot rule out): writes pin READ COMMITTED, so
+// the outcomes are the same (one stale writer wins, the others get 412;
+// every If-Match: * update applies; one key, one business), not
+// serialization failures (503).
+func TestWritesUnderStricterDefaultIsolation(t *testing.T) {
+	ctx := context.Background()
+	s, db := freshService(t)
+	var name string
+	if err := db.primary.QueryRow(ctx, "SELECT current_database()").Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.primary.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+
+		" SET default_transaction_isolation = 'serializable'"); err != nil {
+		t.Fatal(err)
+	}
+	db.primary.Reset() // new sessions take the new default, unless they set their own
+	var set bool
+	if err := db.primary.QueryRow(ctx, `SELECT 'default_transaction_isolation=serializable' = ANY(s.setconfig)
+		FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = $1`, name).Scan(&set); err != nil || !set {
+		t.Fatalf("database default isolation not set: %v", err)
+	}
+	const owner, writers = 5, 16
+	create := func(name string) *nearby.BusinessRecord {
+		rec, _, err := s.Create(ctx, owner, "", input(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	star, stale, gone := create("star"), create("stale"), create("gone")
+	for what, op := range map[string]func(i int) error{
+		"If-Match: *": func(i int) error {
+			_, err := s.Patch(ctx, owner, star.ID, 0, nearby.BusinessInput{Name: ptr(fmt.Sprintf("writer %d", i))})
+			return err
+		},
+		"stale": func(i int) error {
+			_, err := s.Patch(ctx, owner, stale.ID, 1, nearby.BusinessInput{Name: ptr(fmt.Sprintf("writer %d", i))})
+			return err
+		},
+		"delete": func(i int) error { return s.Delete(ctx, owner, gone.ID, 1) },
+		"key": func(i int) error {
+			_, _, err := s.Create(ctx, owner, "one-key", input("keyed"))
+			return err
+		},
+		"create": func(i int) error {
+			_, _, err := s.Create(ctx, owner, "", input(fmt.Sprintf("new %d", i)))
+			return err
+		},
+	} {
+		won := 0
+		for _, err := range atOnce(writers, op) {
+			switch nearby.ErrorCode(err) {
+			case "":
+				won++
+			case nearby.EPRECONDITION, nearby.ENOTFOUND:
+			default:
+				t.Errorf("%s: %v", what, err)
+			}
+		}
+		if want := map[bool]int{true: writers, false: 1}[what == "If-Match: *" || what == "key" || what == "create"]; won != want {
+			t.Errorf("%s: %d of %d succeeded, want %d", what, won, writers, want)
+		}
+	}
+	if cur, err := s.Get(ctx, owner, star.ID); err != nil || cur.Version != 1+writers {
+		t.Errorf("after %d If-Match: * updates: %+v, %v", writers, cur, err)
+	}
+	var n int
+	if err := db.primary.QueryRow(ctx, "SELECT count(*) FROM businesses WHERE owner_id = $1 AND name = 'keyed'", owner).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d businesses for one idempotency key (%v)", n, err)
+	}
+}
+
 // atOnce runs op(0) to op(n-1) concurrently, released together, and
 // returns their errors.
 func atOnce(n int, op func(i int) error) []error {

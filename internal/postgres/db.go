@@ -201,10 +201,21 @@ func provider(db *sql.DB, logger *slog.Logger) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectPostgres, db, MigrationsFS(), opts...)
 }
 
-// inTx runs fn in a transaction on the primary and commits it. fn's error,
-// or a failed commit, rolls everything back.
+// writeTx is the isolation of every write: READ COMMITTED, PostgreSQL's
+// default, whatever default_transaction_isolation the database or role
+// sets. The write path's concurrency rules rest on it: an UPDATE ... WHERE
+// version = $read that meets a concurrent update re-reads the row and
+// matches nothing (412), a FOR UPDATE read waits for its turn (If-Match:
+// *), and a claim of a taken idempotency key waits and finds it. Under
+// REPEATABLE READ or SERIALIZABLE each of these fails with a
+// serialization error (a 503) instead. It is set per transaction rather
+// than as a connection parameter, which poolers such as PgBouncer refuse.
+var writeTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+
+// inTx runs fn in a transaction on the primary (writeTx) and commits it.
+// fn's error, or a failed commit, rolls everything back.
 func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := db.primary.Begin(ctx)
+	tx, err := db.primary.BeginTx(ctx, writeTx)
 	if err != nil {
 		return err
 	}
