@@ -60,11 +60,11 @@ func TestOwnerPaths(t *testing.T) {
 	// everywhere (TestOwnerRateLimits checks that against the middleware).
 	authed := []string{"401", "414", "429", "500", "503"}
 	want := map[string]map[string][]string{
-		"/v1/businesses": {"post": append([]string{"201", "400", "413", "415", "422"}, authed...)},
+		"/v1/businesses": {"post": append([]string{"201", "400", "408", "413", "415", "422"}, authed...)},
 		"/v1/businesses/{id}": {
 			"get":    append([]string{"200", "304", "400", "404"}, authed...),
-			"put":    append([]string{"200", "400", "404", "412", "413", "415", "428"}, authed...),
-			"patch":  append([]string{"200", "400", "404", "412", "413", "415", "428"}, authed...),
+			"put":    append([]string{"200", "400", "404", "408", "412", "413", "415", "428"}, authed...),
+			"patch":  append([]string{"200", "400", "404", "408", "412", "413", "415", "428"}, authed...),
 			"delete": append([]string{"204", "400", "404", "412"}, authed...),
 		},
 		"/v1/owners/me/businesses": {"get": append([]string{"200", "400"}, authed...)},
