@@ -49,7 +49,11 @@ const tombstone = math.MaxInt64
 
 // detailJSON is the cached form of a record: its public fields and version.
 // The attributes are left out when not set (entries written before they
-// existed read as such).
+// existed read as such). Hours are kept raw: those that do not decode here
+// (a time zone this process's tz database lacks, though owner-api's had
+// it) read as unknown, as the replica's row and the index read them;
+// refusing the entry would send every read to the database, never
+// repairing it (the fill's version is not newer), for its whole TTL.
 type detailJSON struct {
 	ID          int64           `json:"id"`
 	Name        string          `json:"name"`
@@ -66,7 +70,7 @@ type detailJSON struct {
 	Price       nearby.Price    `json:"price,omitempty"`
 	Rating      *int            `json:"rating,omitempty"` // tenths of a star
 	ReviewCount uint32          `json:"review_count,omitempty"`
-	Hours       *hours.Schedule `json:"hours,omitempty"`
+	Hours       json.RawMessage `json:"hours,omitempty"`
 	Version     int64           `json:"version"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 }
@@ -94,7 +98,10 @@ func encodeDetail(rec *nearby.BusinessRecord, version int64) ([]byte, error) {
 		d.Rating = &tenths
 	}
 	if rec.Hours != nil && rec.Hours.Known() {
-		d.Hours = rec.Hours
+		var err error
+		if d.Hours, err = json.Marshal(rec.Hours); err != nil {
+			return nil, err
+		}
 	}
 	data, err := json.Marshal(d)
 	return append(b, data...), err
@@ -124,8 +131,13 @@ func decodeDetail(val []byte) (rec *nearby.BusinessRecord, err error) {
 	rec = &nearby.BusinessRecord{
 		ID: d.ID, Name: d.Name, Category: c, Lat: d.Lat, Lon: d.Lon,
 		Address: d.Address, City: d.City, State: d.State, Country: d.Country, Zip: d.Zip,
-		Description: d.Description, Photos: d.Photos, Price: d.Price, ReviewCount: d.ReviewCount, Hours: d.Hours,
+		Description: d.Description, Photos: d.Photos, Price: d.Price, ReviewCount: d.ReviewCount,
 		Version: d.Version, UpdatedAt: d.UpdatedAt,
+	}
+	if len(d.Hours) > 0 && string(d.Hours) != "null" {
+		if h := new(hours.Schedule); h.UnmarshalJSON(d.Hours) == nil {
+			rec.Hours = h
+		}
 	}
 	if d.Rating != nil {
 		if *d.Rating < 0 || *d.Rating > nearby.MaxRatingTenths {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -46,7 +47,6 @@ func TestDetailEncodingAttributes(t *testing.T) {
 		`1:{"id":1,"name":"x","category":"cafe","rating":51,"version":1}`,
 		`1:{"id":1,"name":"x","category":"cafe","rating":-1,"version":1}`,
 		`1:{"id":1,"name":"x","category":"cafe","rating":301,"version":1}`,
-		`1:{"id":1,"name":"x","category":"cafe","hours":{"time_zone":"Nowhere/Land"},"version":1}`,
 	} {
 		if rec, err := decodeDetail([]byte(bad)); err == nil {
 			t.Errorf("%s decoded as %+v", bad, rec)
@@ -102,5 +102,36 @@ func TestDetailsWithinTTL(t *testing.T) {
 		if rec, err := d.Detail(ctx, id); err != nil || rec.Name != "New" {
 			t.Fatalf("business %d a TTL (%v) after its fill: %v %v; want the new version", id, DefaultLocalDetailTTL, rec, err)
 		}
+	}
+}
+
+// TestDetailsHoursUnknownHere: owner-api wrote a record whose opening hours
+// name a time zone this process's tz database lacks (hosts or Go versions
+// differ). The entry is served, hours unknown, as the replica's row and the
+// index read them here; refused, every read of the business went to the
+// database (the fill, of the same version, cannot replace the entry) with
+// a warning each, for the entry's whole TTL.
+func TestDetailsHoursUnknownHere(t *testing.T) {
+	ctx := context.Background()
+	store, _ := memoryWithClock(0)
+	rec := record(1, 4, "Night owl")
+	src := &source{recs: map[int64]*nearby.BusinessRecord{1: rec}}
+	d, _ := newDetails(t, store, src)
+	val, err := encodeDetail(rec, rec.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val = []byte(strings.Replace(string(val), `"version":`, `"hours":{"time_zone":"Nowhere/Land","weekly":{"fri":[["22:00","02:00"]]}},"version":`, 1))
+	if _, err := store.SetNewer(ctx, DetailKey("t", 1), val, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		got, err := d.Detail(ctx, 1)
+		if err != nil || got.Name != "Night owl" || got.Version != 4 || got.Hours != nil {
+			t.Fatalf("detail: %+v %v; want the cached record, hours unknown", got, err)
+		}
+	}
+	if n := src.reads.Load(); n != 0 || lookups(d, "hit") != 3 {
+		t.Errorf("%d database reads and %v hits for 3 reads of a cached record; want 0 and 3", n, lookups(d, "hit"))
 	}
 }

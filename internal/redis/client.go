@@ -181,6 +181,11 @@ func (c *Client) call(ctx context.Context, op string, fn func(context.Context) e
 		// open circuit would close at the first probe): not an outage. The
 		// caller's fallback hides it, so say what to fix.
 		c.denied.log(ctx, op, err)
+	case outOfMemory(err):
+		// maxmemory reached under the noeviction policy: reads and PING
+		// still work (not an outage, the circuit would flap), but every
+		// cache fill and owners' refresh fails, hidden by the fallbacks.
+		c.denied.oom(ctx, op, err)
 	}
 	return fmt.Errorf("redis %s: %w", op, err)
 }
@@ -213,6 +218,11 @@ func refused(err error) bool {
 	return goredis.IsPermissionError(err) ||
 		goredis.HasErrorPrefix(err, "The user executing the script can't run this command")
 }
+
+// outOfMemory reports whether err is Redis refusing a write for lack of
+// memory (maxmemory reached and nothing it may evict: the noeviction
+// policy, Redis's default).
+func outOfMemory(err error) bool { return goredis.HasErrorPrefix(err, "OOM") }
 
 // Get returns the value stored under key; ok is false when there is none.
 func (c *Client) Get(ctx context.Context, key string) (val []byte, ok bool, err error) {

@@ -661,3 +661,54 @@ func TestPingRefusedByACL(t *testing.T) {
 		t.Errorf("%d ERROR lines, want 1 naming the ACL and +ping:\n%s", n, out.String())
 	}
 }
+
+// TestOutOfMemory: a Redis at its maxmemory under the noeviction policy
+// (Redis's default) refuses writes with OOM while reads and PING work. The
+// circuit stays closed (it would flap), but the callers' fallbacks hide the
+// refusals (details uncached, owners' writes not refreshing the cache), so
+// the client logs one ERROR per kind of refused call naming the fix.
+func TestOutOfMemory(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	admin := redistest.Client(t, srv.URL())
+	if err := admin.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range [][2]string{{"maxmemory-policy", "noeviction"}, {"maxmemory", "1"}} {
+		if err := admin.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out syncbuf.Buffer
+	c, err := Open(ctx, Config{URL: srv.URL(), Timeout: time.Second, ProbeInterval: 20 * time.Millisecond},
+		slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	for range 5 {
+		if _, ok, err := c.Get(ctx, "k"); !ok || err != nil {
+			t.Fatalf("get: %v %v; reads work at maxmemory", ok, err)
+		}
+		if _, err := c.SetNewer(ctx, "d", []byte("1:x"), time.Minute); err == nil {
+			t.Fatal("setnewer: stored beyond maxmemory")
+		}
+		if err := c.Set(ctx, "s", []byte("x"), time.Minute); err == nil {
+			t.Fatal("set: stored beyond maxmemory")
+		}
+	}
+	if !c.Available() {
+		t.Fatal("circuit open: Redis serves reads")
+	}
+	for _, op := range []string{"setnewer", "set"} {
+		n := 0
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "maxmemory-policy volatile-lru") && strings.Contains(l, `"op":"`+op+`"`) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d ERROR lines for %s naming maxmemory-policy, want 1:\n%s", n, op, out.String())
+		}
+	}
+}

@@ -88,11 +88,27 @@ func (l *deniedLog) log(ctx context.Context, op string, err error) {
 	if !ok {
 		return
 	}
-	effect := "the cache is bypassed for it: details are read from the database, and owners' writes do not refresh the cache"
-	if op == "ratelimit" {
-		effect = "rate limits are decided by each process alone, not shared"
-	}
 	l.logger.ErrorContext(ctx, "redis ACL refuses a command to our user: grant it what nearby runs, "+
-		"ACL SETUSER <user> ~<prefix>:* "+aclCommands+" (Lua scripts run with the user's permissions); meanwhile "+effect,
+		"ACL SETUSER <user> ~<prefix>:* "+aclCommands+" (Lua scripts run with the user's permissions); meanwhile "+effectOf(op),
 		"op", op, "err", err, "held_back", held)
+}
+
+// oom reports writes that Redis refuses for lack of memory (OOM), at most
+// once per operation per interval, as log does for the ACL.
+func (l *deniedLog) oom(ctx context.Context, op string, err error) {
+	held, ok := l.pass("oom " + op)
+	if !ok {
+		return
+	}
+	l.logger.ErrorContext(ctx, "redis is out of memory and refuses writes: set maxmemory-policy volatile-lru "+
+		"(every key nearby writes has a TTL) or raise maxmemory; meanwhile "+effectOf(op),
+		"op", op, "err", err, "held_back", held)
+}
+
+// effectOf says what the callers' fallback does while op is refused.
+func effectOf(op string) string {
+	if op == "ratelimit" {
+		return "rate limits are decided by each process alone, not shared"
+	}
+	return "the cache is bypassed for it: details are read from the database, and owners' writes do not refresh the cache"
 }
