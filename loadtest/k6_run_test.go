@@ -203,6 +203,8 @@ func TestK6Options(t *testing.T) {
 		"remote owner":  {map[string]string{"OWNER_URL": "http://example.com"}, "not a loopback address"},
 		"no owner":      {map[string]string{}, "needs OWNER_URL"},
 		"bad threshold": {map[string]string{"OWNER_URL": "http://127.0.0.1:8081", "THRESHOLDS": "p99<fast"}, "bad duration"},
+		"both loads":    {map[string]string{"OWNER_URL": "http://127.0.0.1:8081", "RATE": "5", "CONCURRENCY": "2"}, "not both"},
+		"unknown name":  {map[string]string{"OWNER_URL": "http://127.0.0.1:8081", "THRESHOLDS": "owner_created:p99<1s"}, "unknown request owner_created"},
 	} {
 		if out := runK6(t, bin, "owner.js", "options", tc.env); !strings.Contains(out.Error, tc.want) {
 			t.Errorf("%s: error %q, want %q", name, out.Error, tc.want)

@@ -174,7 +174,10 @@ func TestK6CommonMatchesGo(t *testing.T) {
 		"details:mean<250us", "max<1ns", "owner_create:errors<=1%", "p50<2m",
 		// Limits that dividing by 100 in floating point moves off the
 		// decimal value (0.9/100 is a hair above 0.009).
-		"errors<0.9%", "errors<=0.7%", "errors<1.4%", "errors<2.7%", "errors<5e-1%", "errors<0.009"}
+		"errors<0.9%", "errors<=0.7%", "errors<1.4%", "errors<2.7%", "errors<5e-1%", "errors<0.009",
+		// Names no request has: both refuse them (k6 would pass a
+		// threshold that selects no samples).
+		"detail:p99<5ms", "all:errors<1%"}
 	for _, sc := range spec.Scenarios {
 		thresholds = append(thresholds, sc.Thresholds...)
 	}
@@ -192,7 +195,7 @@ func TestK6CommonMatchesGo(t *testing.T) {
 	}
 	mixed, _ := spec.Scenario("mixed")
 	input, _ := json.Marshal(map[string]any{
-		"targets": targets, "thresholds": thresholds, "weights": mixed.Weights, "us": us, "ids": ids,
+		"targets": targets, "thresholds": thresholds, "requests": RequestNames, "weights": mixed.Weights, "us": us, "ids": ids,
 	})
 	common, err := filepath.Abs(filepath.Join("k6", "common.js"))
 	if err != nil {
@@ -204,7 +207,9 @@ const out = { targets: {}, thresholds: {}, picks: {} };
 for (const u of input.targets) {
   try { c.checkTarget(u, false, 'target'); out.targets[u] = true; } catch (e) { out.targets[u] = false; }
 }
-for (const th of input.thresholds) out.thresholds[th] = c.k6Thresholds([th]);
+for (const th of input.thresholds) {
+  try { out.thresholds[th] = c.k6Thresholds([th], input.requests); } catch (e) { out.thresholds[th] = null; }
+}
 for (const owner of [true, false]) {
   const ws = c.effectiveWeights(input.weights, owner);
   out.picks[owner] = input.us.map((u) => c.pickScenario(ws, u));
@@ -240,8 +245,17 @@ console.log(JSON.stringify(out));
 	rule := regexp.MustCompile(`^([a-z()0-9.]+)(<=?)(.+)$`)
 	for _, expr := range thresholds {
 		ts, err := ParseThresholds(expr)
-		if err != nil {
-			t.Fatal(err)
+		if strings.HasPrefix(expr, "detail:") || strings.HasPrefix(expr, "all:") {
+			if err == nil || got.Thresholds[expr] != nil {
+				t.Errorf("%s: k6 %v, Go error %v; want both to refuse the name", expr, got.Thresholds[expr], err)
+			}
+			continue
+		}
+		if (err != nil) != (got.Thresholds[expr] == nil) {
+			t.Errorf("%s: k6 %v, Go error %v", expr, got.Thresholds[expr], err)
+			continue
+		} else if err != nil {
+			continue
 		}
 		th := ts[0]
 		wantKey, wantAgg, wantVal := "http_req_duration", "", ms(th.Latency)

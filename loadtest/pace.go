@@ -40,7 +40,7 @@ type PaceResult struct {
 	Requests int64         `json:"requests"` // answered with 200 and a whole body
 	Errors   int64         `json:"errors"`   // anything else, requests due but never sent included
 	Elapsed  time.Duration `json:"elapsed_ns"`
-	Rate     float64       `json:"rate"` // requests answered per second of the run (at least Duration)
+	Rate     float64       `json:"rate"` // requests answered per second of the run (at least Duration, unless interrupted)
 	P50      time.Duration `json:"p50_ns"`
 	P90      time.Duration `json:"p90_ns"`
 	P99      time.Duration `json:"p99_ns"`
@@ -107,10 +107,14 @@ func Pace(ctx context.Context, cfg PaceConfig) (*PaceResult, error) {
 	err = p.run(ctx)
 	res := &PaceResult{Requests: p.ok, Errors: p.errors, Elapsed: p.elapsed, FirstError: p.firstErr}
 	pct := func(h *hdrhistogram.Histogram, q float64) time.Duration { return time.Duration(valueAt(h, q)) }
-	res.Rate = float64(res.Requests) / max(res.Elapsed, cfg.Duration).Seconds()
+	span := max(res.Elapsed, cfg.Duration)
+	if ctx.Err() != nil && res.Elapsed > 0 {
+		span = res.Elapsed // interrupted: the rate of the part that ran
+	}
+	res.Rate = float64(res.Requests) / span.Seconds()
 	res.P50, res.P90, res.P99, res.P999 = pct(p.lat, 50), pct(p.lat, 90), pct(p.lat, 99), pct(p.lat, 99.9)
-	res.Max = time.Duration(p.lat.Max())
-	res.LagP99, res.LagMax = pct(p.lag, 99), time.Duration(p.lag.Max())
+	res.Max = time.Duration(maxOf(p.lat))
+	res.LagP99, res.LagMax = pct(p.lag, 99), time.Duration(maxOf(p.lag))
 	return res, err
 }
 

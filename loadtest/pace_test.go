@@ -123,6 +123,11 @@ func TestPaceCountsErrors(t *testing.T) {
 	if res.Requests != 0 || res.Errors != 50 || res.FirstError == "" {
 		t.Errorf("against a closed server: %d answered, %d errors (%q)", res.Requests, res.Errors, res.FirstError)
 	}
+	// Nothing answered, nothing sent: no latency, not the empty
+	// histogram's "max 1µs".
+	if res.Max != 0 || res.P99 != 0 || res.LagMax != 0 {
+		t.Errorf("against a closed server: max %v, p99 %v, lag max %v; want 0", res.Max, res.P99, res.LagMax)
+	}
 }
 
 // TestPaceTimesOut: a request the server never answers is an error once

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The plots are inline SVG written here, so a report is one file that works
@@ -19,10 +20,23 @@ type plot struct {
 	left, right, top, bott float64 // margins, px
 	x0, x1, y0, y1         float64 // data ranges
 	logY                   bool
+	titleW                 float64 // the title's width, px (estimated)
 }
 
+// Margins above the plotting area: the title row alone, or the title row
+// and a legend row under it (for a legend too wide to sit beside the title).
+const (
+	topTitle       = 28
+	topTitleLegend = 46
+)
+
 func newPlot(w, h float64, x0, x1, y0, y1 float64, logY bool) *plot {
-	p := &plot{w: w, h: h, left: 64, right: 16, top: 28, bott: 40, x0: x0, x1: x1, y0: y0, y1: y1, logY: logY}
+	return newPlotTop(topTitle, w, h, x0, x1, y0, y1, logY)
+}
+
+// newPlotTop is newPlot with top px above the plotting area.
+func newPlotTop(top, w, h float64, x0, x1, y0, y1 float64, logY bool) *plot {
+	p := &plot{w: w, h: h, left: 64, right: 16, top: top, bott: 40, x0: x0, x1: x1, y0: y0, y1: y1, logY: logY}
 	if p.x1 <= p.x0 {
 		p.x1 = p.x0 + 1
 	}
@@ -49,6 +63,7 @@ func (p *plot) px(x, y float64) (float64, float64) {
 }
 
 func (p *plot) title(s string) {
+	p.titleW = titleWidth(s)
 	fmt.Fprintf(&p.b, `<text x="%.1f" y="18" class="title">%s</text>`, p.left, html.EscapeString(s))
 }
 
@@ -71,9 +86,20 @@ func (p *plot) axisLabels(x, y string) {
 	fmt.Fprintf(&p.b, `<text x="14" y="%.1f" class="label" text-anchor="middle" transform="rotate(-90 14 %.1f)">%s</text>`, p.top+(p.h-p.top-p.bott)/2, p.top+(p.h-p.top-p.bott)/2, html.EscapeString(y))
 }
 
-// line draws a polyline through the points; class picks its style.
+// titleWidth estimates the width of a title in px (13px semibold
+// system-ui: some 7.5px a character).
+func titleWidth(s string) float64 { return 7.5 * float64(utf8.RuneCountInString(s)) }
+
+// line draws a polyline through the points; class picks its style. A
+// single point (a run of one second) is a dot: a polyline of one point
+// draws nothing.
 func (p *plot) line(xs, ys []float64, class, color string) {
 	if len(xs) == 0 {
+		return
+	}
+	if len(xs) == 1 {
+		X, Y := p.px(xs[0], ys[0])
+		fmt.Fprintf(&p.b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, X, Y, color)
 		return
 	}
 	fmt.Fprintf(&p.b, `<polyline class="%s" stroke="%s" points="`, class, color)
@@ -84,13 +110,33 @@ func (p *plot) line(xs, ys []float64, class, color string) {
 	p.b.WriteString(`"/>`)
 }
 
-// legend draws coloured names in a row at the top right.
+// legendWidth is the width in px of the legend of names.
+func legendWidth(names []string) float64 {
+	var w float64
+	for _, n := range names {
+		w += float64(8*len(n) + 26)
+	}
+	return w
+}
+
+// legendFits reports whether the legend of names fits in the title row,
+// right of a title this wide, in a plot w px wide.
+func legendFits(w, titleW float64, names []string) bool {
+	return 64+titleW+16+legendWidth(names) <= w-16
+}
+
+// legend draws coloured names in a row at the top right: beside the title,
+// or under it when they do not fit there (the plot must then have been
+// made with topTitleLegend).
 func (p *plot) legend(names, colors []string) {
-	x := p.w - p.right
+	x, y := p.w-p.right, 0.0
+	if !legendFits(p.w, p.titleW, names) {
+		y = 18
+	}
 	for i := len(names) - 1; i >= 0; i-- {
 		x -= float64(8*len(names[i]) + 26)
-		fmt.Fprintf(&p.b, `<rect x="%.1f" y="9" width="12" height="4" fill="%s"/>`, x, colors[i])
-		fmt.Fprintf(&p.b, `<text x="%.1f" y="15" class="tick">%s</text>`, x+16, html.EscapeString(names[i]))
+		fmt.Fprintf(&p.b, `<rect x="%.1f" y="%.0f" width="12" height="4" fill="%s"/>`, x, 9+y, colors[i])
+		fmt.Fprintf(&p.b, `<text x="%.1f" y="%.0f" class="tick">%s</text>`, x+16, 15+y, html.EscapeString(names[i]))
 	}
 }
 
@@ -128,6 +174,24 @@ func niceStep(span float64, n int) float64 {
 		}
 	}
 	return 10 * mag
+}
+
+// steps returns 0, step, 2*step, ... up to hi. Each is k*step, not a sum
+// of steps, and labels print them to 6 digits: adding 0.2 three times
+// makes 0.6000000000000001, which the axis showed as such.
+func steps(hi, step float64) []float64 {
+	var vs []float64
+	for k := 0; float64(k)*step <= hi*(1+1e-9); k++ {
+		vs = append(vs, float64(k)*step)
+	}
+	return vs
+}
+
+// timeTicks labels the x axis of a plot over time, in seconds.
+func (p *plot) timeTicks() {
+	for _, t := range steps(p.x1, niceStep(p.x1, 10)) {
+		p.xTick(t, strconv.FormatFloat(t, 'g', 6, 64)+"s")
+	}
 }
 
 // logTicks returns the 1-2-5 values within [lo, hi].
@@ -177,10 +241,7 @@ func latencyPlot(series []Second) string {
 	for _, t := range logTicks(lo, hi) {
 		p.yTick(t, tickMs(t))
 	}
-	step := niceStep(float64(n), 10)
-	for t := 0.0; t <= float64(n); t += step {
-		p.xTick(t, fmt.Sprintf("%gs", t))
-	}
+	p.timeTicks()
 	names := []string{"p50", "p90", "p99", "max"}
 	colors := []string{"#2563eb", "#16a34a", "#d97706", "#dc2626"}
 	for k, name := range names {
@@ -216,14 +277,10 @@ func throughputPlot(series []Second) string {
 	hi = max(hi*1.15, 1)
 	p := newPlot(900, 220, 0, float64(series[len(series)-1].T), 0, hi, false)
 	p.title("Throughput over time (requests completed per second)")
-	step := niceStep(hi, 4)
-	for v := 0.0; v <= hi; v += step {
-		p.yTick(v, fmt.Sprintf("%g", v))
+	for _, v := range steps(hi, niceStep(hi, 4)) {
+		p.yTick(v, strconv.FormatFloat(v, 'g', 6, 64))
 	}
-	xs := niceStep(p.x1, 10)
-	for t := 0.0; t <= p.x1; t += xs {
-		p.xTick(t, fmt.Sprintf("%gs", t))
-	}
+	p.timeTicks()
 	var tx, ty, ey []float64
 	for _, s := range series {
 		tx = append(tx, float64(s.T))
@@ -242,20 +299,30 @@ func throughputPlot(series []Second) string {
 // much room as the body.
 func percentilePlot(reqs []RequestStats) string {
 	var xmax, hi float64
+	var names []string
 	for _, r := range reqs {
 		for i, d := range r.Distribution {
 			xmax = max(xmax, distX(r.Distribution, i))
 			hi = max(hi, d.Ms)
+		}
+		if len(r.Distribution) > 0 {
+			names = append(names, r.Name)
 		}
 	}
 	if hi == 0 {
 		return emptyPlot("Latency by percentile: no requests")
 	}
 	hi *= 1.1
-	p := newPlot(900, 320, 0, max(xmax, 1), 0, hi, false)
-	p.title("Latency by percentile (all requests of the run)")
-	step := niceStep(hi, 5)
-	for v := 0.0; v <= hi; v += step {
+	// The legend names every request: for mixed, too many to sit beside
+	// the title, so it gets a row of its own.
+	const title = "Latency by percentile (all requests of the run)"
+	top := float64(topTitle)
+	if !legendFits(900, titleWidth(title), names) {
+		top = topTitleLegend
+	}
+	p := newPlotTop(top, 900, 320, 0, max(xmax, 1), 0, hi, false)
+	p.title(title)
+	for _, v := range steps(hi, niceStep(hi, 5)) {
 		p.yTick(v, tickMs(v))
 	}
 	for d := 0.0; d <= p.x1; d++ {
@@ -265,7 +332,7 @@ func percentilePlot(reqs []RequestStats) string {
 		}
 		p.xTick(d, label)
 	}
-	var names, colors []string
+	var colors []string
 	for k, r := range reqs {
 		if len(r.Distribution) == 0 {
 			continue
@@ -280,7 +347,7 @@ func percentilePlot(reqs []RequestStats) string {
 			class = "series thick"
 		}
 		p.line(xs, ys, class, color)
-		names, colors = append(names, r.Name), append(colors, color)
+		colors = append(colors, color)
 	}
 	p.legend(names, colors)
 	p.axisLabels("percentile", "latency")

@@ -46,6 +46,16 @@ func valueAt(h *hdrhistogram.Histogram, p float64) int64 {
 	return h.ValueAtPercentile(100 * (k - 0.25) / float64(n))
 }
 
+// maxOf returns the largest value of h (the upper end of its bucket), or
+// 0 when h is empty: hdrhistogram-go's Max is then the end of the first
+// bucket, which a report would show as a latency of 1µs.
+func maxOf(h *hdrhistogram.Histogram) int64 {
+	if h.TotalCount() == 0 {
+		return 0
+	}
+	return h.Max()
+}
+
 // stat accumulates one request name's results (or all of them).
 type stat struct {
 	h      *hdrhistogram.Histogram
@@ -185,7 +195,7 @@ func (r *recorder) progress(now time.Time) progress {
 	defer r.mu.Unlock()
 	p := progress{
 		elapsed: now.Sub(r.start), count: r.all.count, errors: r.all.errors,
-		inFlight: r.inFlight, maxLag: time.Duration(r.lag.Max()),
+		inFlight: r.inFlight, maxLag: time.Duration(maxOf(r.lag)),
 	}
 	if sec := int(p.elapsed/time.Second) - 1; sec >= 0 && sec < len(r.series) {
 		b := r.series[sec]

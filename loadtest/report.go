@@ -31,7 +31,7 @@ type Report struct {
 	Seed        uint64    `json:"seed"`
 	Weights     []Weight  `json:"weights,omitempty"` // mixed: the weights in effect
 	Started     time.Time `json:"started"`
-	ElapsedS    float64   `json:"elapsed_s"` // from the start to the last response
+	ElapsedS    float64   `json:"elapsed_s"` // to the end of the duration or the last response, if later (sooner when stopped early)
 	Interrupted bool      `json:"interrupted,omitempty"`
 	Machine     Machine   `json:"machine"`
 

@@ -231,7 +231,15 @@ func (r *runner) openLoop(ctx context.Context, scenario string, cfg Config, star
 	dueAt := func(i int64) time.Time { return start.Add(dueAfter(i, cfg.Rate, cfg.Duration)) }
 	for i := int64(0); ; i++ {
 		due := dueAt(i)
-		if !due.Before(end) || r.stopped.Load() {
+		if r.stopped.Load() {
+			return
+		}
+		if !due.Before(end) {
+			// The last iteration is due 1/rate before the end, but the
+			// schedule spans the whole duration: the run lasts it too, so
+			// that requests/s is the rate offered (10 iterations at 5/s
+			// said 5.5/s, counted over 1.8 s), as is the last second.
+			sleepUntil(ctx, end, 0)
 			return
 		}
 		if sleepUntil(ctx, due, spin) != nil {
@@ -350,7 +358,7 @@ func (r *runner) report(sc *ScenarioSpec, cfg Config, start time.Time, elapsed t
 		rep.Lag = &Lag{
 			P50Ms: ms(time.Duration(valueAt(rec.lag, 50))),
 			P99Ms: ms(time.Duration(valueAt(rec.lag, 99))),
-			MaxMs: ms(time.Duration(rec.lag.Max())),
+			MaxMs: ms(time.Duration(maxOf(rec.lag))),
 		}
 	}
 	secs := elapsed.Seconds()

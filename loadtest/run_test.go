@@ -304,6 +304,27 @@ func TestOverloadCountsUnstartedIterations(t *testing.T) {
 	}
 }
 
+// TestOpenLoopRate: an open-loop run's requests/s is the rate offered. Its
+// last iteration is due 1/rate before the end, and the run used to stop
+// there: 5 iterations at 10/s were counted over 0.4 s, 12.5 requests/s.
+func TestOpenLoopRate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"status":"ok"}`))
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := loadtest.Run(context.Background(), loadtest.Config{
+		Scenario: "ceiling", Target: srv.URL, Rate: 10, Duration: 500 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := rep.Stats("all")
+	last := rep.Series[len(rep.Series)-1]
+	if all.Count != 5 || rep.ElapsedS < 0.5 || all.RPS < 9 || all.RPS > 10.01 || last.SpanS < 0.5 {
+		t.Errorf("%d requests in %gs, %g/s (last second's span %gs); want 5 in 0.5s, 10/s", all.Count, rep.ElapsedS, all.RPS, last.SpanS)
+	}
+}
+
 // TestTinyRate: at a rate so low that the second iteration would be due
 // centuries after the start, the run starts the first iteration at once
 // and no other. Converting that due time to a Duration used to overflow to
@@ -542,6 +563,35 @@ func TestServerDown(t *testing.T) {
 	}
 	if !strings.Contains(rep.ErrorSamples[0].Message, "refused") {
 		t.Errorf("sample %q", rep.ErrorSamples[0].Message)
+	}
+}
+
+// TestTimeoutsAreOneError: a server that stalls before its headers and one
+// that stalls in the middle of its body both time out, and the report says
+// so in the same words: the second used to be "context deadline exceeded
+// (Client.Timeout or context cancellation while reading body)", a separate
+// error sample that did not say "timeout".
+func TestTimeoutsAreOneError(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			w.Header().Set("Content-Length", "100")
+			w.Write([]byte(`{"status":`))
+			w.(http.Flusher).Flush()
+		}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	rep, err := loadtest.Run(context.Background(), loadtest.Config{
+		Scenario: "ceiling", Target: srv.URL, Rate: 10, Duration: 200 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		Thresholds: mustThresholds(t, "errors<1%"),
+	})
+	if !errors.Is(err, loadtest.ErrThresholds) {
+		t.Fatalf("err %v", err)
+	}
+	all, _ := rep.Stats("all")
+	if all.Count != 2 || all.Errors != 2 || len(rep.ErrorSamples) != 1 || rep.ErrorSamples[0].Message != "healthz: timeout" {
+		t.Errorf("%d requests, %d errors; samples %+v; want 2 timeouts as one sample", all.Count, all.Errors, rep.ErrorSamples)
 	}
 }
 

@@ -278,13 +278,17 @@ func (it *iteration) do(ctx context.Context, name, method, u string, body []byte
 }
 
 // transportError describes a failed request without its URL, so that the
-// same failure on different queries is one error sample.
+// same failure on different queries is one error sample. Every timeout is
+// "timeout": the one that fires while the body is read is no *url.Error
+// (net/http's "context deadline exceeded (Client.Timeout or context
+// cancellation while reading body)").
 func transportError(err error) string {
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return "timeout"
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return "timeout"
-		}
 		err = ue.Err
 	}
 	return err.Error()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ func parseThreshold(s string) (Threshold, error) {
 	if req, metric, ok := strings.Cut(lhs, ":"); ok {
 		if req == "" {
 			return bad("empty request name")
+		}
+		// A misspelt name would only show after the whole run, as a
+		// threshold on no requests (and pass in k6, which has no samples).
+		if !slices.Contains(RequestNames, req) {
+			return bad(fmt.Sprintf("unknown request %q (requests: %s; no name for all of them)", req, strings.Join(RequestNames, ", ")))
 		}
 		t.Request, lhs = req, metric
 	}

@@ -47,7 +47,10 @@ func TestParseThresholds(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"p99", "p99>20ms", "p0<1ms", "p101<1ms", "pxx<1ms", "p99<fast", "p99<-1ms", "p99<0s",
-		"errors<101%", "errors<-1%", "errors<abc", "rps<5", ":p99<1ms", "p99<20ms,,errors<1%", "p99<20"} {
+		"errors<101%", "errors<-1%", "errors<abc", "rps<5", ":p99<1ms", "p99<20ms,,errors<1%", "p99<20",
+		// Request names the runner never uses, refused before the run
+		// rather than failing after it as "no requests".
+		"detail:p99<5ms", "all:p99<5ms", "Search:errors<1%"} {
 		if _, err := ParseThresholds(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -318,7 +318,10 @@ flags:
 	for _, r := range list {
 		cfg.Rate = r
 		res, err := loadtest.Pace(ctx, cfg)
-		if err != nil {
+		// Ctrl-C: what was measured until then is still printed, as a
+		// scenario run still writes its report.
+		interrupted := err != nil && res != nil && ctx.Err() != nil
+		if err != nil && !interrupted {
 			return err
 		}
 		fmt.Fprintf(stdout, "rate %g/s: answered %.0f/s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  send lag p99 %s  errors %d\n",
@@ -326,6 +329,10 @@ flags:
 		if res.Errors > 0 {
 			fmt.Fprintf(stdout, "  e.g. %s\n", res.FirstError)
 			failed = true
+		}
+		if interrupted {
+			fmt.Fprintf(stdout, "  INTERRUPTED after %s of %s: the figures cover only part of the run\n", res.Elapsed.Round(time.Millisecond), cfg.Duration)
+			return errors.New("interrupted")
 		}
 	}
 	if failed {

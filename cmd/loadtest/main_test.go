@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nearby/nearby/internal/syncbuf"
 	"github.com/nearby/nearby/loadtest"
@@ -268,6 +270,31 @@ func TestPace(t *testing.T) {
 		if err, _, _ := runCmd(t, noEnv, args...); err == nil {
 			t.Errorf("%v: no error", args)
 		}
+	}
+}
+
+// TestPaceInterrupted: Ctrl-C during pace still prints what was measured,
+// marked interrupted, with the rate of the part that ran (it printed
+// nothing but "context canceled").
+func TestPaceInterrupted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var stdout, stderr syncbuf.Buffer
+	err := run(ctx, []string{"pace", "--target", srv.URL, "--rate", "200,400", "--duration", "10s", "--conns", "2"}, noEnv, &stdout, &stderr)
+	out := stdout.String()
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("err %v, want interrupted", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "rate 200/s: answered ") || !strings.Contains(lines[1], "INTERRUPTED") {
+		t.Fatalf("output:\n%s", out)
+	}
+	// About 100 answers in 0.5 s: 200/s, not 100 spread over the 10 s asked.
+	var answered float64
+	if _, err := fmt.Sscanf(lines[0], "rate 200/s: answered %g/s", &answered); err != nil || answered < 150 || answered > 210 {
+		t.Errorf("answered %g/s (%v) in %q, want about 200/s", answered, err, lines[0])
 	}
 }
 

@@ -50,8 +50,9 @@ function parseDuration(s) {
 // k6Thresholds turns thresholds in the Go runner's syntax
 // ("[request:]metric<limit", see loadtest.ParseThresholds) into k6
 // thresholds on http_req_duration and http_req_failed, tagged by request
-// name when one is given.
-export function k6Thresholds(list) {
+// name when one is given. A name not in requests is refused, as by the Go
+// runner: a misspelt one would select no samples, and k6 passes those.
+export function k6Thresholds(list, requests) {
   const out = {};
   for (const raw of list) {
     const expr = raw.trim();
@@ -60,6 +61,9 @@ export function k6Thresholds(list) {
       throw new Error(`bad threshold ${expr}`);
     }
     const [, request, metric, op, limit] = m;
+    if (request !== undefined && !requests.includes(request)) {
+      throw new Error(`unknown request ${request} in threshold ${expr} (requests: ${requests.join(', ')}; no name for all of them)`);
+    }
     const tag = request ? `{name:${request}}` : '';
     let key;
     let rule;

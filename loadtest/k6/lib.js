@@ -13,6 +13,7 @@
 //   CONCURRENCY  closed loop: virtual users, each waiting for its answers (instead of RATE)
 //   DURATION     how long to start iterations (default 30s)
 //   MAX_VUS      open loop: most virtual users k6 may use (default 1000)
+//   TIMEOUT      each request's timeout (default 10s, the Go runner's; k6's own is 60s)
 //   THRESHOLDS   pass/fail criteria in the Go runner's syntax, e.g.
 //                'p99<20ms,p95<10ms,errors<0.1%'; 'none' for none (default: the scenario's)
 //   ALLOW_REMOTE set to 1 to allow targets that are not loopback addresses
@@ -35,6 +36,8 @@ const SCENARIOS = {};
 for (const sc of SPEC.scenarios) {
   SCENARIOS[sc.name] = sc;
 }
+// Every request name, the k6 "name" tag thresholds may select.
+const REQUESTS = [...new Set(SPEC.scenarios.flatMap((sc) => sc.requests))];
 
 const env = (name, def) => (__ENV[name] !== undefined && __ENV[name] !== '' ? __ENV[name] : def);
 const ALLOW_REMOTE = env('ALLOW_REMOTE', '') === '1';
@@ -67,6 +70,10 @@ export function scenarioOptions(name) {
   }
   const duration = env('DURATION', '30s');
   let executor;
+  if (env('CONCURRENCY', '') !== '' && env('RATE', '') !== '') {
+    // As the Go runner: one would be ignored without a word.
+    throw new Error('give RATE (open loop) or CONCURRENCY (closed loop), not both');
+  }
   if (env('CONCURRENCY', '') !== '') {
     executor = { executor: 'constant-vus', vus: Number(env('CONCURRENCY')), duration };
   } else {
@@ -85,7 +92,7 @@ export function scenarioOptions(name) {
   }
   const given = env('THRESHOLDS', '');
   const list = given === '' ? sc.thresholds : given === 'none' ? [] : given.split(',');
-  const thresholds = k6Thresholds(list);
+  const thresholds = k6Thresholds(list, REQUESTS);
   if (executor.executor === 'constant-arrival-rate') {
     thresholds.dropped_iterations = ['count<1'];
   }
