@@ -26,8 +26,21 @@ pg() { runuser -u postgres -- "$@"; }
 
 start_bg() { # name, command...
   local name=$1; shift
+  # up run again while this one runs: starting another would fail to bind and
+  # write its pid over the running one's, which down could then not stop.
+  if running "$name"; then
+    echo "$name is already running"
+    return 0
+  fi
   nohup "$@" >"$W/$name.log" 2>&1 &
   echo $! >"$W/$name.pid"
+}
+
+# running NAME: whether NAME's pid file names a live process of our binaries
+# (not another that got its pid since).
+running() {
+  local f=$W/$1.pid
+  [ -e "$f" ] && grep -qaF "$W/bin/" "/proc/$(cat "$f")/cmdline" 2>/dev/null
 }
 
 wait_http() {
@@ -79,14 +92,17 @@ EOF
 
   start_bg owner-api "$W/bin/owner-api" --addr $OWNER --db "$PRIMARY" --db-replica "$REPLICA" \
     --jwt-secret "$SECRET" --redis "$REDIS"
-  echo "first index build from the replica"
-  # Wait until the replica has replayed everything the primary wrote.
-  lsn=$(psql -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -Atc "SELECT pg_current_wal_lsn()")
-  for _ in $(seq 1 200); do
-    [ "$(psql -h 127.0.0.1 -p $REPLICA_PORT -U postgres -Atc "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
-    sleep 0.1
-  done
-  "$W/bin/indexer" build --db "$REPLICA" --out "$W/seeds" >"$W/indexer-first.log"
+  # A running indexer holds the build lock (up run again): it builds anyway.
+  if ! running indexer; then
+    echo "first index build from the replica"
+    # Wait until the replica has replayed everything the primary wrote.
+    lsn=$(psql -h 127.0.0.1 -p $PRIMARY_PORT -U postgres -Atc "SELECT pg_current_wal_lsn()")
+    for _ in $(seq 1 200); do
+      [ "$(psql -h 127.0.0.1 -p $REPLICA_PORT -U postgres -Atc "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+      sleep 0.1
+    done
+    "$W/bin/indexer" build --db "$REPLICA" --out "$W/seeds" >"$W/indexer-first.log"
+  fi
   start_bg indexer "$W/bin/indexer" run --db "$REPLICA" --out "$W/seeds" --every 1m --admin-addr $ADMIN
 
   cat >"$W/cluster.json" <<EOF

@@ -638,7 +638,8 @@ func clusterThroughput(b *testing.B, f *clusterFixture) (float64, bool) {
 // Postgres primary and streaming replica, owner-api, the indexer and three
 // searchd nodes come up; every node answers searches and the same density
 // grid over all the regions; a business created through owner-api is found
-// from every node within seconds; down stops everything.
+// from every node within seconds; up run again keeps what runs; down stops
+// everything.
 func TestClusterScript(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole deployment")
@@ -717,6 +718,28 @@ func TestClusterScript(t *testing.T) {
 	}
 	if st := script("status"); strings.Count(st, ": running") != 5 {
 		t.Errorf("status:\n%s", st)
+	}
+
+	// up again while up keeps what runs (a second copy of each would fail
+	// to bind and leave its pid where down looks), and down then stops
+	// every process: nothing listens on the cluster's ports any more.
+	script("up", "3000")
+	if st := script("status"); strings.Count(st, ": running") != 5 {
+		t.Errorf("status after a second up:\n%s", st)
+	}
+	script("down")
+	for _, p := range []int{8081, 8091, 8092, 8093, 9090} {
+		addr := "127.0.0.1:" + strconv.Itoa(p+offset)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				break
+			}
+			c.Close()
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still listens 20 s after down", addr)
+			}
+		}
 	}
 }
 
