@@ -132,8 +132,13 @@ func TestRunHelp(t *testing.T) {
 func TestRunFailures(t *testing.T) {
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"-n", "10", "-out", filepath.Join(dir, "missing", "x.csv")}, &stdout, &stderr); err == nil {
+	missing := filepath.Join(dir, "missing", "x.csv")
+	err := run(context.Background(), []string{"-n", "10", "-out", missing}, &stdout, &stderr)
+	if err == nil {
 		t.Error("writing into a missing folder succeeded")
+	} else if msg := err.Error(); !strings.Contains(msg, missing) || strings.Contains(msg, ".x.csv.") {
+		// The user named x.csv; the temporary file beside it is ours.
+		t.Errorf("writing into a missing folder: %q, want it to name %s and no temporary file", msg, missing)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
