@@ -29,7 +29,8 @@
 //     MarshalJSON gives null and AppendBinary a single zero byte. A known
 //     schedule with no spans is "always closed".
 //   - Time zones are IANA names ("Europe/Paris", "UTC") loaded with
-//     time.LoadLocation; "Local" and "" are refused, so nothing depends on the
+//     time.LoadLocation; "Local", "localtime" (a link to /etc/localtime in
+//     some tz databases) and "" are refused, so nothing depends on the
 //     server's own zone. Each name is loaded once per process and shared. A
 //     program should make sure the tz database exists where it runs (or
 //     import time/tzdata in its main package).

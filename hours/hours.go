@@ -148,10 +148,11 @@ func loadZone(name string) (*time.Location, error) {
 
 // ianaName reports whether name is spelled like an IANA zone name: parts of
 // letters, digits, '_', '+' and '-' joined by '/'. It refuses "Local", which
-// time.LoadLocation maps to the server's own zone, and paths like "a/./b" the
-// file system would accept.
+// time.LoadLocation maps to the server's own zone, "localtime", which some
+// systems' tz databases hold as a link to /etc/localtime (the server's zone
+// again), and paths like "a/./b" the file system would accept.
 func ianaName(name string) bool {
-	if name == "Local" {
+	if name == "Local" || strings.EqualFold(name, "localtime") {
 		return false
 	}
 	for part := range strings.SplitSeq(name, "/") {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -29,6 +30,14 @@ func LoadDir(dir string, want func(region string) bool) (*Index, seeds.Manifest,
 		hs := make([]*hours.Schedule, len(s.Blobs))
 		for j, blob := range s.Blobs {
 			h, n, err := hours.DecodeBinary(blob)
+			if he := (*hours.Error)(nil); errors.As(err, &he) && he.Field == "time_zone" {
+				// A zone this process's tz database lacks (the indexer's
+				// is newer) or refuses: those businesses' hours are
+				// unknown here, as the live path and the database's
+				// detail reads take them, rather than the whole seed
+				// refused until this host's tz database changes.
+				h, n, err = hours.Schedule{}, len(blob), nil
+			}
 			if err == nil && n != len(blob) {
 				err = fmt.Errorf("%d stray bytes", len(blob)-n)
 			}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/nearby/nearby"
+	"github.com/nearby/nearby/hours"
 	"github.com/nearby/nearby/seeds"
 )
 
@@ -150,5 +152,47 @@ func TestWatcherSkipsManifestWithOffsetWatermark(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(w.reloads.WithLabelValues("ok")); n != 1 {
 		t.Errorf("%v reloads counted, want 1", n)
+	}
+}
+
+// TestLoadDirHoursInAZoneUnknownHere: a seed whose opening hours name a time
+// zone this process's tz database lacks (an indexer with newer tz data)
+// loads, those hours unknown, as the live path and the database's detail
+// reads take them; refused, the region would keep its old seed until this
+// host's tz database changed.
+func TestLoadDirHoursInAZoneUnknownHere(t *testing.T) {
+	dir := t.TempDir()
+	sched, err := hours.New("Europe/Paris", [7][]hours.Span{{{Open: 8 * 60, Close: 18 * 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := []nearby.Business{
+		{ID: 1, Name: "known", Lat: 48.85, Lon: 2.35, Hours: &sched},
+		{ID: 2, Name: "plain", Lat: 48.86, Lon: 2.35},
+	}
+	r, err := BuildRegion("west", 7, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The one schedule, its zone renamed to one of the same length that no
+	// tz database holds.
+	blob := bytes.Replace(sched.AppendBinary(nil), []byte("Europe/Paris"), []byte("Europe/Parix"), 1)
+	bounds, _ := r.Tree.Bounds()
+	entry, err := seeds.WriteSeed(dir, seeds.Header{Region: "west", IndexVersion: 7, Count: len(bs), Bounds: bounds, Blobs: [][]byte{blob}}, r.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seeds.WriteManifest(dir, seeds.Manifest{Generation: 7, Regions: []seeds.Region{entry}}); err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := LoadDir(dir, nil)
+	if err != nil {
+		t.Fatalf("seed refused: %v", err)
+	}
+	for _, id := range []int64{1, 2} {
+		b, ok := ix.lookup(0, id)
+		if !ok || b.Hours != nil && b.Hours.Known() {
+			t.Errorf("business %d: %+v, %v; want it with hours unknown", id, b, ok)
+		}
 	}
 }
