@@ -7,12 +7,13 @@
 //     full case folding (golang.org/x/text/cases), nonspacing marks (Mn)
 //     dropped, so "É" is "e", "ﬁ" is "fi" and "Ⅻ" is "xii". Letters that do
 //     not decompose are spelled out: ß→ss, æ→ae, œ→oe, ø→o, ł→l, đ→d,
-//     ð→d, þ→th, Turkish dotless ı→i (and "İ" folds to "i").
+//     ð→d, þ→th, ħ→h, ŧ→t, Turkish dotless ı→i (and "İ" folds to "i").
 //   - A word is a run of letters, digits and spacing marks. Apostrophes
-//     (' ‘ ’ ʼ ` ´) are removed without splitting, so "McDonald's" is the
-//     one word "mcdonalds"; every other character (space, hyphen,
-//     punctuation, emoji) separates words: "Saint-Étienne" is "saint
-//     etienne". Folded text is its words joined by single spaces.
+//     (' ‘ ’ ʼ ` ´ ＇, and the Hawaiian ʻokina ʻ, often typed ‘) are
+//     removed without splitting, so "McDonald's" is the one word
+//     "mcdonalds" and "Hawaiʻi" is "hawaii"; every other character (space,
+//     hyphen, punctuation, emoji) separates words: "Saint-Étienne" is
+//     "saint etienne". Folded text is its words joined by single spaces.
 //   - Scripts written without spaces are not segmented: "北京烤鸭店" is one
 //     word, found by "北京" but not by "烤鸭". Prefixes are whole runes (of the
 //     folded, decomposed form: Hangul syllables fold to their jamo, and kana

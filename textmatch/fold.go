@@ -19,12 +19,14 @@ var spelled = map[rune]string{
 	'ð': "d",
 	'þ': "th",
 	'ı': "i",
+	'ħ': "h", // Maltese: Ħamrun
+	'ŧ': "t", // Northern Sámi
 }
 
 // isApostrophe reports whether r is removed from words without splitting them.
 func isApostrophe(r rune) bool {
 	switch r {
-	case '\'', '‘', '’', 'ʼ', '`', '´', '＇':
+	case '\'', '‘', '’', 'ʼ', 'ʻ', '`', '´', '＇': // ʻ: the Hawaiian ʻokina, as in Hawaiʻi
 		return true
 	}
 	return false
