@@ -601,6 +601,10 @@ func FuzzParseGeoJSON(f *testing.F) {
 		`{"type":"Polygon","coordinates":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]}`,
 		`{"type":"Polygon","coordinates":[[[1e-300,0],[1,1e-300],[5e-324,1],[1e-300,0]]]}`,
 		`{"type":"Polygon","coordinates":[[[0.1,0.1],[0.7,0.3],[0.2,0.7],[0.1,0.1]]]}`,
+		// A polar cap (split in edges of at most 180°) with a hole at the
+		// pole, and a band along the antimeridian from pole to pole.
+		`{"type":"Polygon","coordinates":[[[-180,80],[0,80],[180,80],[180,90],[0,90],[-180,90],[-180,80]],[[-90,89],[0,89],[90,89],[180,89],[90,90],[-90,89]]]}`,
+		`{"type":"MultiPolygon","coordinates":[[[[180,-90],[180,90],[179.9999999,90],[179.9999999,-90],[180,-90]]],[[[-180,-90],[-180,90],[-179.9999999,0],[-180,-90]]]]}`,
 		`{"type":"Feature","geometry":null}`, `{"type":"Polygon","coordinates":[[[0,0]]]}`, `null`, ``,
 	} {
 		f.Add([]byte(s))

@@ -314,6 +314,13 @@ func FuzzCover(f *testing.F) {
 	f.Add(0.0, -180.0, 50_000.0, uint8(3), 270.0, 0.999)
 	f.Add(90.0, 0.0, 10.0, uint8(6), 0.0, 0.5)
 	f.Add(-89.9, 179.9999, 20_000.0, uint8(4), 180.0, 1.0)
+	// Exactly at the poles and on both spellings of the antimeridian, with
+	// radii from a rounding error to the whole globe.
+	f.Add(-90.0, -180.0, 1e-6, uint8(3), 0.0, 1.0)
+	f.Add(90.0, 180.0, 2e7, uint8(1), 123.0, 1.0)
+	f.Add(0.0, 180.0, math.Pi*geo.EarthRadiusM, uint8(2), 45.0, 1.0)
+	f.Add(45.0, -180.0, 1e-9, uint8(12), 270.0, 1.0)
+	f.Add(-89.9999999, 180.0, 0.5, uint8(5), 90.0, 1.0)
 	f.Add(math.NaN(), 0.0, 1.0, uint8(5), 0.0, 0.0)
 	f.Add(0.0, 0.0, -1.0, uint8(13), 0.0, 0.0)
 	f.Fuzz(func(t *testing.T, lat, lon, radiusM float64, precision uint8, bearing, frac float64) {
@@ -345,7 +352,10 @@ func FuzzCover(f *testing.F) {
 // FuzzDecode checks that Decode and Bounds never panic and agree, and that a
 // decoded hash encodes back to itself.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{"", "s", "ezs42", "u4pruydqqvj", "zzzzzzzzzzzz", "000000000000", "a", "U", "s0000000000000", "\xff"} {
+	for _, s := range []string{"", "s", "ezs42", "u4pruydqqvj", "zzzzzzzzzzzz", "000000000000", "a", "U", "s0000000000000", "\xff",
+		// The world's corners and edges: north-west, south-east, the poles'
+		// rows at longitude 0, both sides of the antimeridian on the equator.
+		"bpbpbpbpbpbp", "pbpbpbpbpbpb", "upbpbpbpbpbp", "h00000000000", "xbpbpbpbpbpb", "800000000000", "b", "p"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

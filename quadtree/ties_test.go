@@ -1,10 +1,13 @@
 package quadtree
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/nearby/nearby/geo"
 )
 
 // tiePlaces are a few exact places that many entries share: the poles at
@@ -90,6 +93,74 @@ func TestTiesMatchBruteForce(t *testing.T) {
 			if want := len(bruteWithin(tr, lat, lon, radiusM, q)); err != nil || cnt != want {
 				t.Fatalf("CountWithin at (%v, %v) r=%v %+v: %d, want %d", lat, lon, radiusM, q.f, cnt, want)
 			}
+		}
+	}
+}
+
+// TestBoxesOnPilesMatchBruteForce runs InBox, CountGrid and InPolygon over
+// piles of entries on tiePlaces (leaves of more than LeafCap entries of one
+// coordinate, at the poles and on both spellings of the antimeridian), with
+// box edges exactly on the world's edges and on the piles: each must report
+// what a scan of every entry through geo.Rect.Contains, Grid.Cell or
+// geo.MultiPolygon.Contains reports.
+func TestBoxesOnPilesMatchBruteForce(t *testing.T) {
+	r := newRand(t)
+	edges := []float64{-180, 180, -90, 90, 0, 179.9999999, -179.9999999, 89.9999999, -89.9999999, -17, -16.9999999}
+	for range 200 {
+		tr := mustBuild(t, tieEntries(r, 1+r.IntN(400)))
+		for range 10 {
+			// An edge on a world edge or a pile, or anywhere, within lo..hi.
+			edge := func(lo, hi float64, lat bool) float64 {
+				switch r.IntN(3) {
+				case 0:
+					return max(lo, min(hi, edges[r.IntN(len(edges))]))
+				case 1:
+					plat, plon := tr.Point(r.IntN(tr.Len()))
+					if lat {
+						return plat
+					}
+					return plon
+				}
+				return lo + r.Float64()*(hi-lo)
+			}
+			a, b := edge(-90, 90, true), edge(-90, 90, true)
+			box := geo.Rect{MinLat: min(a, b), MaxLat: max(a, b), MinLon: edge(-180, 180, false), MaxLon: edge(-180, 180, false)}
+			q := randFilter(r, tr)
+			inBox := func(i int) bool { return box.Contains(tr.Point(i)) }
+			var want []int
+			for i := range tr.Len() {
+				if q.passes(tr, i) && inBox(i) {
+					want = append(want, i)
+				}
+			}
+			checkVisit(t, fmt.Sprintf("InBox(%+v, %+v)", box, q.f), want, r, func(fn func(int) bool) (int, error) {
+				return tr.InBox(box, q.filter(t, tr, inBox), fn)
+			})
+			if g := (Grid{Box: box, Cols: 1 + r.IntN(40), Rows: 1 + r.IntN(40)}); g.check() == nil {
+				wantCounts := make([]int, g.Cols*g.Rows)
+				for _, i := range want {
+					wantCounts[g.Cell(tr.Point(i))]++
+				}
+				got := make([]int, len(wantCounts))
+				if err := tr.CountGrid(g, q.filter(t, tr, inBox), got); err != nil || !slices.Equal(got, wantCounts) {
+					t.Fatalf("CountGrid(%+v, %+v): %v\n got %v\nwant %v", g, q.f, err, got, wantCounts)
+				}
+			}
+			m := randPolygon(r, tr)
+			inside := func(i int) bool { return m.Contains(tr.Point(i)) }
+			want = want[:0]
+			for i := range tr.Len() {
+				if q.passes(tr, i) && inside(i) {
+					want = append(want, i)
+				}
+			}
+			var poly Polygon = m
+			if r.IntN(2) == 0 {
+				poly = m.Index()
+			}
+			checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
+				return tr.InPolygon(poly, q.filter(t, tr, inside), fn)
+			})
 		}
 	}
 }
