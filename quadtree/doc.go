@@ -6,9 +6,11 @@
 //     changed. Every method is safe for concurrent use without locks; a
 //     service swaps a new tree in with atomic.Pointer.
 //   - Entries are kept in flat, pointer-free columns in tree order: id
-//     (int64), latitude and longitude as int32 degrees × 1e7 (about 1 cm),
-//     a category in [0, 32), and the Attrs a filter reads: price and rating
-//     (a uint8 each) and a tag (uint32), 23 bytes an entry. Names (a byte
+//     (a uint32 offset from the smallest id when the ids span less than
+//     2^32, else int64), latitude and longitude as int32 degrees × 1e7
+//     (about 1 cm), a category in [0, 32), and the Attrs a filter reads:
+//     price and rating (a uint8 each) and a tag (uint32), 19 bytes an entry
+//     (23 with whole ids). Names (a byte
 //     blob and uint32 offsets) and review counts (uint32) live apart, out
 //     of the hot path: 8 bytes an entry plus the names (12 in a tree from
 //     Build, which maps tree order to the order of Add). IndexBytes and
