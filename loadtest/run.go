@@ -120,18 +120,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
-func newRunner(spec *Spec, sc *ScenarioSpec, cfg *Config) (*runner, error) {
+// Validate checks the run's shape (load, duration, bounds), which Run
+// does too; callers that wait for the target first check it before.
+func (cfg *Config) Validate() error {
 	switch {
-	case (cfg.Rate > 0) == (cfg.Concurrency > 0):
-		return nil, errors.New("give exactly one of a rate (open loop) and a concurrency (closed loop)")
 	case cfg.Rate < 0 || cfg.Concurrency < 0:
-		return nil, errors.New("rate and concurrency must be positive")
+		return errors.New("rate and concurrency must be positive")
+	case (cfg.Rate > 0) == (cfg.Concurrency > 0):
+		return errors.New("give exactly one of a rate (open loop) and a concurrency (closed loop)")
 	case cfg.Rate > 1e6:
-		return nil, fmt.Errorf("rate %g per second is beyond what one runner can schedule", cfg.Rate)
+		return fmt.Errorf("rate %g per second is beyond what one runner can schedule", cfg.Rate)
 	case cfg.Duration <= 0:
-		return nil, errors.New("duration must be positive: every run is bounded in time")
+		return errors.New("duration must be positive: every run is bounded in time")
 	case cfg.MaxRequests < 0 || cfg.Timeout < 0 || cfg.MaxInFlight < 0:
-		return nil, errors.New("max requests, timeout and max in flight must not be negative")
+		return errors.New("max requests, timeout and max in flight must not be negative")
+	}
+	return nil
+}
+
+func newRunner(spec *Spec, sc *ScenarioSpec, cfg *Config) (*runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultTimeout)
 	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)

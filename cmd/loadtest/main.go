@@ -127,7 +127,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	} else if c.Thresholds, err = loadtest.ParseThresholds(c.thresholds); err != nil {
 		return c, err
 	}
-	// Refuse a remote target before anything is sent, the wait included.
+	// Refuse a bad run, or a remote target, before anything is sent and
+	// before waiting for searchd to be ready.
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
 	if _, err := loadtest.CheckTarget(c.Target, c.AllowRemote); err != nil {
 		return c, err
 	}

@@ -199,6 +199,24 @@ func TestCommandLineRedactsToken(t *testing.T) {
 	}
 }
 
+// TestBadRunRefusedBeforeWaiting: a run that cannot start (a negative
+// rate, a duration of zero) is refused at once, naming the fault, not
+// after waiting up to --wait for searchd to be ready.
+func TestBadRunRefusedBeforeWaiting(t *testing.T) {
+	for args, want := range map[string]string{
+		"--rate -5":         "must be positive",
+		"--concurrency -1":  "must be positive",
+		"--duration 0s":     "duration must be positive",
+		"--max-requests -1": "must not be negative",
+	} {
+		start := time.Now()
+		err, _, _ := runCmd(t, noEnv, append(strings.Fields(args), "--target", "http://127.0.0.1:1", "--wait", "5s", "--out", "")...)
+		if err == nil || !strings.Contains(err.Error(), want) || time.Since(start) > 2*time.Second {
+			t.Errorf("%s: %v after %s; want at once an error saying %q", args, err, time.Since(start).Round(time.Millisecond), want)
+		}
+	}
+}
+
 func TestNotRunning(t *testing.T) {
 	err, _, _ := runCmd(t, noEnv, "--target", "http://127.0.0.1:1", "--wait", "500ms", "--out", "")
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
