@@ -181,6 +181,14 @@ func TestSearchKeyIsFNV(t *testing.T) {
 	}
 }
 
+// TestSearchKeyZero: numbers are compared as numbers, so lat=-0 continues
+// the pages of lat=0 (a cursor is not refused as another search's).
+func TestSearchKeyZero(t *testing.T) {
+	if a, b := newSearchKey("nearby").float(0), newSearchKey("nearby").float(math.Copysign(0, -1)); a != b {
+		t.Errorf("searchKey of 0 %x, of -0 %x", uint64(a), uint64(b))
+	}
+}
+
 // TestUndecodedPairsNamedWithTheRest: a pair that does not decode is named
 // with every other bad parameter of the request, in the documented order,
 // and once however often it is given.

@@ -144,7 +144,12 @@ func (k searchKey) uint(v uint64) searchKey {
 	return k
 }
 
-func (k searchKey) float(f float64) searchKey { return k.uint(math.Float64bits(f)) }
+func (k searchKey) float(f float64) searchKey {
+	if f == 0 {
+		f = 0 // -0 is 0: the same search
+	}
+	return k.uint(math.Float64bits(f))
+}
 
 func (k searchKey) bool(b bool) searchKey {
 	if b {
