@@ -71,13 +71,14 @@ func ErrorCode(err error) string {
 }
 
 // ErrorMessage returns the message of the first *Error in err's chain, or
-// "internal error" for any other error: internals never reach the client.
+// "internal error" for any other error and for an *Error coded EINTERNAL
+// (its message is for the logs): internals never reach the client.
 func ErrorMessage(err error) string {
 	var e *Error
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &e):
+	case errors.As(err, &e) && e.Code != EINTERNAL:
 		return e.Message
 	default:
 		return "internal error"

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -79,6 +81,20 @@ func (s *Server) box(w http.ResponseWriter, r *http.Request) error {
 	return s.area(w, r, req)
 }
 
+// bodyReadReason says why a request body could not be read, for the
+// client: a network error's own text names the server's address and port
+// (behind a balancer, an internal one), so it is not shown.
+func bodyReadReason(err error) string {
+	var ne *net.OpError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return "the body did not arrive in time"
+	case errors.As(err, &ne):
+		return "the connection failed before the body ended"
+	}
+	return err.Error()
+}
+
 // within answers POST /v1/search/within: a GeoJSON Polygon or MultiPolygon
 // in the body, the other parameters in the query string.
 func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
@@ -94,7 +110,7 @@ func (s *Server) within(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if err != nil {
-		return nearby.Errorf(nearby.EINVALID, "reading the body: %v", err)
+		return nearby.Errorf(nearby.EINVALID, "reading the body: %s", bodyReadReason(err))
 	}
 	var req areaRequest
 	p := httpx.NewParams(httpx.Query(r), withinParams...)

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -105,5 +107,48 @@ func TestUndeliveredAnswerIsNoServerError(t *testing.T) {
 	}
 	if logs.Len() > 0 {
 		t.Errorf("logged:\n%s", logs.String())
+	}
+}
+
+// failingBody is a request body whose reads fail, as the server's reads of
+// a connection do when the read timeout runs out or the peer resets it.
+type failingBody struct{ err error }
+
+func (b failingBody) Read([]byte) (int, error) { return 0, b.err }
+func (b failingBody) Close() error             { return nil }
+
+// TestBodyReadErrorHidesSockets: a body that cannot be read (too slow for
+// the read timeout, a reset connection) is refused without the network
+// error's text, which names the server's own address and port (behind a
+// balancer, an internal one).
+func TestBodyReadErrorHidesSockets(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	s := NewServer(&search.Engine{}, slog.New(slog.NewTextHandler(io.Discard, nil)), reg, reg, nil)
+	local := &net.TCPAddr{IP: net.IPv4(10, 9, 8, 7), Port: 8080}
+	remote := &net.TCPAddr{IP: net.IPv4(203, 0, 113, 9), Port: 50123}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"timeout", &net.OpError{Op: "read", Net: "tcp", Source: local, Addr: remote, Err: os.ErrDeadlineExceeded}, "did not arrive in time"},
+		{"reset", &net.OpError{Op: "read", Net: "tcp", Source: local, Addr: remote, Err: os.NewSyscallError("read", syscall.ECONNRESET)}, "connection failed"},
+	} {
+		for _, path := range []string{"/v1/search/within", "/internal/v1/shard/area"} {
+			t.Run(tc.name+path, func(t *testing.T) {
+				r := httptest.NewRequest("POST", path, nil)
+				r.Body = failingBody{tc.err}
+				r.Header.Set("Content-Type", "application/json")
+				w := httptest.NewRecorder()
+				s.ServeHTTP(w, r)
+				body := w.Body.String()
+				if w.Code != http.StatusBadRequest || !strings.Contains(body, tc.want) {
+					t.Errorf("status %d, body %s; want 400 saying %q", w.Code, body, tc.want)
+				}
+				if strings.Contains(body, "10.9.8.7") || strings.Contains(body, "8080") || strings.Contains(body, "tcp") {
+					t.Errorf("the answer names the sockets: %s", body)
+				}
+			})
+		}
 	}
 }

@@ -203,7 +203,7 @@ func shardArea(svc nearby.ShardService) func(http.ResponseWriter, *http.Request)
 		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 2*geo.MaxGeoJSONBytes))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "body", Reason: err.Error()}})
+			return nearby.InvalidParams([]nearby.InvalidParam{{Name: "body", Reason: bodyReadReason(err)}})
 		}
 		q := nearby.AreaQuery{Limit: req.Limit, Categories: nearby.CategorySet(req.Categories), ByDistance: req.ByDistance}
 		q.Prices, q.MinRating, q.Name = nearby.PriceSet(req.Prices), nearby.Rating(req.MinRating), req.Name
