@@ -49,8 +49,13 @@ type Client struct {
 // metrics registered on reg.
 func NewClient(m *Map, self string, logger *slog.Logger, reg prometheus.Registerer) *Client {
 	c := &Client{
-		self:         self,
-		http:         &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}},
+		self: self,
+		http: &http.Client{
+			Transport: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute},
+			// A peer is the address the map gives, nothing else: a redirect
+			// is that peer's failure, not a pointer to follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
 		logger:       logger,
 		ShardTimeout: 300 * time.Millisecond,
 		HedgeAfter:   25 * time.Millisecond,

@@ -554,3 +554,38 @@ func TestSetMapForgetsRemovedNodes(t *testing.T) {
 		t.Error("n2's health is still kept")
 	}
 }
+
+// TestPeerRedirectNotFollowed: a peer that answers with a redirect is a
+// failing peer, not a pointer to follow: the shard request never reaches
+// the address it names (a peer is whatever the operator's map says, and
+// nothing else), and its regions count as missing.
+func TestPeerRedirectNotFollowed(t *testing.T) {
+	r := rand.New(rand.NewPCG(75, 76))
+	bs := businesses(t, r, 500)
+	engines, servers, clients := testCluster(t, bs)
+	var trapped atomic.Int64
+	trap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		trapped.Add(1)
+		servers[1].Config.Handler.ServeHTTP(w, req) // would answer as b does
+	}))
+	defer trap.Close()
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, trap.URL+req.URL.RequestURI(), http.StatusFound)
+	}))
+	defer redirect.Close()
+	c := clients[0]
+	m := c.cluster.Load()
+	m2 := &Map{Nodes: maps.Clone(m.Nodes), Regions: maps.Clone(m.Regions)}
+	m2.Nodes["b"] = redirect.URL
+	c.SetMap(m2)
+	page, err := engines[0].Nearby(context.Background(), nearby.SearchQuery{Lat: 40, Lon: -100, RadiusM: 50000, Limit: 10}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := trapped.Load(); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+	if !page.Partial || !slices.Contains(page.Missing, "americas") {
+		t.Errorf("partial %v, missing %v; want americas missing", page.Partial, page.Missing)
+	}
+}
