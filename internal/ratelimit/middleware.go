@@ -65,6 +65,9 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	}, []string{"class", "result", "source"})
 	cfg.Registerer.MustRegister(decisions)
 	rs := cfg.Rules
+	for _, w := range rs.warnings() {
+		cfg.Logger.Warn("rate limits: " + w)
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c := rs.match(r)

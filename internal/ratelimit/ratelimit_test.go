@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -520,5 +521,31 @@ func TestRulesFileLimitsLoopback(t *testing.T) {
 			t.Errorf("request %d from loopback: %d, limit %q, remaining %q; want %d, 3, %s",
 				i+1, w.Code, w.Header().Get(HeaderLimit), w.Header().Get(HeaderRemaining), want, remaining)
 		}
+	}
+}
+
+// TestWarnsOfSelfChosenClients: rules under which a client picks the
+// address or key it is limited by (a header believed from any peer; keys
+// trusted without a list) are allowed, as documented, but warned about at
+// start, naming the way out; rules without that say nothing.
+func TestWarnsOfSelfChosenClients(t *testing.T) {
+	warnings := func(yaml string) string {
+		var out bytes.Buffer
+		Middleware(Config{Rules: mustParse(t, yaml), Local: NewLocal(), Service: "test",
+			Logger: slog.New(slog.NewTextHandler(&out, nil)), Registerer: prometheus.NewRegistry()})
+		return out.String()
+	}
+	if out := warnings(testRules); !strings.Contains(out, "client_ip_header") || strings.Contains(out, "127.0.0.1") || strings.Contains(out, "api_key_header") {
+		t.Errorf("header believed from any peer, loopback not exempt, keys listed: %s", out)
+	}
+	open := strings.Replace(strings.Replace(testRules, "api_keys: [good-key]\n", "", 1), "exempt_loopback: false", "exempt_loopback: true", 1)
+	out := warnings(open)
+	for _, want := range []string{"level=WARN", "trusted_proxies", "127.0.0.1", "api_keys"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("warnings lack %q:\n%s", want, out)
+		}
+	}
+	if out := warnings(testRules + "trusted_proxies: [10.0.0.0/8]\n"); strings.Contains(out, "client_ip_header") {
+		t.Errorf("with trusted proxies: %s", out)
 	}
 }

@@ -112,6 +112,23 @@ func Load(path string) (*Rules, error) {
 	return rs, nil
 }
 
+// warnings are what the rules allow that is documented but rarely meant:
+// a client that names its own address or key escapes its limits.
+func (rs *Rules) warnings() []string {
+	var ws []string
+	if rs.ClientIPHeader != "" && len(rs.TrustedProxies) == 0 {
+		w := "client_ip_header " + rs.ClientIPHeader + " is believed from any peer: a client that reaches the service directly chooses the address it is limited by"
+		if rs.ExemptLoopback != nil && *rs.ExemptLoopback {
+			w += ", and with exempt_loopback goes unlimited by naming 127.0.0.1"
+		}
+		ws = append(ws, w+"; list the proxies in trusted_proxies")
+	}
+	if rs.APIKeyHeader != "" && len(rs.APIKeys) == 0 {
+		ws = append(ws, "api_key_header "+rs.APIKeyHeader+" without api_keys: any key is trusted, so a client gets a fresh allowance with each new key (right only behind a gateway that checks them)")
+	}
+	return ws
+}
+
 // check validates the rules and compiles the routes.
 func (rs *Rules) check() error {
 	if len(rs.Classes) == 0 {
