@@ -668,12 +668,15 @@ func TestRunPublishesOnSchedule(t *testing.T) {
 	if body := get(t, r.url+"/healthz"); body != "ok\n" {
 		t.Errorf("/healthz: %q", body)
 	}
-	// The manifest is renamed into place before the build is counted:
-	// wait for the count rather than race it.
+	// The manifest is renamed into place before the build is counted, and
+	// the build's duration is observed (as it publishes) before the
+	// scheduler counts the attempt: wait for both counts rather than race
+	// them.
 	var page string
 	waitFor(t, "the second build to be counted", func() bool {
 		page = get(t, r.url+"/metrics")
-		return metric(page, "nearby_indexer_build_duration_seconds_count") >= 2
+		return metric(page, "nearby_indexer_build_duration_seconds_count") >= 2 &&
+			metric(page, `nearby_indexer_builds_total{result="ok"}`) >= 2
 	})
 	if v := metric(page, "nearby_indexer_rows_read_total"); v < 6000 {
 		t.Errorf("rows read %v", v)
