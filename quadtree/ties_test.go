@@ -146,21 +146,7 @@ func TestBoxesOnPilesMatchBruteForce(t *testing.T) {
 					t.Fatalf("CountGrid(%+v, %+v): %v\n got %v\nwant %v", g, q.f, err, got, wantCounts)
 				}
 			}
-			m := randPolygon(r, tr)
-			inside := func(i int) bool { return m.Contains(tr.Point(i)) }
-			want = want[:0]
-			for i := range tr.Len() {
-				if q.passes(tr, i) && inside(i) {
-					want = append(want, i)
-				}
-			}
-			var poly Polygon = m
-			if r.IntN(2) == 0 {
-				poly = m.Index()
-			}
-			checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
-				return tr.InPolygon(poly, q.filter(t, tr, inside), fn)
-			})
+			checkInPolygon(t, r, tr, randPolygon(r, tr), q)
 		}
 	}
 }

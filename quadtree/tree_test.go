@@ -487,22 +487,7 @@ func TestInPolygonMatchesBruteForce(t *testing.T) {
 	for trial := range 40 {
 		tr := mustBuild(t, randEntries(r, []int{0, 7, 300, 3000, 6000}[trial%5]))
 		for range 30 {
-			m := randPolygon(r, tr)
-			q := randFilter(r, tr)
-			inside := func(i int) bool { return m.Contains(tr.Point(i)) }
-			var want []int
-			for i := range tr.Len() {
-				if q.passes(tr, i) && inside(i) {
-					want = append(want, i)
-				}
-			}
-			var poly Polygon = m
-			if r.IntN(2) == 0 {
-				poly = m.Index()
-			}
-			checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
-				return tr.InPolygon(poly, q.filter(t, tr, inside), fn)
-			})
+			checkInPolygon(t, r, tr, randPolygon(r, tr), randFilter(r, tr))
 		}
 	}
 	tr := mustBuild(t, randEntries(r, 10))
@@ -740,4 +725,24 @@ func TestEntriesKeepTheirAttributes(t *testing.T) {
 			t.Errorf("%s ids: %d bytes of columns for %d entries, want %d each", ids.name, got, len(es), ids.idxBytes)
 		}
 	}
+}
+
+// checkInPolygon compares InPolygon(m), through the plain polygon or its
+// index at random, with brute force under the filter q.
+func checkInPolygon(t *testing.T, r *rand.Rand, tr *Tree, m geo.MultiPolygon, q query) {
+	t.Helper()
+	inside := func(i int) bool { return m.Contains(tr.Point(i)) }
+	var want []int
+	for i := range tr.Len() {
+		if q.passes(tr, i) && inside(i) {
+			want = append(want, i)
+		}
+	}
+	var poly Polygon = m
+	if r.IntN(2) == 0 {
+		poly = m.Index()
+	}
+	checkVisit(t, fmt.Sprintf("InPolygon(%v, %+v)", m, q.f), want, r, func(fn func(int) bool) (int, error) {
+		return tr.InPolygon(poly, q.filter(t, tr, inside), fn)
+	})
 }
