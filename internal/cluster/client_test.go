@@ -142,17 +142,31 @@ func testCluster(t *testing.T, bs []nearby.Business) ([]*search.Engine, []*httpt
 				rem = append(rem, remote[i])
 			}
 		}
-		c := NewClient(m, name, discard, prometheus.NewRegistry())
-		c.ShardTimeout = 5 * time.Second // a loaded test machine is not a failure
-		e := &search.Engine{Shards: c}
-		e.Swap(search.NewClusterIndex(local, rem))
-		reg := prometheus.NewRegistry()
-		srv := httptest.NewServer(httpapi.NewServer(e, discard, reg, reg, nil))
-		t.Cleanup(srv.Close)
-		m.Nodes[name] = srv.URL
+		e, srv, c := serveNode(t, m, name, local, rem, nil)
 		engines, servers, clients = append(engines, e), append(servers, srv), append(clients, c)
 	}
 	return engines, servers, clients
+}
+
+// serveNode starts node name of the cluster m over HTTP, holding the
+// regions local and asking other nodes for rem, its handler wrapped by
+// wrap if not nil, and sets its URL in m.
+func serveNode(t *testing.T, m *Map, name string, local []*search.Region, rem []search.RemoteRegion,
+	wrap func(http.Handler) http.Handler) (*search.Engine, *httptest.Server, *Client) {
+	t.Helper()
+	c := NewClient(m, name, discard, prometheus.NewRegistry())
+	c.ShardTimeout = 5 * time.Second // a loaded test machine is not a failure
+	e := &search.Engine{Shards: c}
+	e.Swap(search.NewClusterIndex(local, rem))
+	reg := prometheus.NewRegistry()
+	var h http.Handler = httpapi.NewServer(e, discard, reg, reg, nil)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	m.Nodes[name] = srv.URL
+	return e, srv, c
 }
 
 // same compares results as the wire carries them: without opening hours.

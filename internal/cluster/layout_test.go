@@ -11,11 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
-	"github.com/nearby/nearby/internal/httpapi"
 	"github.com/nearby/nearby/internal/search"
 	"github.com/nearby/nearby/internal/search/searchtest"
 	"github.com/nearby/nearby/quadtree"
@@ -215,14 +212,7 @@ func (l *layout) serve(t *testing.T, r *rand.Rand, bs []nearby.Business) map[str
 				rem = append(rem, remote[i])
 			}
 		}
-		c := NewClient(m, node, discard, prometheus.NewRegistry())
-		c.ShardTimeout = 5 * time.Second // a loaded test machine is not an outage
-		e := &search.Engine{Shards: c}
-		e.Swap(search.NewClusterIndex(local, rem))
-		reg := prometheus.NewRegistry()
-		srv := httptest.NewServer(faulty(fault, httpapi.NewServer(e, discard, reg, reg, nil)))
-		t.Cleanup(srv.Close)
-		m.Nodes[node] = srv.URL
+		e, _, _ := serveNode(t, m, node, local, rem, func(h http.Handler) http.Handler { return faulty(fault, h) })
 		if fault == "" || fault == "slow" {
 			engines[node] = e
 		}
