@@ -271,16 +271,7 @@ func (l *layout) without(bs []nearby.Business, missing []string) []nearby.Busine
 // always when it holds something within reach, and nothing is ever an
 // error but a lookup that a silent region may hold (503).
 func TestRandomLayoutsMatchBruteForce(t *testing.T) {
-	runs := []uint64{1, 2, 3, 4, 5, 6}
-	if *layoutSeed != 0 {
-		runs = []uint64{*layoutSeed}
-	}
-	for _, seed := range runs {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			t.Logf("rerun with -layout.seed=%d", seed)
-			testRandomLayout(t, seed)
-		})
-	}
+	searchtest.Seeded(t, *layoutSeed, "layout.seed", testRandomLayout)
 }
 
 func testRandomLayout(t *testing.T, seed uint64) {

@@ -189,16 +189,7 @@ func checkAgainst(t *testing.T, r *rand.Rand, e *Engine, bs []nearby.Business, i
 // follower's changes applied; once everything has committed and been
 // read, exactly the database's rows.
 func TestFollowerRandomInterleavings(t *testing.T) {
-	seeds := []uint64{1, 2, 3, 4, 5, 6}
-	if *liveSeed != 0 {
-		seeds = []uint64{*liveSeed}
-	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			t.Logf("rerun with -live.seed=%d", seed)
-			followerInterleavings(t, seed)
-		})
-	}
+	searchtest.Seeded(t, *liveSeed, "live.seed", followerInterleavings)
 }
 
 func followerInterleavings(t *testing.T, seed uint64) {

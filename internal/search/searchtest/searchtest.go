@@ -6,6 +6,7 @@ package searchtest
 
 import (
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -137,4 +138,20 @@ func AllPages[Q any](t testing.TB, search func(Q, *nearby.Cursor) (*nearby.Searc
 	}
 	t.Fatal("paging does not end")
 	return nil, nil
+}
+
+// Seeded runs test once per random seed, 1 to 6, as subtests, or only for
+// seed when it is not 0 (a flag of the caller's, named flagName, so that a
+// failing seed is rerun alone: each subtest says how).
+func Seeded(t *testing.T, seed uint64, flagName string, test func(t *testing.T, seed uint64)) {
+	seeds := []uint64{1, 2, 3, 4, 5, 6}
+	if seed != 0 {
+		seeds = []uint64{seed}
+	}
+	for _, s := range seeds {
+		t.Run(fmt.Sprint("seed=", s), func(t *testing.T) {
+			t.Logf("rerun with -%s=%d", flagName, s)
+			test(t, s)
+		})
+	}
 }
