@@ -298,3 +298,46 @@ func sum(ns []int) int {
 	}
 	return total
 }
+
+// lookups answers business lookups only: a region of hung replicas blocks
+// until it is called off, the holder finds the business.
+type lookups struct {
+	Shards
+	calledOff chan string // regions whose lookup was called off
+}
+
+func (l lookups) Business(ctx context.Context, region string, id int64) (*nearby.Business, error) {
+	switch region {
+	case "holder":
+		return &nearby.Business{ID: id, Name: "found"}, nil
+	case "hung":
+		<-ctx.Done()
+		l.calledOff <- region
+		return nil, nearby.Errorf(nearby.EUNAVAILABLE, "region %s: %v", region, ctx.Err())
+	}
+	return nil, nearby.Errorf(nearby.ENOTFOUND, "business %d not found", id)
+}
+
+// TestBusinessAsksRemoteRegionsAtOnce: a lookup asks every remote region
+// at once, so a region whose replicas hang (listed first) does not hold
+// up the answer of the one that has the business, and is called off then.
+func TestBusinessAsksRemoteRegionsAtOnce(t *testing.T) {
+	l := lookups{calledOff: make(chan string, 3)}
+	e := &Engine{Shards: l}
+	e.Swap(NewClusterIndex(nil, []RemoteRegion{{Name: "hung"}, {Name: "empty"}, {Name: "holder"}}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // the hung region's deadline
+	defer cancel()
+	start := time.Now()
+	b, err := e.Business(ctx, 42)
+	if err != nil || b.ID != 42 || b.Name != "found" {
+		t.Fatalf("lookup: %+v, %v", b, err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the lookup waited %s, for the hung region's deadline", took)
+	}
+	select {
+	case <-l.calledOff:
+	case <-time.After(5 * time.Second):
+		t.Error("the hung region's lookup was not called off")
+	}
+}

@@ -516,14 +516,31 @@ func (e *Engine) Business(ctx context.Context, id int64) (*nearby.Business, erro
 		}
 	}
 	var unavailable error
-	if e.Shards != nil {
+	if e.Shards != nil && len(ix.Remote) > 0 {
+		// Every remote region is asked at once (an id does not say where
+		// it lies): a region whose replicas hang costs the lookup one
+		// shard timeout, not one per region after it. The first to find
+		// it answers; the others are called off.
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		type found struct {
+			b   *nearby.Business
+			err error
+		}
+		answers := make(chan found, len(ix.Remote))
 		for _, r := range ix.Remote {
-			b, err := e.Shards.Business(ctx, r.Name, id)
-			if err == nil {
-				return b, nil
+			go func() {
+				b, err := e.Shards.Business(ctx, r.Name, id)
+				answers <- found{b, err}
+			}()
+		}
+		for range ix.Remote {
+			a := <-answers
+			if a.err == nil {
+				return a.b, nil
 			}
-			if nearby.ErrorCode(err) != nearby.ENOTFOUND {
-				unavailable = err
+			if nearby.ErrorCode(a.err) != nearby.ENOTFOUND {
+				unavailable = a.err
 			}
 		}
 	}
