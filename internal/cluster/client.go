@@ -224,7 +224,9 @@ func ask[T any](ctx context.Context, c *Client, region string, get func(ctx cont
 			}
 			lastErr = r.err
 			result := "error"
-			if ctx.Err() != nil {
+			if errors.Is(ctx.Err(), context.Canceled) {
+				result = "cancelled" // by the caller: it left, or another region answered a lookup
+			} else if ctx.Err() != nil {
 				result = "timeout"
 			} else {
 				c.setUp(r.node, false) // ask it last until a probe says otherwise

@@ -467,6 +467,10 @@ func TestCallerGivesUp(t *testing.T) {
 	if n := testutil.ToFloat64(c.unavailable.WithLabelValues("europe")); n != 0 || strings.Contains(log.String(), "region unavailable") {
 		t.Errorf("a caller that gave up counted the region unavailable %v times; log:\n%s", n, log.String())
 	}
+	// Nor did the node time out: the request was called off.
+	if got := [2]float64{testutil.ToFloat64(c.requests.WithLabelValues("b", "cancelled")), testutil.ToFloat64(c.requests.WithLabelValues("b", "timeout"))}; got != [2]float64{1, 0} {
+		t.Errorf("requests to b cancelled and timed out: %v, want [1 0]", got)
+	}
 }
 
 // TestConnectionsReused: shard requests reuse their connections to a peer,
