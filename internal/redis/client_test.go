@@ -712,3 +712,44 @@ func TestOutOfMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestACLGrantSuffices: an ACL user given exactly what the client's log
+// says to grant (aclCommands, keys under the prefix) runs every call
+// cleanly, on a database other than 0 too (where the client selects it on
+// connecting).
+func TestACLGrantSuffices(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	admin := redistest.Client(t, srv.URL())
+	rules := []any{"ACL", "SETUSER", "nearby", "on", ">pw", "~t:*"}
+	for _, c := range strings.Fields(aclCommands) {
+		rules = append(rules, c)
+	}
+	if err := admin.Do(ctx, rules...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range []string{"0", "3"} {
+		var out syncbuf.Buffer
+		c, err := Open(ctx, Config{URL: "redis://nearby:pw@127.0.0.1:" + strconv.Itoa(srv.Port) + "/" + db, Timeout: time.Second, ProbeInterval: 20 * time.Millisecond},
+			slog.New(slog.NewJSONHandler(&out, nil)), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatalf("db %s: %v", db, err)
+		}
+		if err := c.Set(ctx, "t:k", []byte("v"), time.Minute); err != nil {
+			t.Errorf("db %s: set: %v", db, err)
+		}
+		if _, ok, err := c.Get(ctx, "t:k"); !ok || err != nil {
+			t.Errorf("db %s: get: %v %v", db, ok, err)
+		}
+		if _, err := c.SetNewer(ctx, "t:d", []byte("1:x"), time.Minute); err != nil {
+			t.Errorf("db %s: setnewer: %v", db, err)
+		}
+		if _, _, _, err := c.Allow(ctx, "t:rl", 10, time.Second); err != nil {
+			t.Errorf("db %s: ratelimit: %v", db, err)
+		}
+		if strings.Contains(out.String(), `"level":"ERROR"`) {
+			t.Errorf("db %s: errors logged:\n%s", db, out.String())
+		}
+		c.Close()
+	}
+}

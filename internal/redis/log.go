@@ -76,8 +76,10 @@ type deniedLog struct {
 const deniedLogInterval = 10 * time.Minute
 
 // aclCommands is what nearby's ACL user needs: the commands it runs, and
-// those its Lua scripts run (scripts run with the caller's permissions).
-const aclCommands = "+ping +get +set +del +evalsha +eval +time +zadd +zcard +zrange +zremrangebyscore +pexpire"
+// those its Lua scripts run (scripts run with the caller's permissions);
+// SELECT too, which the client sends on connecting to a database other
+// than 0.
+const aclCommands = "+ping +select +get +set +del +evalsha +eval +time +zadd +zcard +zrange +zremrangebyscore +pexpire"
 
 func newDeniedLog(logger *slog.Logger, every time.Duration) *deniedLog {
 	return &deniedLog{logger, newThrottle(every)}
