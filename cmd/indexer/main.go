@@ -320,17 +320,11 @@ func openDB(ctx context.Context, dsn string) (*postgres.DB, error) {
 // flag. The lock's DSN is otherwise first read at the first attempt to
 // lead, where run would take it for a server that is down and retry it
 // forever.
-func checkDSNs(ctx context.Context, cfg config) error {
+func checkDSNs(cfg config) error {
 	for _, f := range []struct{ name, dsn string }{{"--db", cfg.DB}, {"--lock-db", cfg.LockDB}} {
-		// Open parses the DSN and connects only when asked to.
-		db, err := postgres.Open(ctx, postgres.Config{Primary: f.dsn, MaxConns: 1})
-		if err != nil {
-			if inner := errors.Unwrap(err); inner != nil {
-				err = inner // without Open's "primary:", which would mislead here
-			}
+		if err := postgres.CheckDSN(f.dsn); err != nil {
 			return fmt.Errorf("bad %s: %w", f.name, err)
 		}
-		db.Close()
 	}
 	return nil
 }
@@ -347,7 +341,7 @@ func build(ctx context.Context, cfg config, stdout io.Writer) error {
 		_, err := b.once(ctx, nil)
 		return err
 	}
-	if err := checkDSNs(ctx, cfg); err != nil {
+	if err := checkDSNs(cfg); err != nil {
 		return err
 	}
 	db, err := openDB(ctx, cfg.DB)
@@ -386,7 +380,7 @@ func build(ctx context.Context, cfg config, stdout io.Writer) error {
 func schedule(ctx context.Context, cfg config, stdout io.Writer) error {
 	logger, term := newLogger(cfg, stdout)
 	logConfig(logger, cfg)
-	if err := checkDSNs(ctx, cfg); err != nil {
+	if err := checkDSNs(cfg); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

@@ -79,6 +79,13 @@ func newPool(ctx context.Context, dsn string, maxConns int32) (*pgxpool.Pool, er
 	return pgxpool.NewWithConfig(ctx, pc)
 }
 
+// CheckDSN reports whether dsn parses, without echoing it or connecting:
+// for commands that take a DSN first used long after start.
+func CheckDSN(dsn string) error {
+	_, err := parseConfig(dsn)
+	return err
+}
+
 // parseConfig parses a DSN without echoing it (it may hold a password).
 func parseConfig(dsn string) (*pgxpool.Config, error) {
 	if dsn == "" {
