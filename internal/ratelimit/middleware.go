@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -138,7 +139,7 @@ func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (
 		}
 	}
 	if rs.APIKeyHeader != "" {
-		if k := r.Header.Get(rs.APIKeyHeader); k != "" && (len(rs.APIKeys) == 0 || slices.Contains(rs.APIKeys, k)) {
+		if k := r.Header.Get(rs.APIKeyHeader); k != "" && (len(rs.APIKeys) == 0 || rs.knownKey(k)) {
 			sum := sha256.Sum256([]byte(k)) // keys are secrets: not in Redis key names
 			return "key:" + hex.EncodeToString(sum[:12]), false
 		}
@@ -152,6 +153,16 @@ func (rs *Rules) client(r *http.Request, clientKey func(*http.Request) string) (
 		return "ip:" + p.String(), false
 	}
 	return "ip:" + ip.String(), false
+}
+
+// knownKey reports whether k is one of APIKeys, in a time that does not
+// depend on how much of a key k matches.
+func (rs *Rules) knownKey(k string) bool {
+	found := 0
+	for _, key := range rs.APIKeys {
+		found |= subtle.ConstantTimeCompare([]byte(key), []byte(k))
+	}
+	return found == 1
 }
 
 // clientIP is the client's address: the peer's, or the one ClientIPHeader

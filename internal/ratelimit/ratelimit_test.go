@@ -301,8 +301,10 @@ func TestMiddleware(t *testing.T) {
 	if w := get(h, "/search", "X-Api-Key", "good-key"); w.Code != 200 || w.Header().Get(HeaderRemaining) != "4" {
 		t.Errorf("known API key: %d %v", w.Code, w.Header())
 	}
-	if w := get(h, "/search", "X-Api-Key", "made-up"); w.Code != 429 {
-		t.Errorf("unknown API key: %d, want the address's 429", w.Code)
+	for _, k := range []string{"made-up", "good-ke", "good-key2", "GOOD-KEY"} {
+		if w := get(h, "/search", "X-Api-Key", k); w.Code != 429 {
+			t.Errorf("unknown API key %q: %d, want the address's 429", k, w.Code)
+		}
 	}
 	// Unlimited classes and unmatched routes carry no headers.
 	for _, path := range []string{"/free", "/unmatched"} {
