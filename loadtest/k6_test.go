@@ -295,19 +295,7 @@ console.log(JSON.stringify(out));
 	}
 
 	for _, owner := range []bool{true, false} {
-		r := &runner{}
-		for _, w := range mixed.Weights {
-			if owner || w.Scenario != "owner" {
-				r.weights = append(r.weights, w)
-			}
-		}
-		var sum float64
-		for _, w := range r.weights {
-			sum += w.Weight
-		}
-		for i := range r.weights {
-			r.weights[i].Weight /= sum
-		}
+		r := &runner{weights: weightsInEffect(mixed.Weights, owner)}
 		picks := got.Picks[strconv.FormatBool(owner)]
 		for i, u := range us {
 			if want := r.pickScenario(u); picks[i] != want {

@@ -161,15 +161,6 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// ReadReport decodes a report written by WriteJSON.
-func ReadReport(rd io.Reader) (*Report, error) {
-	var r Report
-	if err := json.NewDecoder(rd).Decode(&r); err != nil {
-		return nil, fmt.Errorf("read report: %w", err)
-	}
-	return &r, nil
-}
-
 // Load describes the offered load in words, e.g. "open loop, 200
 // iterations/s for 30s".
 func (r *Report) Load() string {

@@ -165,25 +165,30 @@ func newRunner(spec *Spec, sc *ScenarioSpec, cfg *Config) (*runner, error) {
 	if sc.Name == "owner" && r.ownerURL == "" {
 		return nil, errors.New("the owner scenario needs owner-api's URL (--owner-url)")
 	}
-	for _, w := range sc.Weights {
-		if w.Scenario == "owner" && r.ownerURL == "" {
-			continue
-		}
-		r.weights = append(r.weights, w)
-	}
-	var sum float64
-	for _, w := range r.weights {
-		sum += w.Weight
-	}
-	for i := range r.weights {
-		r.weights[i].Weight /= sum
-	}
+	r.weights = weightsInEffect(sc.Weights, r.ownerURL != "")
 	r.queries = Queries(spec.Queries.Count, cfg.Seed)
 	return r, nil
 }
 
 // query returns the query of iteration i: the workload in order, cycled.
 func (r *runner) query(i int64) Query { return r.queries[i%int64(len(r.queries))] }
+
+// weightsInEffect returns ws without the owner scenario when there is no
+// owner-api to send it to, the rest scaled to sum to 1.
+func weightsInEffect(ws []Weight, owner bool) []Weight {
+	var in []Weight
+	var sum float64
+	for _, w := range ws {
+		if owner || w.Scenario != "owner" {
+			in = append(in, w)
+			sum += w.Weight
+		}
+	}
+	for i := range in {
+		in[i].Weight /= sum
+	}
+	return in
+}
 
 // pickScenario maps u in [0, 1) to a scenario by the weights in effect.
 func (r *runner) pickScenario(u float64) string {

@@ -197,15 +197,24 @@ func TestUsageAndConfig(t *testing.T) {
 	}
 }
 
-// TestBuildFromCSV keeps indexer build --from-csv working, no database.
-func TestBuildFromCSV(t *testing.T) {
-	bs := dataset.Generate(5000, 1)
-	path := filepath.Join(t.TempDir(), "b.csv")
+// writeCSV writes bs to a new CSV file and returns its path.
+func writeCSV(t *testing.T, bs []nearby.Business) string {
+	t.Helper()
 	var buf bytes.Buffer
 	if err := dataset.WriteCSV(&buf, bs); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(path, buf.Bytes(), 0o644)
+	path := filepath.Join(t.TempDir(), "b.csv")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBuildFromCSV keeps indexer build --from-csv working, no database.
+func TestBuildFromCSV(t *testing.T) {
+	bs := dataset.Generate(5000, 1)
+	path := writeCSV(t, bs)
 	out := filepath.Join(t.TempDir(), "seeds")
 	logs, err := runIndexer(t, []string{"build", "--from-csv", path}, map[string]string{"NEARBY_SEEDS": out, "NEARBY_DB": deadDSN(t)})
 	if err != nil {
@@ -342,10 +351,7 @@ func TestBuildSkipsImpossibleRows(t *testing.T) {
 // returns it, the manifest and the directory's files.
 func prepare(t *testing.T) (string, seeds.Manifest, map[int64]nearby.Business) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "b.csv")
-	var buf bytes.Buffer
-	dataset.WriteCSV(&buf, dataset.Generate(2000, 9))
-	os.WriteFile(path, buf.Bytes(), 0o644)
+	path := writeCSV(t, dataset.Generate(2000, 9))
 	out := t.TempDir()
 	if logs, err := runIndexer(t, []string{"build", "--from-csv", path, "--out", out}, nil); err != nil {
 		t.Fatalf("%v\n%s", err, logs)

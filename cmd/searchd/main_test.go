@@ -137,11 +137,11 @@ func publish(t testing.TB, dir string, bs []nearby.Business) seeds.Manifest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := indexer.PublishCSV(path, dir, rs)
+	res, err := indexer.Build(context.Background(), indexer.Config{Dir: dir, Regions: rs, ProgressEvery: -1}, indexer.CSVSource(path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	return res.Manifest
 }
 
 // readBack reads the businesses as the index sees them: through CSV.

@@ -219,28 +219,10 @@ func WriteCSV(w io.Writer, bs []nearby.Business) error {
 // header is line 1); ReadCSV never panics. Errors reading r are returned
 // wrapped.
 func ReadCSV(r io.Reader, fn func(nearby.Business) error) error {
-	cr, lay, err := openCSV(r, businessHeader, requiredColumns)
-	if err != nil {
-		return err
-	}
 	schedules := scheduleCache{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return csvError(err)
-		}
-		line, _ := cr.FieldPos(0)
-		b, p := parseBusiness(rec, lay, schedules)
-		if p != "" {
-			return nearby.Errorf(nearby.EINVALID, "line %d: %s", line, p)
-		}
-		if err := fn(b); err != nil {
-			return err
-		}
-	}
+	return readRows(r, businessHeader, requiredColumns, func(rec []string, lay layout) (nearby.Business, string) {
+		return parseBusiness(rec, lay, schedules)
+	}, fn)
 }
 
 // parseBusiness parses one row; a non-empty problem says what is wrong.
@@ -433,6 +415,33 @@ func openCSV(r io.Reader, want []string, required int) (*csv.Reader, layout, err
 		}
 	}
 	return cr, lay, nil
+}
+
+// readRows reads a CSV with the header openCSV checks, parses each row with
+// parse (a non-empty problem is a nearby.EINVALID error naming its line),
+// and calls fn for each value in order, stopping at fn's first error.
+func readRows[T any](r io.Reader, want []string, required int, parse func([]string, layout) (T, string), fn func(T) error) error {
+	cr, lay, err := openCSV(r, want, required)
+	if err != nil {
+		return err
+	}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return csvError(err)
+		}
+		line, _ := cr.FieldPos(0)
+		v, p := parse(rec, lay)
+		if p != "" {
+			return nearby.Errorf(nearby.EINVALID, "line %d: %s", line, p)
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
 }
 
 // csvError turns a CSV syntax error into a nearby.EINVALID error naming its

@@ -49,12 +49,17 @@ func ExampleReadCSV() {
 	// invalid line 4: unknown category "casino"
 }
 
-func ExampleWriteQueriesCSV() {
-	qs := []dataset.Query{
+func ExampleQueryWriter() {
+	qw := dataset.NewQueryWriter(os.Stdout)
+	for _, q := range []dataset.Query{
 		{Lat: 35.6895, Lon: 139.6917, RadiusM: 2000, Limit: 20, Categories: []nearby.Category{nearby.Cafe, nearby.Bakery}},
 		{Lat: 48.8566, Lon: 2.3522, RadiusM: 500, Limit: 20},
+	} {
+		if err := qw.Write(q); err != nil {
+			fmt.Println(err)
+		}
 	}
-	if err := dataset.WriteQueriesCSV(os.Stdout, qs); err != nil {
+	if err := qw.Flush(); err != nil {
 		fmt.Println(err)
 	}
 	// Output:

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"reflect"
 	"slices"
@@ -11,6 +12,17 @@ import (
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/geo"
 )
+
+// writeQueries writes qs to w with a QueryWriter.
+func writeQueries(w io.Writer, qs []Query) error {
+	qw := NewQueryWriter(w)
+	for _, q := range qs {
+		if err := qw.Write(q); err != nil {
+			return err
+		}
+	}
+	return qw.Flush()
+}
 
 func readQueries(t testing.TB, in string) ([]Query, error) {
 	t.Helper()
@@ -114,7 +126,7 @@ func TestQueriesCSVRoundTrip(t *testing.T) {
 		Query{Lat: 0, Lon: 0, RadiusM: 1234.5678, Limit: 7, Categories: []nearby.Category{nearby.Cinema, nearby.Cinema}},
 	)
 	var buf bytes.Buffer
-	if err := WriteQueriesCSV(&buf, qs); err != nil {
+	if err := writeQueries(&buf, qs); err != nil {
 		t.Fatal(err)
 	}
 	if first, _, _ := strings.Cut(buf.String(), "\n"); first != "lat,lon,radius_m,limit,categories" {
@@ -129,13 +141,13 @@ func TestQueriesCSVRoundTrip(t *testing.T) {
 	}
 }
 
-func TestWriteQueriesCSVFormat(t *testing.T) {
+func TestQueryWriterFormat(t *testing.T) {
 	var buf bytes.Buffer
 	qs := []Query{
 		{Lat: 48.8566, Lon: 2.3522, RadiusM: 2000, Limit: 20},
 		{Lat: -33.8688, Lon: 151.2093, RadiusM: 500, Limit: 10, Categories: []nearby.Category{nearby.Cafe, nearby.HairSalon}},
 	}
-	if err := WriteQueriesCSV(&buf, qs); err != nil {
+	if err := writeQueries(&buf, qs); err != nil {
 		t.Fatal(err)
 	}
 	want := `lat,lon,radius_m,limit,categories
@@ -145,7 +157,7 @@ func TestWriteQueriesCSVFormat(t *testing.T) {
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
-	if err := WriteQueriesCSV(&buf, []Query{{Lat: 1, Lon: 2, RadiusM: 0, Limit: 20}}); nearby.ErrorCode(err) != nearby.EINVALID {
+	if err := writeQueries(&buf, []Query{{Lat: 1, Lon: 2, RadiusM: 0, Limit: 20}}); nearby.ErrorCode(err) != nearby.EINVALID {
 		t.Errorf("radius 0: got %v, want an %s error", err, nearby.EINVALID)
 	}
 }
@@ -187,7 +199,7 @@ func TestReadQueriesCSVErrors(t *testing.T) {
 
 func FuzzReadQueriesCSV(f *testing.F) {
 	var buf bytes.Buffer
-	if err := WriteQueriesCSV(&buf, Queries(20, 1)); err != nil {
+	if err := writeQueries(&buf, Queries(20, 1)); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
@@ -206,7 +218,7 @@ func FuzzReadQueriesCSV(f *testing.F) {
 			return
 		}
 		var out bytes.Buffer
-		if err := WriteQueriesCSV(&out, qs); err != nil {
+		if err := writeQueries(&out, qs); err != nil {
 			t.Fatalf("read %+v but cannot write it: %v", qs, err)
 		}
 		again, err := readQueries(t, out.String())

@@ -10,7 +10,7 @@ import (
 	"github.com/nearby/nearby"
 )
 
-// queryHeader is the header WriteQueriesCSV writes and ReadQueriesCSV
+// queryHeader is the header QueryWriter writes and ReadQueriesCSV
 // requires.
 var queryHeader = []string{"lat", "lon", "radius_m", "limit", "categories"}
 
@@ -87,18 +87,7 @@ func (w *QueryWriter) Flush() error {
 	return w.cw.Error()
 }
 
-// WriteQueriesCSV writes qs to w as CSV in the format of QueryWriter.
-func WriteQueriesCSV(w io.Writer, qs []Query) error {
-	qw := NewQueryWriter(w)
-	for _, q := range qs {
-		if err := qw.Write(q); err != nil {
-			return err
-		}
-	}
-	return qw.Flush()
-}
-
-// ReadQueriesCSV reads queries from CSV in the format WriteQueriesCSV
+// ReadQueriesCSV reads queries from CSV in the format QueryWriter
 // writes, calling fn for each in order, and stops at the first error fn
 // returns (which it returns as is).
 //
@@ -109,27 +98,7 @@ func WriteQueriesCSV(w io.Writer, qs []Query) error {
 // by "|", or empty for no filter (Categories nil). A bad row is a
 // nearby.EINVALID error naming its line; ReadQueriesCSV never panics.
 func ReadQueriesCSV(r io.Reader, fn func(Query) error) error {
-	cr, lay, err := openCSV(r, queryHeader, len(queryHeader))
-	if err != nil {
-		return err
-	}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return csvError(err)
-		}
-		line, _ := cr.FieldPos(0)
-		q, p := parseQuery(rec, lay)
-		if p != "" {
-			return nearby.Errorf(nearby.EINVALID, "line %d: %s", line, p)
-		}
-		if err := fn(q); err != nil {
-			return err
-		}
-	}
+	return readRows(r, queryHeader, len(queryHeader), parseQuery, fn)
 }
 
 // parseQuery parses one row; a non-empty problem says what is wrong.

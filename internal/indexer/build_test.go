@@ -492,16 +492,34 @@ func TestProgressBar(t *testing.T) {
 	}
 }
 
-// TestPublishCSVCompatible keeps the CSV path (indexer build --from-csv,
+// csvFile writes text to a new file and returns its path.
+func csvFile(t testing.TB, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "businesses.csv")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// buildCSV builds dir from CSV text through a file and CSVSource, as
+// indexer build --from-csv does.
+func buildCSV(t testing.TB, dir, text string) (seeds.Manifest, error) {
+	t.Helper()
+	res, err := Build(context.Background(), Config{Dir: dir, Regions: defaultRegions(t), ProgressEvery: -1}, CSVSource(csvFile(t, text)))
+	return res.Manifest, err
+}
+
+// TestBuildFromCSV keeps the CSV path (indexer build --from-csv,
 // searchd's tests) working as before.
-func TestPublishCSVCompatible(t *testing.T) {
+func TestBuildFromCSV(t *testing.T) {
 	bs := testBusinesses(3000, 6)
 	var buf bytes.Buffer
 	if err := dataset.WriteCSV(&buf, bs); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "new")
-	m, err := PublishReader(&buf, dir, defaultRegions(t))
+	m, err := buildCSV(t, dir, buf.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +528,7 @@ func TestPublishCSVCompatible(t *testing.T) {
 	}
 	// A malformed file fails and publishes nothing.
 	before := dirState(t, dir)
-	if _, err := PublishReader(strings.NewReader("id,name,category,lat,lon\n1,x,cafe,91,0\n"), dir, defaultRegions(t)); nearby.ErrorCode(err) != nearby.EINVALID {
+	if _, err := buildCSV(t, dir, "id,name,category,lat,lon\n1,x,cafe,91,0\n"); nearby.ErrorCode(err) != nearby.EINVALID {
 		t.Fatalf("bad CSV: %v", err)
 	}
 	assertUnchanged(t, dir, before, m)
@@ -521,24 +539,13 @@ func TestPublishCSVCompatible(t *testing.T) {
 // primary key guarantees it; a file does not), and would otherwise answer
 // the business twice and hide only one copy when it changes.
 func TestCSVDuplicateIDs(t *testing.T) {
-	const csv = "id,name,category,lat,lon\n1,a,cafe,10,10\n2,b,cafe,11,11\n1,c,cafe,10,-100\n"
 	dir := filepath.Join(t.TempDir(), "seeds")
-	m, err := PublishReader(strings.NewReader("id,name,category,lat,lon\n3,x,bank,0,0\n"), dir, defaultRegions(t))
+	m, err := buildCSV(t, dir, "id,name,category,lat,lon\n3,x,bank,0,0\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := dirState(t, dir)
-	_, err = PublishReader(strings.NewReader(csv), dir, defaultRegions(t))
-	if nearby.ErrorCode(err) != nearby.EINVALID || !strings.Contains(err.Error(), "id 1 ") {
-		t.Fatalf("PublishReader: %v, want EINVALID naming id 1", err)
-	}
-	assertUnchanged(t, dir, before, m)
-
-	path := filepath.Join(t.TempDir(), "dup.csv")
-	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Build(context.Background(), Config{Dir: dir, Regions: defaultRegions(t), ProgressEvery: -1}, CSVSource(path))
+	_, err = buildCSV(t, dir, "id,name,category,lat,lon\n1,a,cafe,10,10\n2,b,cafe,11,11\n1,c,cafe,10,-100\n")
 	if nearby.ErrorCode(err) != nearby.EINVALID || !strings.Contains(err.Error(), "id 1 ") {
 		t.Fatalf("Build(CSVSource): %v, want EINVALID naming id 1", err)
 	}
@@ -737,13 +744,9 @@ func TestCSVSourceStopsWhenTheContextEnds(t *testing.T) {
 	if err := dataset.WriteCSV(&buf, testBusinesses(n, 8)); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "b.csv")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := Build(ctx, Config{Dir: t.TempDir(), Regions: defaultRegions(t)}, CSVSource(path))
+	res, err := Build(ctx, Config{Dir: t.TempDir(), Regions: defaultRegions(t)}, CSVSource(csvFile(t, buf.String())))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want context.Canceled", err)
 	}

@@ -40,49 +40,18 @@ import (
 
 	"github.com/nearby/nearby"
 	"github.com/nearby/nearby/internal/dataset"
-	"github.com/nearby/nearby/seeds"
 )
 
 // KeepSeeds is how many superseded seeds per region a publish keeps for
 // rollback.
 const KeepSeeds = 2
 
-// Publish builds one seed per region from the businesses source yields and
-// publishes them in dir under a new manifest. Nothing becomes visible unless
-// every seed is written: on error the previous manifest stays in force.
-// watermark is the newest updated_at the source saw (zero when unknown).
-// Impossible businesses are skipped (see Build, which reports them).
-func Publish(dir string, rs Regions, watermark time.Time, source func(yield func(nearby.Business) error) error) (seeds.Manifest, error) {
-	res, err := Build(context.Background(), Config{Dir: dir, Regions: rs, ProgressEvery: -1},
-		func(_ context.Context, yield func(nearby.Business) error) (time.Time, error) {
-			return watermark, source(yield)
-		})
-	return res.Manifest, err
-}
-
-// PublishCSV publishes the businesses of a CSV file (header id,name,
-// category,lat,lon; extra columns allowed) as seeds in dir. A malformed
-// row or an id that appears twice is an EINVALID error: nothing is
-// published.
-func PublishCSV(path, dir string, rs Regions) (seeds.Manifest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return seeds.Manifest{}, err
-	}
-	defer f.Close()
-	return PublishReader(f, dir, rs)
-}
-
-// PublishReader is PublishCSV for CSV data from r.
-func PublishReader(r io.Reader, dir string, rs Regions) (seeds.Manifest, error) {
-	return Publish(dir, rs, time.Time{}, func(yield func(nearby.Business) error) error {
-		return readCSV(r, yield)
-	})
-}
-
-// CSVSource is a Source over the CSV file at path (see PublishCSV). Its
-// watermark is zero: a file says nothing about freshness. It stops when
-// ctx ends, with ctx's error.
+// CSVSource is a Source over the CSV file at path (header id,name,
+// category,lat,lon; see dataset.ReadCSV for the optional and extra
+// columns). A malformed row or an id that appears twice is an EINVALID
+// error, so a build from it publishes nothing. Its watermark is zero: a
+// file says nothing about freshness. It stops when ctx ends, with ctx's
+// error.
 func CSVSource(path string) Source {
 	return func(ctx context.Context, yield func(nearby.Business) error) (time.Time, error) {
 		f, err := os.Open(path)
