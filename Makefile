@@ -35,6 +35,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzAppendNearby -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzSearchRoutes -fuzztime 60s ./internal/httpapi/
+	$(GO) test -run '^$$' -fuzz FuzzRandomRequests -fuzztime 60s ./internal/httpapi/
 	$(GO) test -run '^$$' -fuzz FuzzParseQuery -fuzztime 60s ./internal/httpx/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeInput -fuzztime 60s ./internal/ownerapi/
 	$(GO) test -run '^$$' -fuzz 'FuzzDecode$$' -fuzztime 60s ./geohash/
