@@ -122,6 +122,9 @@ func (c *Client) Probe(ctx context.Context, interval time.Duration) {
 						ok = resp.StatusCode == http.StatusOK
 					}
 				}
+				if ctx.Err() != nil {
+					return // probing stopped (shutdown): says nothing of the peer
+				}
 				c.setUp(name, ok)
 			})
 		}
@@ -237,7 +240,9 @@ func ask[T any](ctx context.Context, c *Client, region string, get func(ctx cont
 				launch()
 			}
 		case <-hedge.C:
-			if next < len(reps) {
+			// Not once ctx is done: the request would fail at once, and
+			// count as a hedge and a timeout of a replica never asked.
+			if next < len(reps) && ctx.Err() == nil {
 				c.hedges.Inc()
 				launch()
 				// The next replica in turn gets the same delay: two slow
@@ -419,6 +424,10 @@ func (w *wireAnswer) answer(region, base string) (*nearby.ShardAnswer, error) {
 	return a, nil
 }
 
+// drainWait bounds the wait for the rest of a body once its answer is
+// read or its status says it failed: on a LAN it is there already.
+const drainWait = 50 * time.Millisecond
+
 // get fetches a JSON document; see do for a 404.
 func (c *Client) get(ctx context.Context, u string, v any) error {
 	return c.do(ctx, http.MethodGet, u, nil, v)
@@ -432,6 +441,8 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) e
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return err
@@ -446,8 +457,14 @@ func (c *Client) do(ctx context.Context, method, u string, body []byte, v any) e
 	defer func() {
 		// Read what is left (the decoder stops at the end of the value, an
 		// error's body is not read): a body closed before its end costs
-		// the connection, and the next request to the peer a new one.
+		// the connection, and the next request to the peer a new one. But
+		// not for long: a peer that sent its answer, or an error status,
+		// and holds the rest of the body must not hold the search (or the
+		// next replica's turn) until the deadline; past drainWait its
+		// connection is given up.
+		t := time.AfterFunc(drainWait, cancel)
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		t.Stop()
 		resp.Body.Close()
 	}()
 	switch resp.StatusCode {
