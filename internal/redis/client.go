@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +67,10 @@ type Client struct {
 	logger  *slog.Logger
 	stop    context.CancelFunc
 	denied  *deniedLog
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 
 	errors        *prometheus.CounterVec
 	shortCircuits prometheus.Counter
@@ -139,11 +145,18 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheus.R
 	return c, nil
 }
 
-// Close stops the probe and closes the connections.
+// Close stops the probe and closes the connections. Calls after it, or
+// in flight when it came, fail without counting against Redis (no error
+// counted, no circuit opened: nothing is wrong with Redis). Closing again
+// does nothing.
 func (c *Client) Close() error {
-	c.stop()
-	c.br.wait()
-	return c.rdb.Close()
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.stop()
+		c.br.wait()
+		c.closeErr = c.rdb.Close()
+	})
+	return c.closeErr
 }
 
 // Available reports whether the circuit is closed (Redis is being used).
@@ -173,6 +186,8 @@ func (c *Client) call(ctx context.Context, op string, fn func(context.Context) e
 		return err
 	case ctx.Err() != nil:
 		return err // the caller gave up: not Redis's failure
+	case c.closed.Load() || errors.Is(err, goredis.ErrClosed):
+		return fmt.Errorf("redis %s: %w", op, err) // we closed the client: not Redis's failure
 	case unavailable(err):
 		c.errors.WithLabelValues(op).Inc()
 		c.br.failure(err)
