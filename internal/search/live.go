@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -191,6 +192,9 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 	f.mu.Unlock()
 
 	fail := func(err error) (int, error) {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return 0, err // following stopped (shutdown): not the feed's failure
+		}
 		f.metrics.errors.Inc()
 		f.mu.Lock()
 		if !f.failing {
