@@ -150,6 +150,13 @@ func (f changeFeed) FeedHead(context.Context) (time.Time, error) {
 	return head, nil
 }
 
+// renamed is b changed: a change the seeds do not show already (the
+// follower skips those).
+func renamed(b nearby.Business) nearby.Business {
+	b.Name += " (renamed)"
+	return b
+}
+
 // TestSearcherLiveChanges: once live changes are applied to the index, its
 // answers are still cached (keyed by the index's state), and an answer
 // cached before a change is not served after it.
@@ -173,8 +180,8 @@ func TestSearcherLiveChanges(t *testing.T) {
 	hits := func() float64 { return testutil.ToFloat64(s.requests.WithLabelValues("search", "hit")) }
 
 	for step, change := range []nearby.Change{
-		{Business: bs[1], Version: 2, UpdatedAt: watermark.Add(time.Minute)},     // a change elsewhere in the answer's area
-		{Business: moved, Version: 1, UpdatedAt: watermark.Add(2 * time.Minute)}, // a new business at the query point
+		{Business: renamed(bs[1]), Version: 2, UpdatedAt: watermark.Add(time.Minute)}, // a change elsewhere in the answer's area
+		{Business: moved, Version: 1, UpdatedAt: watermark.Add(2 * time.Minute)},      // a new business at the query point
 	} {
 		feed = append(feed, change)
 		if n, err := f.Poll(ctx); err != nil || n != 1 {
@@ -212,8 +219,8 @@ func TestSearcherLiveStatesPerNode(t *testing.T) {
 	arrived := bs[0]
 	arrived.ID, arrived.Name = 1<<40, "New in town"
 	changes := changeFeed{
-		{Business: bs[1], Version: 2, UpdatedAt: watermark.Add(time.Minute)},
-		{Business: bs[2], Version: 2, UpdatedAt: watermark.Add(2 * time.Minute)},
+		{Business: renamed(bs[1]), Version: 2, UpdatedAt: watermark.Add(time.Minute)},
+		{Business: renamed(bs[2]), Version: 2, UpdatedAt: watermark.Add(2 * time.Minute)},
 		{Business: arrived, Version: 1, UpdatedAt: watermark.Add(3 * time.Minute)},
 	}
 	store := NewMemory(0)

@@ -31,8 +31,9 @@ type Feed interface {
 // change feed. Every Poll reads, page by page, the changes stamped since
 // the newest one it has, or the feed's head when it read it before the
 // last Poll, whichever is earlier, less Slack, and applies those with a
-// version newer than the one it holds: a change is applied once, whatever
-// the overlap of reads, reconnects and seed loads. A change commits at most
+// version newer than the one it holds and a state the seeds do not already
+// show: a change is applied once, whatever the overlap of reads, reconnects
+// and seed loads, and rows the seeds were built with stay out of the delta. A change commits at most
 // Slack after its stamp, so one not yet visible as a Poll starts is stamped
 // after the head then less Slack, and the next Poll reads it, even when the
 // Poll's later pages went more than Slack past it.
@@ -225,7 +226,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		// The position stays before what is not applied.
 		f.mu.Lock()
 		for _, c := range page {
-			if _, had := f.changes[c.ID]; !had {
+			if _, had := f.changes[c.ID]; !had && !held(ix, c) {
 				fresh++
 			}
 		}
@@ -253,7 +254,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 	var reached time.Time // the newest stamp of the changes dealt with
 	for _, c := range read {
 		prev, had := f.changes[c.ID]
-		if had && prev.Version >= c.Version {
+		if had && prev.Version >= c.Version || !had && held(ix, c) {
 			reached = maxTime(reached, c.UpdatedAt)
 			continue
 		}
@@ -283,6 +284,24 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		f.publish()
 	}
 	return applied, nil
+}
+
+// held reports whether ix's seeds already show c: the business as c has
+// it, or, for a deletion, not at all. Each Poll reads again the changes
+// stamped within Slack of the newest, and after a bulk import, which
+// stamps every row alike, those are all the import's rows, which the seeds
+// built since hold; applying them would copy the seeds into the delta
+// (and pause following at MaxChanges) for nothing. Coordinates are
+// compared as the index keeps them, to 1e-7°.
+func held(ix *Index, c nearby.Change) bool {
+	for _, r := range ix.Regions {
+		if j := r.find(c.ID); j >= 0 {
+			b := c.Business
+			b.Lat, b.Lon = quadtree.FromE7(quadtree.ToE7(b.Lat)), quadtree.FromE7(quadtree.ToE7(b.Lon))
+			return !c.Deleted && r.business(j).Equal(b)
+		}
+	}
+	return c.Deleted
 }
 
 // file applies c, which replaces prev (nil when the business had no change
