@@ -25,15 +25,23 @@ import (
 // the cursor, while later pages reach stamps more than FeedSlack after it,
 // so the pass's newest stamp minus FeedSlack alone can skip it. Starting
 // at the earlier of the pass's newest stamp and that head, less FeedSlack,
-// misses nothing.
+// misses nothing; so does starting at the head less FeedSlack once the
+// pass has read to the end of the feed.
 const FeedSlack = 5 * time.Second
 
-// FeedHead returns the newest change stamp on the replica, where Changes
-// reads (1970-01-01 UTC for an empty table). Read before a pass over
-// Changes, it bounds where the next pass must start (see FeedSlack).
+// FeedHead returns a time before which every change, less FeedSlack, is
+// visible where Changes reads (see FeedSlack): the newest change stamp
+// there, or the database's clock when later: on a primary the statement's
+// start, on a streaming replica the commit time of the last transaction it
+// replayed (1970-01-01 UTC for an empty table on a replica that has
+// replayed nothing). Read before a pass over Changes, it bounds where the
+// next pass must start; the clock lets a follower move on from a burst of
+// rows stamped alike (a bulk import) rather than read it again at every
+// pass until the next write.
 func (s *BusinessService) FeedHead(ctx context.Context) (time.Time, error) {
 	var head time.Time
-	if err := s.db.replica.QueryRow(ctx, watermarkSQL).Scan(&head); err != nil {
+	if err := s.db.replica.QueryRow(ctx, `SELECT greatest((`+watermarkSQL+`),
+		CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_xact_replay_timestamp(), 'epoch') ELSE statement_timestamp() END)`).Scan(&head); err != nil {
 		return time.Time{}, translate(err, "feed head")
 	}
 	return head.UTC(), nil

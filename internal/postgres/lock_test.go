@@ -107,6 +107,21 @@ func TestReplica(t *testing.T) {
 		t.Fatalf("after the delete the replica streamed %+v, %v", got, err)
 	}
 
+	// The feed's head on the standby is its replay clock: a later
+	// transaction elsewhere moves it past the newest stamp.
+	var newest time.Time
+	if err := db.primary.QueryRow(ctx, `SELECT max(updated_at) FROM businesses`).Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if _, err := db.primary.Exec(ctx, "CREATE TABLE feed_clock (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	rep.WaitReplayed(t)
+	if head, err := s.FeedHead(ctx); err != nil || !head.After(newest) {
+		t.Errorf("FeedHead on the standby: %v, %v; want its replay clock, after the newest stamp %v", head, err, newest)
+	}
+
 	conn, err := pgx.Connect(ctx, replicaDSN)
 	if err != nil {
 		t.Fatal(err)

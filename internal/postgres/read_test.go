@@ -428,6 +428,31 @@ func TestFeedPassBoundedByHead(t *testing.T) {
 	t.Errorf("the next pass from %v (head %v, newest %v) misses the write stamped %v", start.Add(-FeedSlack), head, newest, stamped)
 }
 
+// TestFeedHeadIsTheClockOnAPrimary: on a primary every change stamped
+// before the statement less FeedSlack has committed, so the head is the
+// database's clock, not the newest stamp, which an import leaves behind
+// (rows stamped alike): followers move on rather than read it again.
+func TestFeedHeadIsTheClockOnAPrimary(t *testing.T) {
+	ctx := context.Background()
+	s, db := freshService(t)
+	r, _, err := s.Create(ctx, newOwner(), "", input("only"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before time.Time
+	if err := db.primary.QueryRow(ctx, `SELECT clock_timestamp() + interval '10 ms'`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the database's clock passes before
+	head, err := s.FeedHead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !head.After(before) || !head.After(r.UpdatedAt) {
+		t.Errorf("FeedHead %v, want the clock (after %v), not the newest stamp %v", head, before, r.UpdatedAt)
+	}
+}
+
 // TestNearbyRefusesWhatItDoesNotImplement: filters, the rating order and
 // totals are not implemented by the database-side search; a query asking
 // for them is refused, not answered as if it had not.

@@ -210,7 +210,8 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		return fail(err)
 	}
 	var read []nearby.Change
-	fresh := 0 // changes read of businesses the delta does not hold
+	fresh := 0       // changes read of businesses the delta does not hold
+	complete := true // read to the feed's end, and every change dealt with
 	for {
 		page, err := f.Feed.Changes(ctx, after, afterID, f.PageSize)
 		if err != nil {
@@ -232,6 +233,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		}
 		f.mu.Unlock()
 		if fresh > room {
+			complete = false
 			break
 		}
 		last := page[len(page)-1]
@@ -263,6 +265,7 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 			f.metrics.paused.Set(1) // publish sets it too, but only if something was applied
 			f.Logger.Error("live delta is full; following paused until a new seed absorbs it (is the indexer running?)",
 				"max_changes", f.MaxChanges, "newest", f.newest)
+			complete = false
 			break
 		}
 		f.changes[c.ID] = c
@@ -275,7 +278,11 @@ func (f *Follower) Poll(ctx context.Context) (int, error) {
 		reached = maxTime(reached, c.UpdatedAt)
 		applied++
 	}
-	if reached.Before(head) {
+	// Every change stamped before the head, less Slack, was visible to
+	// this pass: a complete pass moves on to the head (past the newest
+	// stamp when the head is the database's clock), one that stopped
+	// early no further than what it dealt with.
+	if !complete && reached.Before(head) {
 		head = reached
 	}
 	f.from = maxTime(f.from, head)

@@ -34,6 +34,7 @@ func propDB(r *rand.Rand, n int, slack time.Duration) *fakeDB {
 		db.advance(50 * time.Millisecond)
 	}
 	db.advance(slack)
+	db.clock = r.IntN(2) == 0 // a primary's or busy replica's head, or an idle replica's
 	return db
 }
 

@@ -23,6 +23,10 @@ import (
 // stamped when made and becomes visible (commits) up to slack later, in
 // commit order, as on a replica.
 type fakeDB struct {
+	// clock makes the feed's head the database's clock (now) where later
+	// than the newest stamp, as on a primary or a busy replica;
+	// otherwise it is the newest stamp, as on an idle replica.
+	clock   bool
 	now     time.Time
 	rows    map[int64]*fakeRow
 	pending []*fakeRow // written, not yet committed
@@ -87,6 +91,9 @@ func (db *fakeDB) FeedHead(context.Context) (time.Time, error) {
 		if r.seen && r.visible.UpdatedAt.After(head) {
 			head = r.visible.UpdatedAt
 		}
+	}
+	if db.clock {
+		head = maxTime(head, db.now) // every write commits within its slack
 	}
 	return head, nil
 }
@@ -248,6 +255,7 @@ func TestFollowerStaysExact(t *testing.T) {
 	const slack = 5 * time.Second
 	r := rand.New(rand.NewPCG(1, 2))
 	db := newFakeDB()
+	db.clock = true // the feed's head as on a primary (TestFollowerRandomInterleavings takes both)
 	for range 300 {
 		db.randWrite(r, slack)
 		db.advance(100 * time.Millisecond)
@@ -440,6 +448,40 @@ func TestFollowerSkipsWhatSeedsHold(t *testing.T) {
 		t.Fatalf("Poll after the import: applied %d, %v", n, err)
 	}
 	checkExact(t, r, e, db, "after later writes")
+}
+
+// TestFollowerReadsAnImportOnce: an import stamps its rows alike; with
+// the database's clock as the feed's head, a follower reads them once and
+// moves on; with the newest stamp alone (an idle replica) it reads them
+// again at every Poll until a later write moves the head.
+func TestFollowerReadsAnImportOnce(t *testing.T) {
+	const slack, n = 5 * time.Second, 100
+	ctx := context.Background()
+	for _, clock := range []bool{true, false} {
+		db := newFakeDB()
+		db.clock = clock
+		for id := int64(1); id <= n; id++ {
+			db.write(nearby.Change{Business: nearby.Business{ID: id, Name: "imported", Category: nearby.Cafe, Lat: 10, Lon: float64(id) / 100}}, 0)
+		}
+		db.advance(0)
+		regions, m := db.snapshot(t, testAreas, 1)
+		feed := &countingFeed{Feed: db}
+		f := newTestFollower(&Engine{}, feed, slack, 1000)
+		f.Install(NewIndex(regions...), m)
+		db.advance(slack + time.Second)
+		for range 3 {
+			if applied, err := f.Poll(ctx); applied != 0 || err != nil {
+				t.Fatalf("clock %v: Poll applied %d, %v; the seeds hold the import", clock, applied, err)
+			}
+		}
+		want := n // the first Poll, from the seeds' watermark less slack
+		if !clock {
+			want = 3 * n
+		}
+		if feed.rows != want {
+			t.Errorf("clock %v: three Polls read %d rows, want %d", clock, feed.rows, want)
+		}
+	}
 }
 
 // shards connects engines in one process as the cluster client would.
