@@ -29,14 +29,15 @@ type Feed interface {
 
 // Follower keeps an engine's index current between seeds by following a
 // change feed. Every Poll reads, page by page, the changes stamped since
-// the newest one it has, or the feed's head when it read it before the
-// last Poll, whichever is earlier, less Slack, and applies those with a
-// version newer than the one it holds and a state the seeds do not already
-// show: a change is applied once, whatever the overlap of reads, reconnects
-// and seed loads, and rows the seeds were built with stay out of the delta. A change commits at most
-// Slack after its stamp, so one not yet visible as a Poll starts is stamped
-// after the head then less Slack, and the next Poll reads it, even when the
-// Poll's later pages went more than Slack past it.
+// the feed's head as read before the last Poll (or, when that Poll stopped
+// early, the newest stamp it dealt with), less Slack, and applies those
+// with a version newer than the one it holds and a state the seeds do not
+// already show: a change is applied once, whatever the overlap of reads,
+// reconnects and seed loads, and rows the seeds were built with stay out
+// of the delta. A change commits at most Slack after its stamp, so one not
+// yet visible as a Poll starts is stamped after the head then less Slack,
+// and the next Poll reads it, even when the Poll's later pages went more
+// than Slack past it.
 //
 // Seeds come in through Install, which the Watcher calls instead of
 // swapping the index itself. A seed holds every change stamped before its
